@@ -1,0 +1,108 @@
+"""chainrule: neural networks by backpropagation, on NumPy, with PyTorch's habits.
+
+>>> import chainrule as cr
+>>> x = cr.tensor([[0.05, 0.10]], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad
+tensor([[0.1, 0.2]])
+"""
+
+from ._backend import bool_, float16, float32, float64, int32, int64
+from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
+from .function import Function, enable_grad, is_grad_enabled, no_grad
+from .gradcheck import GradcheckError, gradcheck, numerical_grad
+from .random import get_rng_state, manual_seed, set_rng_state
+from .tensor import Tensor
+from .tensor_functions import (
+    abs,
+    argmax,
+    argmin,
+    cat,
+    clamp,
+    clip,
+    concatenate,
+    exp,
+    flatten,
+    leaky_relu,
+    log,
+    log_softmax,
+    matmul,
+    max,
+    mean,
+    min,
+    permute,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    sqrt,
+    squeeze,
+    stack,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    where,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Function",
+    "GradcheckError",
+    "Tensor",
+    "__version__",
+    "abs",
+    "arange",
+    "argmax",
+    "argmin",
+    "bool_",
+    "cat",
+    "clamp",
+    "clip",
+    "concatenate",
+    "enable_grad",
+    "exp",
+    "eye",
+    "flatten",
+    "float16",
+    "float32",
+    "float64",
+    "full",
+    "get_rng_state",
+    "gradcheck",
+    "int32",
+    "int64",
+    "is_grad_enabled",
+    "leaky_relu",
+    "log",
+    "log_softmax",
+    "manual_seed",
+    "matmul",
+    "max",
+    "mean",
+    "min",
+    "no_grad",
+    "numerical_grad",
+    "ones",
+    "ones_like",
+    "permute",
+    "rand",
+    "randn",
+    "relu",
+    "reshape",
+    "set_rng_state",
+    "sigmoid",
+    "softmax",
+    "sqrt",
+    "squeeze",
+    "stack",
+    "sum",
+    "tanh",
+    "tensor",
+    "transpose",
+    "unsqueeze",
+    "where",
+    "zeros",
+    "zeros_like",
+]

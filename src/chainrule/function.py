@@ -1,0 +1,206 @@
+"""``Function``, the unit of differentiation, and the reverse-mode walk over a graph of them.
+
+An op is a subclass of ``Function`` with two static methods on raw arrays: ``forward``
+computes the result and saves what the derivative needs; ``backward`` turns the gradient
+of the result into gradients of the inputs (the op's local derivative times the incoming
+gradient, i.e. one link of the chain rule). ``Function.apply`` runs ``forward`` and, when a
+gradient will be wanted, records the call as a node of the graph: the instance itself is
+the ``ctx`` both methods receive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from ._backend import as_array
+from .tensor import Tensor
+
+
+class _GradMode:
+    """Whether ops record the graph; switched by ``no_grad`` and ``enable_grad``."""
+
+    enabled = True
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Run the block without recording a graph: results need no gradient and cost no memory."""
+    previous, _GradMode.enabled = _GradMode.enabled, False
+    try:
+        yield
+    finally:
+        _GradMode.enabled = previous
+
+
+@contextmanager
+def enable_grad() -> Iterator[None]:
+    """Record the graph inside the block, even within ``no_grad``."""
+    previous, _GradMode.enabled = _GradMode.enabled, True
+    try:
+        yield
+    finally:
+        _GradMode.enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops record the graph right now."""
+    return _GradMode.enabled
+
+
+class _Unrecorded:
+    """The ``ctx`` of a call that records no graph: whatever forward saves is dropped."""
+
+    needs_input_grad = ()
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        pass
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        pass
+
+
+_UNRECORDED = _Unrecorded()
+
+
+class Function:
+    """Base class of every differentiable op.
+
+    Subclasses write ``forward(ctx, *args)`` and ``backward(ctx, grad)`` as static methods on
+    arrays. ``backward`` returns one gradient per argument of ``forward`` (``None`` for
+    arguments that are not tensors or need no gradient), each either at the argument's
+    shape or at a shape that broadcasts to it: the engine sums broadcast dimensions away.
+    ``formula`` says in one line what ``backward`` computes, for ``chainrule.explain``.
+    """
+
+    formula = ""
+
+    inputs: tuple[Any, ...]
+    needs_input_grad: tuple[bool, ...]
+    saved_tensors: tuple[Any, ...]
+
+    @staticmethod
+    def forward(ctx: Function, *args: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx: Function, grad: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays for ``backward``; they come back as ``ctx.saved_tensors``."""
+        self.saved_tensors = arrays
+
+    @classmethod
+    def apply(cls, *args: Any) -> Tensor:
+        """Run the op on ``args`` (tensors, arrays or Python values) and return a Tensor.
+
+        The call joins the graph only when gradients are enabled and some argument is a
+        tensor that requires one; otherwise nothing is kept alive.
+        """
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        if _GradMode.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            ctx = cls.__new__(cls)
+            ctx.inputs = args
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            ctx.saved_tensors = ()
+            return Tensor._from_op(cls.forward(ctx, *arrays), ctx)
+        return Tensor._from_op(cls.forward(_UNRECORDED, *arrays), None)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+def _sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Undo broadcasting: sum ``grad`` over the dimensions that were broadcast to reach it."""
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _topological_order(root: Function) -> list[Function]:
+    """The nodes reachable from ``root``, each after every node that consumes its output."""
+    order: list[Function] = []
+    seen: set[Function] = set()
+    stack: list[tuple[Function, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for tensor in node.inputs:
+            if isinstance(tensor, Tensor) and tensor._ctx is not None:
+                if tensor._ctx not in seen:
+                    stack.append((tensor._ctx, False))
+    order.reverse()
+    return order
+
+
+def _own(grad: np.ndarray, upstream: np.ndarray) -> np.ndarray:
+    """A gradient safe to store in a leaf's ``.grad``: never a view shared with another tensor."""
+    if grad is upstream or grad.base is not None:
+        return grad.copy()
+    return grad
+
+
+def _accumulate_leaf(leaf: Tensor, grad: np.ndarray, upstream: np.ndarray) -> None:
+    if leaf.grad is None:
+        leaf.grad = Tensor._from_op(_own(grad, upstream), None)
+    else:
+        leaf.grad.data = as_array(leaf.grad.data + grad)
+
+
+def _release(node: Function) -> None:
+    node.inputs = None  # type: ignore[assignment]
+    node.saved_tensors = ()
+
+
+def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
+    """Propagate ``grad`` (the gradient of something with respect to ``root``) to every leaf.
+
+    Nodes are visited once each in reverse topological order, so a tensor used by several
+    ops receives the sum of their gradients before it passes its own on. Unless
+    ``retain_graph``, each node drops its saved arrays and edges as soon as it has run.
+    """
+    if root._ctx is None:
+        _accumulate_leaf(root, grad, grad)
+        return
+    if root._ctx.inputs is None:
+        raise RuntimeError(
+            "this graph was already freed by an earlier backward(); "
+            "pass retain_graph=True to the first backward() to run a second one"
+        )
+    grads: dict[Function, np.ndarray] = {root._ctx: grad}
+    for node in _topological_order(root._ctx):
+        upstream = grads.pop(node)
+        input_grads = node.backward(node, upstream)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        for tensor, g in zip(node.inputs, input_grads):
+            if g is None or not isinstance(tensor, Tensor) or not tensor.requires_grad:
+                continue
+            data = tensor.data
+            if g.shape != data.shape:
+                g = _sum_to(g, data.shape)
+            if g.dtype != data.dtype:
+                g = g.astype(data.dtype)
+            producer = tensor._ctx
+            if producer is None:
+                _accumulate_leaf(tensor, g, upstream)
+            elif producer in grads:
+                grads[producer] = grads[producer] + g
+            else:
+                grads[producer] = g
+        if not retain_graph:
+            _release(node)

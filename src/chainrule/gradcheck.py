@@ -1,0 +1,122 @@
+"""Numerical gradients by central differences, and ``gradcheck``: backprop against them.
+
+Central differences need two evaluations of the function per input element, which is
+why seed 001 calls numerical differentiation far too slow to train with; they need no
+derivative at all, which is why they are the reference backprop is checked against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._backend import is_floating
+from .function import no_grad
+from .tensor import Tensor
+
+
+class GradcheckError(AssertionError):
+    """Backprop and central differences disagree beyond the tolerance."""
+
+
+def _as_inputs(inputs: Tensor | Sequence[Any]) -> tuple[Any, ...]:
+    return (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+
+
+def _in_float64(value: Any, requires_grad: bool) -> Any:
+    """A float64 leaf copy of a floating tensor; anything else is passed through."""
+    if isinstance(value, Tensor) and is_floating(value.dtype):
+        return Tensor(value.data, dtype=np.float64, requires_grad=requires_grad)
+    return value
+
+
+def _scalar(value: Any, what: str) -> float:
+    data = value.data if isinstance(value, Tensor) else np.asarray(value)
+    if data.size != 1:
+        raise ValueError(
+            f"{what} must return a single number, and it returned shape {data.shape}; "
+            "reduce it first (for example with .sum())"
+        )
+    return float(data.reshape(()))
+
+
+def _central_differences(
+    fn: Callable[..., Any], inputs: tuple[Any, ...], index: int, eps: float
+) -> np.ndarray:
+    """d fn / d inputs[index], one element at a time: (f(x + eps) - f(x - eps)) / 2 eps."""
+    array = inputs[index].data
+    grad = np.zeros_like(array, dtype=np.float64)
+    flat = array.reshape(-1)
+    with no_grad():
+        for i in range(flat.size):
+            original = flat[i]
+            flat[i] = original + eps
+            above = _scalar(fn(*inputs), "the function")
+            flat[i] = original - eps
+            below = _scalar(fn(*inputs), "the function")
+            flat[i] = original
+            grad.reshape(-1)[i] = (above - below) / (2 * eps)
+    return grad
+
+
+def numerical_grad(
+    fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float = 1e-6
+) -> tuple[np.ndarray | None, ...]:
+    """The gradient of the scalar ``fn(*inputs)`` with respect to each floating-point tensor
+    in ``inputs``, by central differences in float64 (None for other inputs)."""
+    copies = tuple(_in_float64(x, requires_grad=False) for x in _as_inputs(inputs))
+    return tuple(
+        _central_differences(fn, copies, i, eps)
+        if isinstance(x, Tensor) and is_floating(x.dtype)
+        else None
+        for i, x in enumerate(copies)
+    )
+
+
+def gradcheck(
+    fn: Callable[..., Any],
+    inputs: Tensor | Sequence[Any],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+) -> bool:
+    """Check backprop's gradient of ``fn`` against central differences, in float64.
+
+    Every input tensor with ``requires_grad=True`` is checked. A non-scalar output is
+    reduced to ``sum(output * v)`` for a fixed random ``v``, which checks vᵀJ, the quantity
+    backward computes, for every input element at once. Returns True, or raises
+    ``GradcheckError`` naming the input, the worst element and both values.
+    """
+    originals = _as_inputs(inputs)
+    checked = [i for i, x in enumerate(originals) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck needs at least one input tensor with requires_grad=True")
+    copies = tuple(
+        _in_float64(x, requires_grad=isinstance(x, Tensor) and x.requires_grad) for x in originals
+    )
+    output = fn(*copies)
+    if not isinstance(output, Tensor):
+        raise TypeError(f"gradcheck needs fn to return a Tensor, and it returned {type(output)}")
+    projection = np.random.default_rng(0).uniform(0.5, 1.5, size=output.shape)
+
+    def projected(*xs: Any) -> Tensor:
+        return (fn(*xs) * projection).sum()
+
+    (output * projection).sum().backward()
+    for i in checked:
+        copy = copies[i]
+        analytic = copy.grad.data if copy.grad is not None else np.zeros_like(copy.data)
+        numeric = _central_differences(projected, copies, i, eps)
+        excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
+        if excess.size and (np.isnan(excess).any() or excess.max() > 0):
+            where = np.unravel_index(
+                np.nanargmax(np.where(np.isnan(excess), np.inf, excess)), excess.shape
+            )
+            raise GradcheckError(
+                f"gradient of input {i} (shape {copy.shape}) is wrong at index {tuple(map(int, where))}: "
+                f"backprop gives {analytic[where]!r}, central differences give {numeric[where]!r} "
+                f"(tolerance {atol} + {rtol} * |numerical|)"
+            )
+    return True

@@ -1,0 +1,106 @@
+"""Activations and normalisers: sigmoid, relu, leaky_relu, softmax, log_softmax.
+
+Each backward reuses what forward computed (usually the output), so the derivative
+costs one or two elementwise passes; all are stable for inputs of any magnitude.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..function import Function
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + exp(-x))"""
+
+    formula = "dx = g * y * (1 - y)"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any) -> Any:
+        # exp(-x) overflows to inf for x below about -88 (float32); 1 / (1 + inf) is then
+        # exactly the limit 0, so the overflow is harmless and its warning is silenced.
+        with np.errstate(over="ignore"):
+            y = 1 / (1 + np.exp(-x))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        return g * y * (1 - y)
+
+
+class ReLU(Function):
+    """y = max(x, 0); the gradient at 0 is 0, as in PyTorch."""
+
+    formula = "dx = g where x > 0, else 0"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any) -> Any:
+        y = np.maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        return g * (y > 0)
+
+
+class LeakyReLU(Function):
+    """y = x where x > 0, else slope * x."""
+
+    formula = "dx = g where x > 0, else slope * g"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any, slope: float) -> Any:
+        positive = x > 0
+        ctx.save_for_backward(positive)
+        ctx.slope = slope
+        return np.where(positive, x, x * slope)
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, None]:
+        (positive,) = ctx.saved_tensors
+        return np.where(positive, g, g * ctx.slope), None
+
+
+class Softmax(Function):
+    """y = exp(x - max x) / sum(exp(x - max x)) along ``axis``."""
+
+    formula = "dx = y * (g - sum(g * y))"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any, axis: int) -> Any:
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        y = e / e.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(y)
+        ctx.axis = axis
+        return y
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, None]:
+        (y,) = ctx.saved_tensors
+        return y * (g - (g * y).sum(axis=ctx.axis, keepdims=True)), None
+
+
+class LogSoftmax(Function):
+    """y = x - max x - log(sum(exp(x - max x))) along ``axis``."""
+
+    formula = "dx = g - exp(y) * sum(g)"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any, axis: int) -> Any:
+        shifted = x - x.max(axis=axis, keepdims=True)
+        y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        ctx.save_for_backward(y)
+        ctx.axis = axis
+        return y
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, None]:
+        (y,) = ctx.saved_tensors
+        return g - np.exp(y) * g.sum(axis=ctx.axis, keepdims=True), None

@@ -1,0 +1,111 @@
+"""Arithmetic: + - * / ** and unary minus. Inputs may broadcast; the engine sums back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..function import Function
+
+
+class Add(Function):
+    """y = a + b"""
+
+    formula = "da = g;  db = g"
+
+    @staticmethod
+    def forward(ctx: Function, a: Any, b: Any) -> Any:
+        return a + b
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, Any]:
+        return g, g
+
+
+class Sub(Function):
+    """y = a - b"""
+
+    formula = "da = g;  db = -g"
+
+    @staticmethod
+    def forward(ctx: Function, a: Any, b: Any) -> Any:
+        return a - b
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, Any]:
+        return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """y = a * b"""
+
+    formula = "da = g * b;  db = g * a"
+
+    @staticmethod
+    def forward(ctx: Function, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, Any]:
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (g * b if need_a else None), (g * a if need_b else None)
+
+
+class Div(Function):
+    """y = a / b"""
+
+    formula = "da = g / b;  db = -g * y / b"
+
+    @staticmethod
+    def forward(ctx: Function, a: Any, b: Any) -> Any:
+        y = a / b
+        ctx.save_for_backward(b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, Any]:
+        b, y = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        ga = g / b
+        return (ga if need_a else None), (-ga * y if need_b else None)
+
+
+class Neg(Function):
+    """y = -x"""
+
+    formula = "dx = -g"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any) -> Any:
+        return -x
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> Any:
+        return -g
+
+
+class Pow(Function):
+    """y = a ** b, for a tensor or number exponent ``b``."""
+
+    formula = "da = g * b * a**(b - 1);  db = g * y * log(a)"
+
+    @staticmethod
+    def forward(ctx: Function, a: Any, b: Any) -> Any:
+        y = np.power(a, b)
+        ctx.save_for_backward(a, b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, Any]:
+        a, b, y = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        ga = g * b * np.power(a, b - 1) if need_a else None
+        gb = None
+        if need_b:
+            # d(a**b)/db = a**b * log(a); at a == 0 the product's limit is 0, as in PyTorch.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gb = g * np.where(a == 0, 0, y * np.log(a))
+        return ga, gb

@@ -1,0 +1,143 @@
+"""Elementwise math: exp, log, sqrt, abs, tanh, clip, and dtype conversion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..function import Function
+
+
+class Exp(Function):
+    """y = exp(x)"""
+
+    formula = "dx = g * y"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any) -> Any:
+        y = np.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        return g * y
+
+
+class Log(Function):
+    """y = ln(x)"""
+
+    formula = "dx = g / x"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return g / x
+
+
+class Sqrt(Function):
+    """y = sqrt(x)"""
+
+    formula = "dx = g / (2 * y)"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any) -> Any:
+        y = np.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        return g / (2 * y)
+
+
+class Abs(Function):
+    """y = |x|; the gradient at 0 is 0, as in PyTorch."""
+
+    formula = "dx = g * sign(x)"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return g * np.sign(x)
+
+
+class Tanh(Function):
+    """y = tanh(x)"""
+
+    formula = "dx = g * (1 - y**2)"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any) -> Any:
+        y = np.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        return g * (1 - y * y)
+
+
+class Clip(Function):
+    """y = min(max(x, low), high); either bound may be None."""
+
+    formula = "dx = g where low <= x <= high, else 0"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any, low: float | None, high: float | None) -> Any:
+        ctx.save_for_backward(x)
+        ctx.low, ctx.high = low, high
+        return np.clip(x, low, high)
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
+        (x,) = ctx.saved_tensors
+        inside = np.ones(x.shape, dtype=bool)
+        if ctx.low is not None:
+            inside &= x >= ctx.low
+        if ctx.high is not None:
+            inside &= x <= ctx.high
+        return g * inside, None, None
+
+
+class Cast(Function):
+    """y = x converted to another dtype; the gradient comes back in x's dtype."""
+
+    formula = "dx = g (converted back)"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any, dtype: np.dtype) -> Any:
+        ctx.source = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, None]:
+        return g.astype(ctx.source), None
+
+
+class Clone(Function):
+    """y = a copy of x, still in the graph."""
+
+    formula = "dx = g"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any) -> Any:
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> Any:
+        return g

@@ -1,0 +1,41 @@
+"""Matrix products: ``a @ b`` for vectors, matrices and batches of matrices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..function import Function
+
+
+class MatMul(Function):
+    """y = a @ b with NumPy's rules: a 1-D operand is a row (a) or column (b) vector, and
+    leading dimensions broadcast as batches."""
+
+    formula = "da = g @ b.T;  db = a.T @ g"
+
+    @staticmethod
+    def forward(ctx: Function, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, Any]:
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:
+            return (g * b if need_a else None), (g * a if need_b else None)
+        # Treat vectors as 1-row / 1-column matrices, differentiate, then drop that dimension.
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = g[..., None, :] if a.ndim == 1 else g
+        g2 = g2[..., None] if b.ndim == 1 else g2
+        ga = gb = None
+        if need_a:
+            ga = np.matmul(g2, np.swapaxes(b2, -1, -2))
+            ga = ga[..., 0, :] if a.ndim == 1 else ga
+        if need_b:
+            gb = np.matmul(np.swapaxes(a2, -1, -2), g2)
+            gb = gb[..., 0] if b.ndim == 1 else gb
+        return ga, gb

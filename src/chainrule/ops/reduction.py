@@ -1,0 +1,84 @@
+"""Reductions: sum, mean, max, min over some or all dimensions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..function import Function
+
+
+def _unreduce(g: Any, axis: Any, keepdims: bool) -> Any:
+    """``g`` with the reduced dimensions put back as size 1, ready to broadcast."""
+    if keepdims or axis is None:
+        return g
+    return np.expand_dims(g, axis)
+
+
+class Sum(Function):
+    """y = sum of x over ``axis`` (every dimension when None)."""
+
+    formula = "dx = g, copied over the summed dimensions"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any, axis: Any, keepdims: bool) -> Any:
+        ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        return x.sum(axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
+        return np.broadcast_to(_unreduce(g, ctx.axis, ctx.keepdims), ctx.shape), None, None
+
+
+class Mean(Function):
+    """y = mean of x over ``axis`` (every dimension when None)."""
+
+    formula = "dx = g / n, copied over the n averaged elements"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any, axis: Any, keepdims: bool) -> Any:
+        y = x.mean(axis=axis, keepdims=keepdims)
+        ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        ctx.count = x.size // max(np.size(y), 1)
+        return y
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
+        g = _unreduce(g, ctx.axis, ctx.keepdims) / ctx.count
+        return np.broadcast_to(g, ctx.shape), None, None
+
+
+class _Extremum(Function):
+    """The largest (``Max``) or smallest (``Min``) values; tied extremes share the gradient
+    equally, so the gradient of the reduction still sums to g."""
+
+    formula = "dx = g / k at each of the k positions holding the extreme, else 0"
+    reduce = staticmethod(np.max)
+
+    @classmethod
+    def forward(cls, ctx: Function, x: Any, axis: Any, keepdims: bool) -> Any:
+        kept = cls.reduce(x, axis=axis, keepdims=True)
+        hits = x == kept
+        ctx.save_for_backward(hits, hits.sum(axis=axis, keepdims=True))
+        ctx.axis, ctx.keepdims = axis, keepdims
+        if keepdims:
+            return kept
+        return kept.reshape(()) if axis is None else np.squeeze(kept, axis=axis)
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
+        hits, count = ctx.saved_tensors
+        return hits * (_unreduce(g, ctx.axis, ctx.keepdims) / count), None, None
+
+
+class Max(_Extremum):
+    """y = max of x over ``axis``."""
+
+    reduce = staticmethod(np.max)
+
+
+class Min(_Extremum):
+    """y = min of x over ``axis``."""
+
+    reduce = staticmethod(np.min)

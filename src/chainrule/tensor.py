@@ -1,0 +1,533 @@
+"""``Tensor``: an array, the gradient it receives, and the edge to the op that made it.
+
+Operators and methods are written here, in the class body; each one is a call to an op
+in ``chainrule.ops``, where the forward and the local derivative live side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._backend import as_array, default_float, is_floating
+
+Axis = int | Sequence[int] | None
+
+
+def to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """A fresh array from ``data``, with PyTorch's dtype inference.
+
+    Python floats become float32 (the default float); arrays keep their dtype; integers
+    become int64 and booleans bool, unless ``dtype`` says otherwise.
+    """
+    if isinstance(data, Tensor):
+        return np.array(data.data, dtype=dtype)
+    if isinstance(data, np.ndarray | np.generic):
+        return np.array(data, dtype=dtype)
+    try:
+        array = np.array(data, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"cannot make a tensor from {type(data).__name__}: {error}; "
+            "pass numbers, nested lists of numbers, or a NumPy array"
+        ) from None
+    if array.dtype == object or array.dtype.kind in "USV":
+        raise TypeError(
+            f"cannot make a tensor from {type(data).__name__} holding {array.dtype} values; "
+            "pass numbers, nested lists of numbers, or a NumPy array"
+        )
+    if dtype is None and array.dtype == np.float64:
+        array = array.astype(default_float)
+    return array
+
+
+def _check_can_require_grad(dtype: np.dtype) -> None:
+    if not is_floating(dtype):
+        raise TypeError(
+            f"only floating-point tensors can require gradients, and this one is {dtype}; "
+            "make it with dtype=cr.float32 or convert it with .float()"
+        )
+
+
+def _resolve_axis(dim: Axis, axis: Axis) -> Axis:
+    """PyTorch's ``dim`` or NumPy's ``axis``, whichever was given."""
+    if axis is None:
+        return tuple(dim) if isinstance(dim, list) else dim
+    if dim is not None:
+        raise TypeError("pass dim or axis, not both")
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _resolve_keep(keepdim: bool, keepdims: bool | None) -> bool:
+    return keepdim if keepdims is None else keepdims
+
+
+def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """``reshape(2, 3)`` and ``reshape((2, 3))`` both mean the shape (2, 3)."""
+    if len(shape) == 1 and isinstance(shape[0], Sequence | np.ndarray):
+        return tuple(shape[0])
+    return shape
+
+
+def _operand(value: Any) -> Any:
+    """The other side of a binary operator: a Tensor, an ndarray, or a Python number.
+
+    NumPy scalars become Python numbers so that, as in PyTorch, ``x * np.float64(2)``
+    stays float32 when ``x`` is.
+    """
+    if isinstance(value, Tensor | np.ndarray | int | float):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    return Tensor(value)
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    ``requires_grad=True`` makes it a leaf whose ``.grad`` is filled by ``backward()``.
+    Tensors made by ops on such tensors remember the op (``grad_fn``) and its inputs.
+    """
+
+    __slots__ = ("__weakref__", "_ctx", "data", "grad", "requires_grad")
+    __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
+    __hash__ = object.__hash__  # == is elementwise, as in NumPy and PyTorch
+
+    data: np.ndarray
+    grad: Tensor | None
+    requires_grad: bool
+    _ctx: Any
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        self.data = to_array(data, dtype)
+        self.grad = None
+        self._ctx = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_()
+
+    @staticmethod
+    def _from_op(data: Any, ctx: Any) -> Tensor:
+        """Wrap an op's result without copying; ``ctx`` is the node that made it, or None."""
+        tensor = object.__new__(Tensor)
+        tensor.data = data if isinstance(data, np.ndarray) else as_array(data)
+        tensor.grad = None
+        tensor._ctx = ctx
+        tensor.requires_grad = ctx is not None
+        return tensor
+
+    # ----------------------------------------------------------------- attributes
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        """True unless the tensor was made by an op that recorded the graph."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> Any:
+        """The op node that made this tensor (None for leaves), as in PyTorch."""
+        return self._ctx
+
+    @property
+    def T(self) -> Tensor:
+        """The tensor with its dimensions reversed (the transpose, for a matrix)."""
+        if self.ndim < 2:
+            return self
+        return Permute.apply(self, tuple(reversed(range(self.ndim))))
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The shape, or the length of dimension ``dim``, as PyTorch's ``size``."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return self.data.size
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor; use .item() to read its value")
+        return self.data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    # ----------------------------------------------------------------- conversion
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied); it never carries a gradient."""
+        return self.data
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor with one element, and this one has shape {self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph: no gradient flows back through it."""
+        return Tensor._from_op(self.data, None)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Make this leaf record operations for ``backward`` (in place, as in PyTorch)."""
+        if self._ctx is not None:
+            raise RuntimeError(
+                "requires_grad can only be changed on a leaf tensor; use .detach() first"
+            )
+        if requires_grad:
+            _check_can_require_grad(self.data.dtype)
+        self.requires_grad = requires_grad
+        return self
+
+    def to(self, dtype: Any) -> Tensor:
+        """A tensor of another dtype; gradients flow back converted to this one's."""
+        if np.dtype(dtype) == self.data.dtype:
+            return self
+        return Cast.apply(self, np.dtype(dtype))
+
+    def float(self) -> Tensor:
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    def clone(self) -> Tensor:
+        """A copy of the data that stays in the graph."""
+        return Clone.apply(self)
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extras = []
+        if self.data.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{type(self._ctx).__name__}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+    # ----------------------------------------------------------------- autograd
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Fill ``.grad`` of every leaf this tensor depends on with d(self)/d(leaf).
+
+        A one-element tensor (a loss) needs no ``grad``; any other needs ``grad`` of its
+        own shape, the gradient of some scalar with respect to it. Gradients add up in
+        ``.grad`` across calls until zeroed, as in PyTorch.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: no input of the "
+                "computation had requires_grad=True (or it ran under cr.no_grad())"
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() on a tensor of shape {self.shape} needs grad= of that shape; "
+                    "to differentiate a sum, call .sum().backward()"
+                )
+            seed = np.ones_like(self.data)
+        else:
+            seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            if seed.shape != self.shape:
+                raise ValueError(
+                    f"backward() got grad of shape {seed.shape} for a tensor of shape {self.shape}"
+                )
+        _backward(self, seed, retain_graph)
+
+    # ----------------------------------------------------------------- arithmetic
+    def __add__(self, other: Any) -> Tensor:
+        return Add.apply(self, _operand(other))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return Add.apply(_operand(other), self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return Sub.apply(self, _operand(other))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return Sub.apply(_operand(other), self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return Mul.apply(self, _operand(other))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return Mul.apply(_operand(other), self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return Div.apply(self, _operand(other))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return Div.apply(_operand(other), self)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return Pow.apply(self, _operand(exponent))
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return Pow.apply(_operand(base), self)
+
+    def __neg__(self) -> Tensor:
+        return Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return MatMul.apply(self, _operand(other))
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return MatMul.apply(_operand(other), self)
+
+    add = __add__
+    sub = __sub__
+    mul = __mul__
+    div = __truediv__
+    pow = __pow__
+    neg = __neg__
+    matmul = __matmul__
+
+    # ----------------------------------------------------------------- comparison (no gradient)
+    def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
+        other = _operand(other)
+        return Tensor._from_op(ufunc(self.data, getattr(other, "data", other)), None)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    lt, le, gt, ge, eq, ne = __lt__, __le__, __gt__, __ge__, __eq__, __ne__
+
+    def any(self) -> Tensor:
+        return Tensor._from_op(self.data.any(), None)
+
+    def all(self) -> Tensor:
+        return Tensor._from_op(self.data.all(), None)
+
+    # ----------------------------------------------------------------- reductions
+    def sum(
+        self,
+        dim: Axis = None,
+        keepdim: bool = False,
+        *,
+        axis: Axis = None,
+        keepdims: bool | None = None,
+    ) -> Tensor:
+        """Sum over ``dim`` (all dimensions when None)."""
+        return Sum.apply(self, _resolve_axis(dim, axis), _resolve_keep(keepdim, keepdims))
+
+    def mean(
+        self,
+        dim: Axis = None,
+        keepdim: bool = False,
+        *,
+        axis: Axis = None,
+        keepdims: bool | None = None,
+    ) -> Tensor:
+        """Mean over ``dim`` (all dimensions when None)."""
+        return Mean.apply(self, _resolve_axis(dim, axis), _resolve_keep(keepdim, keepdims))
+
+    def max(
+        self,
+        dim: Axis = None,
+        keepdim: bool = False,
+        *,
+        axis: Axis = None,
+        keepdims: bool | None = None,
+    ) -> Tensor:
+        """Largest values over ``dim``; tied maxima share the gradient equally.
+
+        Returns the values only (like NumPy's ``max`` and PyTorch's ``amax``); use
+        ``argmax`` for the positions.
+        """
+        return Max.apply(self, _resolve_axis(dim, axis), _resolve_keep(keepdim, keepdims))
+
+    def min(
+        self,
+        dim: Axis = None,
+        keepdim: bool = False,
+        *,
+        axis: Axis = None,
+        keepdims: bool | None = None,
+    ) -> Tensor:
+        """Smallest values over ``dim``; tied minima share the gradient equally."""
+        return Min.apply(self, _resolve_axis(dim, axis), _resolve_keep(keepdim, keepdims))
+
+    def argmax(
+        self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None
+    ) -> Tensor:
+        """Index of the largest value over ``dim`` (of the flattened tensor when None)."""
+        return Tensor._from_op(
+            self.data.argmax(axis=_resolve_axis(dim, axis), keepdims=keepdim), None
+        )
+
+    def argmin(
+        self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None
+    ) -> Tensor:
+        """Index of the smallest value over ``dim`` (of the flattened tensor when None)."""
+        return Tensor._from_op(
+            self.data.argmin(axis=_resolve_axis(dim, axis), keepdims=keepdim), None
+        )
+
+    # ----------------------------------------------------------------- elementwise
+    def exp(self) -> Tensor:
+        return Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return Sqrt.apply(self)
+
+    def abs(self) -> Tensor:
+        return Abs.apply(self)
+
+    def tanh(self) -> Tensor:
+        return Tanh.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        return ReLU.apply(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return LeakyReLU.apply(self, negative_slope)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Values limited to [min, max]; the gradient passes where the input was inside."""
+        if min is None and max is None:
+            raise ValueError("clip() needs min, max, or both")
+        return Clip.apply(self, min, max)
+
+    clamp = clip
+
+    def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
+        """exp(x) / sum(exp(x)) along ``dim``, computed without overflow."""
+        return Softmax.apply(self, _resolve_axis(dim if axis is None else None, axis))
+
+    def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
+        """log(softmax(x)) along ``dim``, computed without overflow or log(0)."""
+        return LogSoftmax.apply(self, _resolve_axis(dim if axis is None else None, axis))
+
+    # ----------------------------------------------------------------- shape
+    def reshape(self, *shape: Any) -> Tensor:
+        """The same elements in a new shape; one dimension may be -1."""
+        return Reshape.apply(self, _shape_args(shape))
+
+    view = reshape
+
+    def permute(self, *dims: Any) -> Tensor:
+        """The dimensions reordered: result dimension i is input dimension ``dims[i]``."""
+        return Permute.apply(self, _shape_args(dims))
+
+    def transpose(self, *dims: Any) -> Tensor:
+        """Swap two dimensions (``transpose(0, 1)``, as PyTorch); with no arguments, reverse
+        them all, and with one per dimension, permute them (as NumPy)."""
+        dims = _shape_args(dims)
+        if not dims:
+            return self.T
+        if len(dims) == 2:
+            order = list(range(self.ndim))
+            order[dims[0]], order[dims[1]] = order[dims[1]], order[dims[0]]
+            dims = tuple(order)
+        return Permute.apply(self, dims)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge dimensions ``start_dim`` .. ``end_dim`` (inclusive) into one."""
+        shape = self.shape
+        if not shape:
+            return self.reshape(1)
+        start = start_dim % len(shape)
+        end = end_dim % len(shape)
+        return self.reshape(*shape[:start], -1, *shape[end + 1 :])
+
+    def squeeze(self, dim: int | None = None) -> Tensor:
+        """Drop dimension ``dim`` if its size is 1 (every size-1 dimension when None)."""
+        shape = self.shape
+        if dim is None:
+            return self.reshape(tuple(s for s in shape if s != 1))
+        dim = dim % max(len(shape), 1)
+        if shape and shape[dim] == 1:
+            return self.reshape(shape[:dim] + shape[dim + 1 :])
+        return self
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """Insert a dimension of size 1 at ``dim``."""
+        dim = dim % (self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def __getitem__(self, key: Any) -> Tensor:
+        return GetItem.apply(self, _index_key(key))
+
+
+def _index_key(key: Any) -> Any:
+    """An index with tensors replaced by their arrays and lists by integer arrays."""
+    if isinstance(key, tuple):
+        return tuple(_index_key(k) for k in key)
+    if isinstance(key, Tensor):
+        return key.data
+    if isinstance(key, list):
+        return np.asarray(key)
+    return key
+
+
+# The ops need Tensor to exist, so they are imported after it.
+from .function import backward as _backward  # noqa: E402
+from .ops.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax  # noqa: E402
+from .ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub  # noqa: E402
+from .ops.elementwise import Abs, Cast, Clip, Clone, Exp, Log, Sqrt, Tanh  # noqa: E402
+from .ops.indexing import GetItem  # noqa: E402
+from .ops.matmul import MatMul  # noqa: E402
+from .ops.reduction import Max, Mean, Min, Sum  # noqa: E402
+from .ops.shape import Permute, Reshape  # noqa: E402

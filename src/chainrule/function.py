@@ -140,9 +140,9 @@ def _topological_order(root: Function) -> list[Function]:
         seen.add(node)
         stack.append((node, True))
         for tensor in node.inputs:
-            if isinstance(tensor, Tensor) and tensor._ctx is not None:
-                if tensor._ctx not in seen:
-                    stack.append((tensor._ctx, False))
+            producer = tensor._ctx if isinstance(tensor, Tensor) else None
+            if producer is not None and producer not in seen:
+                stack.append((producer, False))
     order.reverse()
     return order
 
@@ -187,7 +187,13 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
         input_grads = node.backward(node, upstream)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
-        for tensor, g in zip(node.inputs, input_grads):
+        if len(input_grads) != len(node.inputs):
+            raise RuntimeError(
+                f"{type(node).__name__}.backward returned {len(input_grads)} gradients for "
+                f"{len(node.inputs)} forward arguments; return one per argument (None for "
+                "arguments that need none)"
+            )
+        for tensor, g in zip(node.inputs, input_grads, strict=True):
             if g is None or not isinstance(tensor, Tensor) or not tensor.requires_grad:
                 continue
             data = tensor.data

@@ -505,7 +505,7 @@ class Tensor:
     def unsqueeze(self, dim: int) -> Tensor:
         """Insert a dimension of size 1 at ``dim``."""
         dim = dim % (self.ndim + 1)
-        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+        return self.reshape((*self.shape[:dim], 1, *self.shape[dim:]))
 
     def __getitem__(self, key: Any) -> Tensor:
         return GetItem.apply(self, _index_key(key))

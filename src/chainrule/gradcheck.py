@@ -99,7 +99,11 @@ def gradcheck(
     output = fn(*copies)
     if not isinstance(output, Tensor):
         raise TypeError(f"gradcheck needs fn to return a Tensor, and it returned {type(output)}")
-    projection = np.random.default_rng(0).uniform(0.5, 1.5, size=output.shape)
+    projection = (
+        np.ones(output.shape)
+        if output.data.size == 1
+        else np.random.default_rng(0).uniform(0.5, 1.5, size=output.shape)
+    )
 
     def projected(*xs: Any) -> Tensor:
         return (fn(*xs) * projection).sum()
@@ -115,7 +119,7 @@ def gradcheck(
             index = tuple(int(k) for k in np.unravel_index(np.argmax(excess), excess.shape))
             raise GradcheckError(
                 f"gradient of input {i} (shape {copy.shape}) is wrong at index {index}: "
-                f"backprop gives {analytic[index]!r}, central differences give "
-                f"{numeric[index]!r} (tolerance {atol} + {rtol} * |numerical|)"
+                f"backprop gives {float(analytic[index])!r}, central differences give "
+                f"{float(numeric[index])!r} (tolerance {atol} + {rtol} * |numerical|)"
             )
     return True

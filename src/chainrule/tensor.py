@@ -77,10 +77,10 @@ def _operand(value: Any) -> Any:
     NumPy scalars become Python numbers so that, as in PyTorch, ``x * np.float64(2)``
     stays float32 when ``x`` is.
     """
+    if isinstance(value, np.generic):  # before float: np.float64 subclasses float
+        return value.item()
     if isinstance(value, Tensor | np.ndarray | int | float):
         return value
-    if isinstance(value, np.generic):
-        return value.item()
     return Tensor(value)
 
 

@@ -7,6 +7,7 @@
 tensor([[0.1, 0.2]])
 """
 
+from . import functional, nn
 from ._backend import bool_, float16, float32, float64, int32, int64
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .function import Function, enable_grad, is_grad_enabled, no_grad
@@ -69,6 +70,7 @@ __all__ = [
     "float32",
     "float64",
     "full",
+    "functional",
     "get_rng_state",
     "gradcheck",
     "int32",
@@ -82,6 +84,7 @@ __all__ = [
     "max",
     "mean",
     "min",
+    "nn",
     "no_grad",
     "numerical_grad",
     "ones",

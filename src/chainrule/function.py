@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from ._backend import as_array
-from .tensor import Tensor
 
 
 class _GradMode:
@@ -210,3 +209,8 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
                 grads[producer] = g
         if not retain_graph:
             _release(node)
+
+
+# Tensor and Function need each other; whichever module is imported first defines its own
+# names before importing the other.
+from .tensor import Tensor  # noqa: E402

@@ -1,0 +1,31 @@
+"""The affine map of a dense layer, fused: y = x @ W.T + b in one op."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..function import Function
+
+
+class Linear(Function):
+    """y = x @ weight.T + bias;  x (..., in) -> y (..., out), weight (out, in), bias (out,)."""
+
+    formula = "dx = g @ W;  dW = g.T @ x;  db = sum of g over the batch"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any, weight: Any, bias: Any) -> Any:
+        ctx.save_for_backward(x, weight)
+        y = x @ weight.T
+        if bias is not None:
+            y += bias
+        return y
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, Any, Any]:
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        gx = g @ weight if need_x else None
+        g2 = g.reshape(-1, g.shape[-1])
+        gw = g2.T @ x.reshape(-1, x.shape[-1]) if need_w else None
+        gb = g2.sum(axis=0) if need_b else None
+        return gx, gw, gb

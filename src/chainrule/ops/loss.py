@@ -1,0 +1,107 @@
+"""Losses fused with their output nonlinearity, for stability and one-step gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..function import Function
+
+
+def _reduce(per_sample: Any, reduction: str) -> Any:
+    if reduction == "mean":
+        return per_sample.mean()
+    if reduction == "sum":
+        return per_sample.sum()
+    return per_sample
+
+
+def _unreduce(g: Any, count: int, reduction: str) -> Any:
+    """The incoming gradient as a per-sample factor, ready to broadcast over the samples."""
+    if reduction == "mean":
+        return g / count
+    return g
+
+
+class SoftmaxCrossEntropy(Function):
+    """loss_n = -sum_c target_nc * log softmax(x_n)_c, over logits x (N, C).
+
+    ``target`` holds class indices (N,) or class probabilities (N, C). The backward is
+    seed 004's (softmax(x) - target) / N, in one step.
+    """
+
+    formula = "dx = (softmax(x) - target) * g / N"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any, target: Any, reduction: str) -> Any:
+        shifted = x - x.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        total = exp.sum(axis=1, keepdims=True)
+        log_probs = shifted - np.log(total)
+        if target.ndim == 1:
+            per_sample = -log_probs[np.arange(x.shape[0]), target]
+        else:
+            per_sample = -(target * log_probs).sum(axis=1)
+        ctx.save_for_backward(exp / total, target)
+        ctx.reduction = reduction
+        return _reduce(per_sample, reduction)
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
+        probs, target = ctx.saved_tensors
+        if target.ndim == 1:
+            grad = probs.copy()
+            grad[np.arange(probs.shape[0]), target] -= 1
+        else:
+            grad = probs - target
+        scale = _unreduce(g, probs.shape[0], ctx.reduction)
+        grad *= scale[:, None] if np.ndim(scale) else scale
+        return grad, None, None
+
+
+class BCEWithLogits(Function):
+    """loss = -(t log σ(x) + (1 - t) log(1 - σ(x))), written as max(x, 0) - x t + log(1 + e^-|x|)
+    so that no exp overflows and no log sees 0."""
+
+    formula = "dx = (sigmoid(x) - t) * g / N"
+
+    @staticmethod
+    def forward(ctx: Function, x: Any, target: Any, reduction: str) -> Any:
+        per_element = np.maximum(x, 0) - x * target + np.log1p(np.exp(-np.abs(x)))
+        ctx.save_for_backward(x, target)
+        ctx.reduction = reduction
+        return _reduce(per_element, reduction)
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
+        x, target = ctx.saved_tensors
+        with np.errstate(over="ignore"):
+            probs = 1 / (1 + np.exp(-x))
+        return (probs - target) * _unreduce(g, x.size, ctx.reduction), None, None
+
+
+class BinaryCrossEntropy(Function):
+    """loss = -(t log p + (1 - t) log(1 - p)) for probabilities p, each log clamped at -100.
+
+    The clamps keep the loss finite at p = 0 or 1 (a saturated sigmoid reaches them in
+    float32); the gradient's denominator is kept at least 1e-12 for the same reason.
+    These are PyTorch's choices, so the two libraries agree there too.
+    """
+
+    formula = "dp = (p - t) / max(p (1 - p), 1e-12) * g / N"
+
+    @staticmethod
+    def forward(ctx: Function, p: Any, target: Any, reduction: str) -> Any:
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(np.log(p), -100)
+            log_not_p = np.maximum(np.log1p(-p), -100)
+        ctx.save_for_backward(p, target)
+        ctx.reduction = reduction
+        return _reduce(-(target * log_p + (1 - target) * log_not_p), reduction)
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
+        p, target = ctx.saved_tensors
+        grad = (p - target) / np.maximum(p * (1 - p), 1e-12)
+        return grad * _unreduce(g, p.size, ctx.reduction), None, None

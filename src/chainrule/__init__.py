@@ -7,12 +7,20 @@
 tensor([[0.1, 0.2]])
 """
 
-from . import functional, nn
+from . import data, functional, nn, optim
 from ._backend import bool_, float16, float32, float64, int32, int64
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .function import Function, enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .random import get_rng_state, manual_seed, set_rng_state
+from .serialization import (
+    SerializationError,
+    load,
+    load_checkpoint,
+    load_metadata,
+    save,
+    save_checkpoint,
+)
 from .tensor import Tensor
 from .tensor_functions import (
     abs,
@@ -51,6 +59,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Function",
     "GradcheckError",
+    "SerializationError",
     "Tensor",
     "__version__",
     "abs",
@@ -62,6 +71,7 @@ __all__ = [
     "clamp",
     "clip",
     "concatenate",
+    "data",
     "enable_grad",
     "exp",
     "eye",
@@ -77,6 +87,9 @@ __all__ = [
     "int64",
     "is_grad_enabled",
     "leaky_relu",
+    "load",
+    "load_checkpoint",
+    "load_metadata",
     "log",
     "log_softmax",
     "manual_seed",
@@ -89,11 +102,14 @@ __all__ = [
     "numerical_grad",
     "ones",
     "ones_like",
+    "optim",
     "permute",
     "rand",
     "randn",
     "relu",
     "reshape",
+    "save",
+    "save_checkpoint",
     "set_rng_state",
     "sigmoid",
     "softmax",

@@ -10,9 +10,11 @@ _generator = np.random.default_rng()
 
 
 def manual_seed(seed: int) -> np.random.Generator:
-    """Reseed the generator: the same seed gives the same random tensors, shuffles and dropout."""
-    global _generator
-    _generator = np.random.default_rng(seed)
+    """Reseed the generator: the same seed gives the same random tensors, shuffles and dropout.
+
+    The generator object stays the same, so references to it follow the new seed.
+    """
+    _generator.bit_generator.state = np.random.PCG64(seed).state
     return _generator
 
 

@@ -1,0 +1,130 @@
+"""Adam, and AdamW (Adam with weight decay applied to the parameters, not the gradient)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015), PyTorch's formulation.
+
+    At step t, with g = grad (-grad to maximize), plus weight_decay * p unless the weight
+    decay is decoupled, in which case p = p * (1 - lr * weight_decay) first::
+
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        v_max = max(v_max, v)                  (amsgrad; v_max replaces v below)
+        p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+
+    State per parameter: ``step`` (t), ``exp_avg`` (m), ``exp_avg_sq`` (v) and, with amsgrad,
+    ``max_exp_avg_sq`` (v_max).
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        name = type(self).__name__
+        check_non_negative(name, group, "lr", "eps", "weight_decay")
+        betas = group["betas"]
+        if not (
+            isinstance(betas, tuple | list)
+            and len(betas) == 2
+            and all(isinstance(b, int | float) and 0 <= b < 1 for b in betas)
+        ):
+            raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+        names = ("step", "exp_avg", "exp_avg_sq")
+        return (*names, "max_exp_avg_sq") if group["amsgrad"] else names
+
+    def _update(self, group: dict[str, Any]) -> None:
+        lr = group["lr"]
+        beta1, beta2 = group["betas"]
+        eps = group["eps"]
+        weight_decay = group["weight_decay"]
+        amsgrad = group["amsgrad"]
+        maximize = group["maximize"]
+        decoupled = group["decoupled_weight_decay"]
+        for p, g in self._with_grad(group):
+            data = p.data
+            state = self._state_of(p, group)
+            step = state["step"] = state["step"] + 1
+            if decoupled:
+                if weight_decay:
+                    data *= 1 - lr * weight_decay
+                if maximize:
+                    g = np.negative(g)
+            elif weight_decay or maximize:
+                g = effective_grad(data, g, weight_decay, maximize)
+            m = state["exp_avg"]
+            v = state["exp_avg_sq"]
+            scratch = np.subtract(g, m, out=np.empty_like(data))
+            scratch *= 1 - beta1
+            m += scratch  # m + (1 - beta1) * (g - m), as torch.lerp computes it
+            np.multiply(g, g, out=scratch)
+            scratch *= 1 - beta2
+            v *= beta2
+            v += scratch
+            if amsgrad:
+                v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            np.sqrt(v, out=scratch)
+            scratch /= (1 - beta2**step) ** 0.5
+            scratch += eps
+            np.divide(m, scratch, out=scratch)
+            scratch *= -lr / (1 - beta1**step)
+            data += scratch
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019): each step first shrinks
+    the parameters, p = p * (1 - lr * weight_decay), and the decay never enters m or v.
+
+    The same as ``Adam(..., decoupled_weight_decay=True)``, with weight_decay 1e-2 by default.
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )

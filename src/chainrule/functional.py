@@ -10,8 +10,10 @@ from typing import Any
 import numpy as np
 
 from ._backend import is_floating
+from .ops.conv import Conv2d, MaxPool2d
 from .ops.linear import Linear
 from .ops.loss import BCEWithLogits, BinaryCrossEntropy, SoftmaxCrossEntropy
+from .random import default_generator
 from .tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -146,3 +148,186 @@ def _check_class_indices(loss: str, scores: Tensor, labels: np.ndarray) -> None:
             f"{loss}: class index {int(labels.max() if labels.max() >= classes else labels.min())}"
             f" is out of range for {classes} classes"
         )
+
+
+# ------------------------------------------------------------------------------ images
+
+
+def _pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
+    """``3`` and ``(3, 3)`` both mean 3 rows and 3 columns (of a kernel, stride or padding)."""
+    pair = (value, value) if isinstance(value, int | np.integer) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int | np.integer) for v in pair):
+        raise TypeError(f"{name} must be an int or a pair of ints, not {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _check_window(
+    op: str,
+    shape: tuple[int, ...],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+) -> None:
+    """Raise if a sliding window cannot run over an input of ``shape`` (N, C, H, W)."""
+    if min(kernel) < 1 or min(stride) < 1:
+        raise ValueError(f"{op}: kernel size and stride must be positive, got {kernel}, {stride}")
+    if min(padding) < 0:
+        raise ValueError(f"{op}: padding must be non-negative, got {padding}")
+    height, width = shape[2] + 2 * padding[0], shape[3] + 2 * padding[1]
+    if kernel[0] > height or kernel[1] > width:
+        raise ValueError(
+            f"{op}: kernel {kernel[0]}×{kernel[1]} is larger than the padded input "
+            f"{height}×{width} (input of shape {shape}, padding {padding})"
+        )
+
+
+def conv2d(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+) -> Tensor:
+    """2-D convolution (a cross-correlation, as in PyTorch), in one op.
+
+    x (N, C, H, W), weight (O, C, kH, kW), bias (O,) -> (N, O, OH, OW), where
+    OH = (H + 2·padding - kH) // stride + 1 and so for OW; ``stride`` and ``padding`` are
+    an int or a (rows, columns) pair. An unbatched input (C, H, W) gives (O, OH, OW).
+    """
+    if x.ndim == 3:
+        return conv2d(x.unsqueeze(0), weight, bias, stride, padding).squeeze(0)
+    if weight.ndim != 4:
+        raise ValueError(
+            f"conv2d: weight must have shape (out_channels, in_channels, kH, kW), "
+            f"not {weight.shape}"
+        )
+    if x.ndim != 4 or x.shape[1] != weight.shape[1]:
+        raise ValueError(
+            f"conv2d: weight of shape {weight.shape} expects input (N, {weight.shape[1]}, H, W), "
+            f"got {x.shape}"
+        )
+    if bias is not None and bias.shape != weight.shape[:1]:
+        raise ValueError(
+            f"conv2d: bias of shape {bias.shape} does not fit weight of shape {weight.shape}; "
+            f"it must be ({weight.shape[0]},)"
+        )
+    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
+    _check_window("conv2d", x.shape, weight.shape[2:], stride, padding)
+    return Conv2d.apply(x, weight, bias, stride, padding)
+
+
+def max_pool2d(
+    x: Tensor,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+) -> Tensor:
+    """The maximum of each kH×kW window: x (N, C, H, W) -> (N, C, OH, OW), with
+    OH = (H + 2·padding - kH) // stride + 1; ``stride`` defaults to the kernel size.
+
+    The gradient of each window goes to its first maximum (row-major), as in PyTorch.
+    Padding counts as -inf and may be at most half the kernel. (C, H, W) gives (C, OH, OW).
+    """
+    if x.ndim == 3:
+        return max_pool2d(x.unsqueeze(0), kernel_size, stride, padding).squeeze(0)
+    if x.ndim != 4:
+        raise ValueError(f"max_pool2d expects input (N, C, H, W) or (C, H, W), got {x.shape}")
+    kernel = _pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else _pair(stride, "stride")
+    padding = _pair(padding, "padding")
+    if 2 * padding[0] > kernel[0] or 2 * padding[1] > kernel[1]:
+        raise ValueError(
+            f"max_pool2d: padding {padding} must be at most half the kernel size {kernel}"
+        )
+    _check_window("max_pool2d", x.shape, kernel, stride, padding)
+    return MaxPool2d.apply(x, kernel, stride, padding)
+
+
+# ------------------------------------------------------------------------------ regularisation
+
+
+def batch_norm(
+    x: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel of x (N, C, *) to zero mean and unit variance, then scale by
+    ``weight`` (C,) and shift by ``bias`` (C,).
+
+    In training the statistics are the batch's, over every dimension but C (the biased
+    variance, as PyTorch), and ``running_mean`` / ``running_var`` (C,), when given, move
+    towards them by ``momentum``, in place: running = (1 - momentum)·running +
+    momentum·batch, with the unbiased variance for ``running_var``. Otherwise the running
+    statistics are used. Composed from tensor ops (a dozen), so autograd derives the
+    gradient through the batch statistics too; a fused op would save a few passes over the
+    activations, worth its hand-written backward only if a benchmark shows it matters.
+    """
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm expects input (N, C) or (N, C, *), got {x.shape}")
+    channels = x.shape[1]
+    axes = (0, *range(2, x.ndim))
+    shape = (1, channels) + (1,) * (x.ndim - 2)
+    per_channel = {
+        "running_mean": running_mean,
+        "running_var": running_var,
+        "weight": weight,
+        "bias": bias,
+    }
+    for name, tensor in per_channel.items():
+        if tensor is not None and tensor.shape != (channels,):
+            raise ValueError(
+                f"batch_norm: {name} of shape {tensor.shape} does not fit input of shape "
+                f"{x.shape}; it must be ({channels},)"
+            )
+    if training:
+        count = x.data.size // channels
+        if count < 2:
+            raise ValueError(
+                f"batch_norm in training needs more than 1 value per channel, got input of "
+                f"shape {x.shape}"
+            )
+        mean = x.mean(axes, keepdim=True)
+        centred = x - mean
+        var = (centred * centred).mean(axes, keepdim=True)
+        y = centred / (var + eps).sqrt()
+        if running_mean is not None:
+            batch_mean = mean.data.reshape(channels)
+            running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * batch_mean
+        if running_var is not None:
+            unbiased = var.data.reshape(channels) * (count / (count - 1))
+            running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError(
+                "batch_norm outside training needs running_mean and running_var; "
+                "pass them, or training=True to use the batch's statistics"
+            )
+        std = np.sqrt(running_var.data + eps)
+        y = (x - running_mean.data.reshape(shape)) / std.reshape(shape)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p), so the
+    expected value is unchanged; the identity outside training or when p is 0.
+
+    The mask comes from chainrule's seeded generator (``cr.manual_seed``); p = 1 gives zeros.
+    """
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0.0
+    mask = (default_generator().random(x.shape, dtype=np.float32) >= p).astype(x.dtype)
+    mask *= 1 / (1 - p)
+    return x * mask

@@ -219,7 +219,7 @@ def _training_step(weights, x, target, lr=0.1):
 
 
 def _live(kind):
-    return sum(isinstance(o, kind) for o in gc.get_objects())
+    return sum(issubclass(type(o), kind) for o in gc.get_objects())
 
 
 def test_a_thousand_training_steps_do_not_grow_memory():
@@ -244,5 +244,8 @@ def test_a_thousand_training_steps_do_not_grow_memory():
         grown = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
+    # Exact: no tensor or graph node outlives its step.
     assert (_live(cr.Tensor), _live(cr.Function)) == (tensors, nodes)
-    assert grown < 16 * 1024
+    # A leaked graph would hold this network's arrays, about 10 KB a step (10 MB here);
+    # the allowance covers interpreter caches that other tests leave half full.
+    assert grown < 256 * 1024

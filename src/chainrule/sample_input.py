@@ -1,0 +1,180 @@
+"""One input for ``chainrule predict``: a CSV row, or a PNG/PGM image scaled to the model.
+
+Images are read without any imaging library: PNG (8-bit grey, grey+alpha, RGB or RGBA,
+not interlaced) through zlib, and binary PGM. They become grey values in [0, 1] with
+the ink bright and the paper dark, as in MNIST and the digits data, resized by averaging
+to the square the model expects.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # PNG colour type -> samples per pixel
+
+
+class InputError(ValueError):
+    """The input file cannot be read or does not fit the model."""
+
+
+def _unfilter(raw: bytes, height: int, width: int, channels: int) -> np.ndarray:
+    stride = width * channels
+    rows = np.zeros((height, stride), dtype=np.uint8)
+    previous = np.zeros(stride, dtype=np.int32)
+    for y in range(height):
+        start = y * (stride + 1)
+        kind = raw[start]
+        line = np.frombuffer(raw, dtype=np.uint8, count=stride, offset=start + 1).astype(np.int32)
+        if kind == 0:
+            row = line
+        elif kind == 2:
+            row = (line + previous) & 0xFF
+        else:  # Sub, Average and Paeth depend on the pixel to the left: one pixel at a time
+            row = np.zeros(stride, dtype=np.int32)
+            for i in range(stride):
+                left = row[i - channels] if i >= channels else 0
+                up = previous[i]
+                up_left = previous[i - channels] if i >= channels else 0
+                if kind == 1:
+                    predicted = left
+                elif kind == 3:
+                    predicted = (left + up) // 2
+                elif kind == 4:
+                    p = left + up - up_left
+                    pa, pb, pc = abs(p - left), abs(p - up), abs(p - up_left)
+                    predicted = left if pa <= pb and pa <= pc else (up if pb <= pc else up_left)
+                else:
+                    raise InputError(f"unknown PNG filter type {kind}")
+                row[i] = (line[i] + predicted) & 0xFF
+        rows[y] = row
+        previous = row
+    return rows.reshape(height, width, channels)
+
+
+def read_png(path: Path) -> np.ndarray:
+    """A PNG file as grey values in [0, 1], shape (height, width)."""
+    blob = path.read_bytes()
+    if not blob.startswith(PNG_SIGNATURE):
+        raise InputError(f"{path} is not a PNG file")
+    offset, header, chunks = len(PNG_SIGNATURE), None, []
+    try:
+        while offset < len(blob):
+            (length,) = struct.unpack(">I", blob[offset : offset + 4])
+            kind = blob[offset + 4 : offset + 8]
+            body = blob[offset + 8 : offset + 8 + length]
+            offset += 12 + length
+            if kind == b"IHDR":
+                header = struct.unpack(">IIBBBBB", body)
+            elif kind == b"IDAT":
+                chunks.append(body)
+            elif kind == b"IEND":
+                break
+        if header is None:
+            raise InputError(f"{path} has no PNG header chunk")
+        width, height, depth, colour, _, _, interlace = header
+        if depth != 8 or colour not in _CHANNELS or interlace:
+            raise InputError(
+                f"{path}: only 8-bit, non-interlaced grey or RGB(A) PNGs are supported"
+            )
+        raw = zlib.decompress(b"".join(chunks))
+    except (struct.error, zlib.error) as error:
+        raise InputError(f"{path} is a damaged PNG file ({error})") from None
+    channels = _CHANNELS[colour]
+    if len(raw) != height * (width * channels + 1):
+        raise InputError(f"{path} is a damaged PNG file (wrong amount of pixel data)")
+    pixels = _unfilter(raw, height, width, channels).astype(np.float32) / 255
+    colour_part = pixels[..., : 3 if channels >= 3 else 1]
+    grey = colour_part.mean(axis=2)
+    if channels in (2, 4):  # transparent pixels show the paper
+        alpha = pixels[..., -1]
+        grey = grey * alpha + (1 - alpha)
+    return grey
+
+
+def read_pgm(path: Path) -> np.ndarray:
+    """A binary (P5) PGM file as grey values in [0, 1]."""
+    blob = path.read_bytes()
+    fields: list[bytes] = []
+    offset = 0
+    while len(fields) < 4:
+        while offset < len(blob) and blob[offset : offset + 1].isspace():
+            offset += 1
+        if blob[offset : offset + 1] == b"#":
+            offset = blob.index(b"\n", offset)
+            continue
+        end = offset
+        while end < len(blob) and not blob[end : end + 1].isspace():
+            end += 1
+        if end == offset:
+            raise InputError(f"{path} is a damaged PGM file")
+        fields.append(blob[offset:end])
+        offset = end
+    if fields[0] != b"P5":
+        raise InputError(f"{path} is not a binary (P5) PGM file")
+    width, height, top = (int(f) for f in fields[1:])
+    dtype = np.uint8 if top < 256 else np.dtype(">u2")
+    count = width * height
+    pixels = np.frombuffer(blob, dtype=dtype, count=count, offset=offset + 1)
+    return pixels.reshape(height, width).astype(np.float32) / top
+
+
+def fit_image(grey: np.ndarray, features: int) -> np.ndarray:
+    """A grey image as the (features,) input of a model trained on square images: ink
+    made bright, then resized by averaging blocks to sqrt(features) on each side."""
+    side = math.isqrt(features)
+    if side * side != features:
+        raise InputError(
+            f"the model takes {features} inputs, which is not a square image; give a CSV row"
+        )
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    if border.mean() > 0.5:  # dark ink on light paper: flip to bright ink
+        grey = 1 - grey
+    height, width = grey.shape
+    rows = np.linspace(0, height, side + 1)
+    cols = np.linspace(0, width, side + 1)
+    out = np.empty((side, side), dtype=np.float32)
+    for i in range(side):
+        r0, r1 = int(rows[i]), max(int(rows[i]) + 1, math.ceil(rows[i + 1]))
+        for j in range(side):
+            c0, c1 = int(cols[j]), max(int(cols[j]) + 1, math.ceil(cols[j + 1]))
+            out[i, j] = grey[r0:r1, c0:c1].mean()
+    return out.reshape(-1)
+
+
+def read_csv_row(path: Path, features: int) -> np.ndarray:
+    """The first row of a CSV file: ``features`` pixel values (0–255), or a label followed
+    by them, as in the MNIST CSV files."""
+    with path.open() as lines:
+        first = next((line for line in lines if line.strip()), "")
+    try:
+        values = np.array([float(v) for v in first.split(",")], dtype=np.float32)
+    except ValueError:
+        raise InputError(f"{path}: the first row is not a list of numbers") from None
+    if len(values) == features + 1:
+        values = values[1:]
+    if len(values) != features:
+        raise InputError(
+            f"{path}: the first row has {len(values)} values, but the model takes {features}"
+        )
+    return values / 255 if values.max() > 1 else values
+
+
+def read_input(path: str | Path, features: int) -> np.ndarray:
+    """The model input in ``path`` (a .csv row, a .png or a .pgm image), shape (features,)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path} does not exist or is not a file")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_csv_row(path, features)
+    if suffix == ".png":
+        return fit_image(read_png(path), features)
+    if suffix == ".pgm":
+        return fit_image(read_pgm(path), features)
+    raise InputError(f"{path}: give a .csv row or a .png or .pgm image")

@@ -1,0 +1,422 @@
+"""The training loop behind ``chainrule train``: data by name, an MLP by its layer sizes,
+epochs with metrics, checkpoints after every epoch, and a clean stop on Ctrl-C.
+
+Everything here uses the public library (nn, optim, data, save/load), so the command line
+does nothing a user's own script could not.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import data, nn, optim
+from . import functional as F
+from .function import no_grad
+from .random import get_rng_state, manual_seed, set_rng_state
+from .serialization import load_checkpoint, save_checkpoint
+from .tensor import Tensor
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
+LOSSES = ("mse", "ce", "bce")
+OPTIMIZERS: dict[str, Callable[[Any, float], optim.Optimizer]] = {
+    "sgd": lambda params, lr: optim.SGD(params, lr=lr),
+    "momentum": lambda params, lr: optim.SGD(params, lr=lr, momentum=0.9),
+    "adam": lambda params, lr: optim.Adam(params, lr=lr),
+}
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 0.001}
+
+
+class TrainingError(Exception):
+    """A problem the user can fix (bad settings, unreadable data, a diverging loss)."""
+
+
+class Interrupted(Exception):
+    """Training stopped on Ctrl-C after finishing the batch in progress."""
+
+
+# ------------------------------------------------------------------------------ data
+
+
+@dataclass
+class DataBundle:
+    """A training set, a test set, and how to describe them."""
+
+    name: str
+    train: data.TensorDataset
+    test: data.TensorDataset
+    features: int
+    classes: int
+    note: str = ""
+
+
+def _as_classification(dataset: data.TensorDataset) -> data.TensorDataset:
+    """Inputs flattened to (N, features) float32, labels as int64 class indices (N,)."""
+    inputs, labels = dataset.tensors[:2]
+    x = inputs.numpy().reshape(len(inputs), -1).astype(np.float32, copy=False)
+    y = labels.numpy()
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    return data.TensorDataset(x, y.astype(np.int64))
+
+
+def _split(dataset: data.TensorDataset, first: int) -> tuple[data.TensorDataset, ...]:
+    arrays = [t.numpy() for t in dataset.tensors]
+    return (
+        data.TensorDataset(*(a[:first] for a in arrays)),
+        data.TensorDataset(*(a[first:] for a in arrays)),
+    )
+
+
+def _idx_folder(name: str, reader: Callable[..., data.TensorDataset], folder: str) -> DataBundle:
+    test = reader(folder, train=False)
+    try:
+        train = reader(folder, train=True)
+        note = ""
+    except data.DatasetError:
+        if len(test) < 10_000:
+            raise
+        train, test = _split(test, 8_000)
+        note = (
+            f"no training files in {folder}: training on the first 8,000 test images and "
+            "evaluating on the last 2,000"
+        )
+    return DataBundle(name, _as_classification(train), _as_classification(test), 0, 10, note)
+
+
+def load_data(spec: str, seed: int = 0) -> DataBundle:
+    """The data named by ``spec``: digits, xor, mnist:DIR, fashion-mnist:DIR or
+    csv:TRAIN.csv[,TEST.csv] (without a test file, a fixed 20% of TRAIN is held out)."""
+    kind, _, where = spec.partition(":")
+    if kind == "digits" and not where:
+        train, test = data.digits(train=True), data.digits(train=False)
+        bundle = DataBundle("digits", _as_classification(train), _as_classification(test), 0, 10)
+    elif kind == "xor" and not where:
+        points = _as_classification(data.xor())
+        bundle = DataBundle("xor", points, points, 0, 2)
+    elif kind in ("mnist", "fashion-mnist") and where:
+        reader = data.mnist if kind == "mnist" else data.fashion_mnist
+        bundle = _idx_folder(kind, reader, where)
+    elif kind == "csv" and where:
+        train_path, _, test_path = where.partition(",")
+        train = _as_classification(data.csv(train_path))
+        if test_path:
+            test = _as_classification(data.csv(test_path))
+        else:
+            order = np.random.default_rng(seed).permutation(len(train))
+            shuffled = data.TensorDataset(*(t.numpy()[order] for t in train.tensors))
+            train, test = _split(shuffled, len(train) - max(1, len(train) // 5))
+        labels = np.concatenate([train.tensors[1].numpy(), test.tensors[1].numpy()])
+        bundle = DataBundle(f"csv:{where}", train, test, 0, max(int(labels.max()) + 1, 2))
+    else:
+        raise TrainingError(
+            f"unknown --data {spec!r}; use digits, xor, mnist:DIR, fashion-mnist:DIR "
+            "or csv:TRAIN.csv[,TEST.csv]"
+        )
+    bundle.features = bundle.train.tensors[0].shape[1]
+    return bundle
+
+
+# ------------------------------------------------------------------------------ model
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """An MLP by its layer sizes, hidden activation and loss; enough to rebuild it from a
+    checkpoint. With MSE the outputs pass through a sigmoid (seed 001's network); with CE
+    and BCE the model outputs logits and the loss applies softmax or sigmoid itself."""
+
+    layers: tuple[int, ...]
+    activation: str
+    loss: str
+
+    def __post_init__(self) -> None:
+        if len(self.layers) < 2 or any(size < 1 for size in self.layers):
+            raise TrainingError(
+                f"--layers needs at least two positive sizes (inputs,...,outputs), "
+                f"not {','.join(map(str, self.layers))}"
+            )
+        if self.activation not in ACTIVATIONS:
+            raise TrainingError(
+                f"unknown --activation {self.activation!r}; use {', '.join(ACTIVATIONS)}"
+            )
+        if self.loss not in LOSSES:
+            raise TrainingError(f"unknown --loss {self.loss!r}; use {', '.join(LOSSES)}")
+
+    @property
+    def outputs(self) -> int:
+        return self.layers[-1]
+
+    def build(self) -> nn.Sequential:
+        modules: list[nn.Module] = []
+        for i, (fan_in, fan_out) in enumerate(zip(self.layers, self.layers[1:], strict=False)):
+            modules.append(nn.Linear(fan_in, fan_out))
+            if i < len(self.layers) - 2:
+                modules.append(ACTIVATIONS[self.activation]())
+        if self.loss == "mse":
+            modules.append(nn.Sigmoid())
+        return nn.Sequential(*modules)
+
+    def check_fits(self, bundle: DataBundle) -> None:
+        """Raise a clear error when the layer sizes do not fit the data."""
+        if self.layers[0] != bundle.features:
+            raise TrainingError(
+                f"--layers starts with {self.layers[0]} inputs, but {bundle.name} has "
+                f"{bundle.features} features per sample; start with {bundle.features}"
+            )
+        fits = self.outputs == bundle.classes or (bundle.classes == 2 and self.outputs == 1)
+        if not fits or (self.outputs == 1 and self.loss == "ce"):
+            wanted = "1 or 2" if bundle.classes == 2 and self.loss != "ce" else bundle.classes
+            raise TrainingError(
+                f"--layers ends with {self.outputs} outputs, but {bundle.name} has "
+                f"{bundle.classes} classes; end with {wanted}"
+            )
+
+    def loss_of(self, outputs: Tensor, labels: np.ndarray) -> Tensor:
+        """The loss of ``outputs`` against class ``labels``, in the form this loss wants."""
+        if self.loss == "ce":
+            return F.cross_entropy(outputs, labels)
+        if self.outputs == 1:
+            targets = labels.astype(outputs.dtype)[:, None]
+        else:
+            targets = np.eye(self.outputs, dtype=outputs.dtype)[labels]
+        if self.loss == "mse":
+            return F.mse_loss(outputs, targets)
+        return F.binary_cross_entropy_with_logits(outputs, targets)
+
+    def predict(self, outputs: np.ndarray) -> np.ndarray:
+        """Class labels from the model's outputs."""
+        if self.outputs == 1:
+            threshold = 0.5 if self.loss == "mse" else 0.0
+            return (outputs[:, 0] > threshold).astype(np.int64)
+        return outputs.argmax(axis=1)
+
+    def probabilities(self, outputs: np.ndarray) -> np.ndarray:
+        """Per-class scores in [0, 1] from the model's outputs (softmax for CE)."""
+        if self.loss == "ce":
+            shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
+            return shifted / shifted.sum(axis=1, keepdims=True)
+        if self.loss == "bce":
+            return 1 / (1 + np.exp(-outputs))
+        return outputs
+
+
+# ------------------------------------------------------------------------------ training
+
+
+@dataclass
+class Settings:
+    """Everything that defines a run; stored in each checkpoint."""
+
+    data: str = "digits"
+    layers: tuple[int, ...] = ()
+    activation: str = "relu"
+    loss: str = "ce"
+    optimizer: str = "adam"
+    lr: float = 0.0
+    batch_size: int = 32
+    epochs: int = 20
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self.layers = tuple(self.layers)
+        if self.optimizer not in OPTIMIZERS:
+            raise TrainingError(
+                f"unknown --optimizer {self.optimizer!r}; use {', '.join(OPTIMIZERS)}"
+            )
+        if not self.lr:
+            self.lr = DEFAULT_LR[self.optimizer]
+        if self.lr <= 0 or not math.isfinite(self.lr):
+            raise TrainingError(f"--lr must be a positive number, not {self.lr}")
+        if self.batch_size < 1:
+            raise TrainingError(f"--batch-size must be at least 1, not {self.batch_size}")
+        if self.epochs < 0:
+            raise TrainingError(f"--epochs must be 0 or more, not {self.epochs}")
+
+
+@dataclass
+class EpochMetrics:
+    epoch: int
+    loss: float
+    accuracy: float
+    test_loss: float
+    test_accuracy: float
+    seconds: float
+
+
+@dataclass
+class Run:
+    """A model being trained, with its optimizer, data and history."""
+
+    settings: Settings
+    architecture: Architecture
+    bundle: DataBundle
+    model: nn.Sequential
+    optimizer: optim.Optimizer
+    history: list[EpochMetrics] = field(default_factory=list)
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.history)
+
+
+def start(settings: Settings) -> Run:
+    """A fresh run: seed everything, load the data, build the model and optimizer."""
+    manual_seed(settings.seed)
+    bundle = load_data(settings.data, settings.seed)
+    if not settings.layers:
+        outputs = 1 if bundle.classes == 2 and settings.loss != "ce" else bundle.classes
+        settings.layers = (bundle.features, 64, outputs)
+    architecture = Architecture(settings.layers, settings.activation, settings.loss)
+    architecture.check_fits(bundle)
+    model = architecture.build()
+    optimizer = OPTIMIZERS[settings.optimizer](model.parameters(), settings.lr)
+    return Run(settings, architecture, bundle, model, optimizer)
+
+
+def _settings_of(checkpoint: dict[str, Any], path: str | Path) -> Settings:
+    try:
+        stored = checkpoint["settings"]
+        return Settings(**{**stored, "layers": tuple(stored["layers"])})
+    except (KeyError, TypeError) as error:
+        raise TrainingError(
+            f"{path} is not a training checkpoint written by chainrule train --save ({error})"
+        ) from None
+
+
+def load_model(path: str | Path) -> tuple[Architecture, nn.Sequential, Settings]:
+    """The trained model in a checkpoint written by ``train``, ready for evaluation."""
+    checkpoint = load_checkpoint(path)
+    settings = _settings_of(checkpoint, path)
+    architecture = Architecture(settings.layers, settings.activation, settings.loss)
+    model = architecture.build()
+    model.load_state_dict(checkpoint["model"])
+    return architecture, model, settings
+
+
+def resume(path: str | Path, epochs: int | None = None) -> Run:
+    """A run restored from a checkpoint written by ``train``: weights, optimizer state,
+    history and random state, so it continues exactly where it stopped."""
+    checkpoint = load_checkpoint(path)
+    settings = _settings_of(checkpoint, path)
+    if epochs is not None:
+        settings.epochs = epochs
+    run = start(settings)
+    run.model.load_state_dict(checkpoint["model"])
+    run.optimizer.load_state_dict(checkpoint["optimizer"])
+    run.history = [EpochMetrics(**m) for m in checkpoint.get("history", [])]
+    set_rng_state(checkpoint["rng_state"])
+    return run
+
+
+def save(run: Run, path: str | Path) -> None:
+    """Write the run's checkpoint atomically: a crash leaves the previous file intact."""
+    settings = {**asdict(run.settings), "layers": list(run.settings.layers)}
+    save_checkpoint(
+        path,
+        model=run.model,
+        optimizer=run.optimizer,
+        epoch=run.epochs_done,
+        settings=settings,
+        history=[asdict(m) for m in run.history],
+    )
+
+
+def evaluate(
+    model: nn.Module, architecture: Architecture, dataset: data.TensorDataset
+) -> tuple[float, float]:
+    """(mean loss, accuracy) of ``model`` on ``dataset``, without recording a graph."""
+    was_training = model.training
+    model.eval()
+    total_loss, correct = 0.0, 0
+    with no_grad():
+        for inputs, labels in data.DataLoader(dataset, batch_size=1000):
+            outputs = model(inputs)
+            total_loss += architecture.loss_of(outputs, labels.numpy()).item() * len(labels)
+            correct += int((architecture.predict(outputs.numpy()) == labels.numpy()).sum())
+    model.train(was_training)
+    return total_loss / len(dataset), correct / len(dataset)
+
+
+@contextmanager
+def _stop_on_ctrl_c() -> Iterator[list[bool]]:
+    """A flag that Ctrl-C raises, so the loop can stop between batches, not inside one."""
+    requested = [False]
+
+    def request_stop(signum: int, frame: Any) -> None:
+        requested[0] = True
+
+    previous = signal.signal(signal.SIGINT, request_stop)
+    try:
+        yield requested
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def train_epochs(
+    run: Run,
+    checkpoint: str | Path | None = None,
+    on_batch: Callable[[int, int], None] | None = None,
+    on_epoch: Callable[[EpochMetrics], None] | None = None,
+) -> list[EpochMetrics]:
+    """Train from the run's current epoch up to ``settings.epochs``, saving a checkpoint
+    after each epoch. ``on_batch(done, total)`` and ``on_epoch(metrics)`` report progress.
+
+    A loss that becomes NaN or infinite stops training with a ``TrainingError`` naming the
+    epoch and batch; the last checkpoint, written after the last good epoch, is kept.
+    Ctrl-C finishes the batch in progress, saves a checkpoint of the weights so far (the
+    interrupted epoch runs again from its start on resume) and raises ``Interrupted``.
+    """
+    loader = data.DataLoader(run.bundle.train, batch_size=run.settings.batch_size, shuffle=True)
+    with _stop_on_ctrl_c() as stop_requested:
+        for epoch in range(run.epochs_done + 1, run.settings.epochs + 1):
+            started = time.perf_counter()
+            rng_at_start = get_rng_state()
+            run.model.train()
+            total_loss, correct, seen = 0.0, 0, 0
+            for batch, (inputs, labels) in enumerate(loader, start=1):
+                targets = labels.numpy()
+                outputs = run.model(inputs)
+                loss = run.architecture.loss_of(outputs, targets)
+                value = loss.item()
+                if not math.isfinite(value):
+                    raise TrainingError(
+                        f"the loss became {value} in epoch {epoch}, batch {batch}; "
+                        f"try a smaller --lr (it is {run.settings.lr})"
+                    )
+                run.optimizer.zero_grad()
+                loss.backward()
+                run.optimizer.step()
+                total_loss += value * len(targets)
+                correct += int((run.architecture.predict(outputs.numpy()) == targets).sum())
+                seen += len(targets)
+                if on_batch:
+                    on_batch(batch, len(loader))
+                if stop_requested[0]:
+                    if checkpoint:
+                        set_rng_state(rng_at_start)
+                        save(run, checkpoint)
+                    raise Interrupted(f"stopped in epoch {epoch} after batch {batch}")
+            test_loss, test_accuracy = evaluate(run.model, run.architecture, run.bundle.test)
+            metrics = EpochMetrics(
+                epoch,
+                total_loss / seen,
+                correct / seen,
+                test_loss,
+                test_accuracy,
+                time.perf_counter() - started,
+            )
+            run.history.append(metrics)
+            if checkpoint:
+                save(run, checkpoint)
+            if on_epoch:
+                on_epoch(metrics)
+    return run.history

@@ -31,8 +31,9 @@ class Permute(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any, dims: tuple[int, ...]) -> Any:
-        ctx.dims = dims
-        return x.transpose(dims)
+        y = x.transpose(dims)
+        ctx.dims = tuple(d % x.ndim for d in dims)  # argsort needs -1 as ndim - 1
+        return y
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None]:

@@ -1,0 +1,383 @@
+"""Every op in the catalogue: forward against NumPy, gradient against central differences.
+
+Then the cases people get wrong, one small named test each: repeated indices, tied
+extremes, overflow in sigmoid/softmax, comparisons, broadcasting, dtype casts, and a
+gradcheck that really does catch a wrong backward.
+"""
+
+from __future__ import annotations
+
+import importlib
+import operator
+import re
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+
+import chainrule as cr
+from chainrule import tensor_functions
+from op_catalogue import BOOL, CATALOGUE, Case, inputs
+
+IDS = [entry.id for entry in CATALOGUE]
+
+# float32 results are compared with the float64 result on the same (float32) values.
+TOLERANCE = {
+    np.float32: {"rtol": 2e-5, "atol": 2e-5},
+    np.float64: {"rtol": 1e-12, "atol": 1e-12},
+}
+
+
+def tensors(entry: Case, arrays: list[np.ndarray], dtype, requires_grad: bool = False):
+    """The inputs as chainrule tensors: floats in ``dtype``, conditions and masks as bool."""
+    return [
+        cr.tensor(a) if d == BOOL else cr.tensor(a, dtype=dtype, requires_grad=requires_grad)
+        for d, a in zip(entry.domains, arrays, strict=True)
+    ]
+
+
+# ---------------------------------------------------------------------------- the catalogue itself
+def test_catalogue_is_consistent():
+    assert len(set(IDS)) == len(IDS), "catalogue ids must be unique"
+    for entry in CATALOGUE:
+        assert len(entry.domains) == entry.arity, entry.id
+        assert any(d != BOOL for d in entry.domains), f"{entry.id} has nothing to differentiate"
+
+
+def _op_types(out: cr.Tensor) -> set[type]:
+    """The classes of every op node in the graph that made ``out``."""
+    types, seen, stack = set(), set(), [out.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        types.add(type(node))
+        stack.extend(t.grad_fn for t in node.inputs if isinstance(t, cr.Tensor))
+    return types
+
+
+def _ops_behind_the_tensor_api() -> set[type]:
+    """Every op class that Tensor's methods and the cr.* functions call."""
+    # chainrule.tensor is also the name of the factory function, hence import_module.
+    namespaces = (vars(importlib.import_module("chainrule.tensor")), vars(tensor_functions))
+    return {
+        obj
+        for namespace in namespaces
+        for obj in namespace.values()
+        if isinstance(obj, type) and issubclass(obj, cr.Function) and obj is not cr.Function
+    }
+
+
+@settings(max_examples=1, deadline=None, phases=[Phase.generate])
+@given(data=st.data())
+def test_catalogue_reaches_every_op(data):
+    """An op added to Tensor or cr.* without a catalogue entry fails here (float32 inputs,
+    so that casts to float64 are real casts)."""
+    reached: set[type] = set()
+    for entry in CATALOGUE:
+        arrays = data.draw(inputs(entry), label=entry.id)
+        reached |= _op_types(entry.cr(*tensors(entry, arrays, np.float32, requires_grad=True)))
+    behind_the_api = _ops_behind_the_tensor_api()
+    assert len(behind_the_api) >= 25
+    assert sorted(op.__name__ for op in behind_the_api - reached) == []
+
+
+# ---------------------------------------------------------------------------- every entry
+@pytest.mark.parametrize("entry", CATALOGUE, ids=IDS)
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_forward_matches_numpy(entry: Case, data):
+    """In float32 and in float64; float32 in gives float32 out (casts aside)."""
+    arrays = data.draw(inputs(entry), label="inputs")
+    for dtype in (np.float32, np.float64):
+        ours = entry.cr(*tensors(entry, arrays, dtype))
+        # The reference gets exactly the values chainrule got (rounded to dtype), in float64.
+        seen = [a if a.dtype == bool else a.astype(dtype).astype(np.float64) for a in arrays]
+        expected = np.asarray(entry.np(*seen))
+        assert isinstance(ours, cr.Tensor)
+        assert ours.dtype == np.dtype(entry.out_dtype or dtype)
+        assert ours.shape == expected.shape
+        np.testing.assert_allclose(ours.numpy(), expected, **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("entry", CATALOGUE, ids=IDS)
+@settings(max_examples=12, deadline=None)
+@given(data=st.data())
+def test_gradcheck(entry: Case, data):
+    arrays = data.draw(inputs(entry), label="inputs")
+    assert cr.gradcheck(entry.cr, tensors(entry, arrays, np.float64, requires_grad=True))
+
+
+# ---------------------------------------------------------------------------- wrong backward caught
+class HalfSquare(cr.Function):
+    """y = x * x with the derivative off by a factor of two: dx = g * x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x
+
+
+class WrongSecond(cr.Function):
+    """y = a * b with a right da = g * b and a wrong db = g * b (it should be g * a)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        _, b = ctx.saved_tensors
+        return g * b, g * b
+
+
+class RightMul(cr.Function):
+    """y = a * b, correctly: the control for the wrong ones above."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g * b, g * a
+
+
+_REPORT = re.compile(
+    r"input (\d+) \(shape (.*)\) is wrong at index \((.*)\): backprop gives (\S+), "
+    r"central differences give (\S+) "
+)
+
+
+def _report(error: cr.GradcheckError) -> tuple[int, tuple[int, ...], float, float]:
+    """The input, the index and both values that a GradcheckError names."""
+    match = _REPORT.search(str(error))
+    assert match, f"unexpected message: {error}"
+    index = tuple(int(k) for k in match.group(3).split(",") if k.strip())
+    return int(match.group(1)), index, float(match.group(4)), float(match.group(5))
+
+
+def test_gradcheck_passes_a_right_backward():
+    a = cr.tensor([0.5, -1.5, 2.0], requires_grad=True)
+    b = cr.tensor([[1.0], [3.0]], requires_grad=True)
+    assert cr.gradcheck(lambda a, b: RightMul.apply(a, b), [a, b])
+
+
+def test_gradcheck_names_input_0_and_both_values():
+    x = cr.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    with pytest.raises(cr.GradcheckError, match=r"input 0 \(shape \(3,\)\)") as caught:
+        cr.gradcheck(lambda x: HalfSquare.apply(x), [x])
+    _, (i,), backprop, numeric = _report(caught.value)
+    # The worst element is at the largest |x|; the true derivative is twice backprop's.
+    assert i == 2
+    assert numeric == pytest.approx(2 * backprop, rel=1e-6)
+    assert abs(numeric) > 1
+
+
+def test_gradcheck_names_input_1_when_only_the_second_gradient_is_wrong():
+    a = cr.tensor([2.0, 3.0], requires_grad=True)
+    b = cr.tensor([5.0, -7.0], requires_grad=True)
+    with pytest.raises(cr.GradcheckError, match=r"input 1 \(shape \(2,\)\)") as caught:
+        cr.gradcheck(lambda a, b: WrongSecond.apply(a, b), [a, b])
+    _, (i,), backprop, numeric = _report(caught.value)
+    # backprop gave w * b[i], central differences w * a[i], for one projection weight w.
+    assert backprop / numeric == pytest.approx(b.numpy()[i] / a.numpy()[i], rel=1e-6)
+
+
+def test_gradcheck_numbers_inputs_by_position_even_when_some_are_not_checked():
+    a = cr.tensor([[2.0, 3.0]])  # no requires_grad: not checked, but still input 0
+    b = cr.tensor([[5.0, -7.0]], requires_grad=True)
+    with pytest.raises(cr.GradcheckError, match=r"input 1 \(shape \(1, 2\)\)") as caught:
+        cr.gradcheck(lambda a, b: WrongSecond.apply(a, b), [a, b])
+    _, index, backprop, numeric = _report(caught.value)
+    assert len(index) == 2
+    assert backprop / numeric == pytest.approx(b.numpy()[index] / a.numpy()[index], rel=1e-6)
+
+
+# ---------------------------------------------------------------------------- indexing
+def test_repeated_indices_add_up_in_the_gradient():
+    x = cr.tensor([10.0, 20.0, 30.0], requires_grad=True)
+    x[[0, 0, 2]].sum().backward()
+    assert x.grad.tolist() == [2.0, 0.0, 1.0]
+
+
+def test_repeated_index_pairs_add_up_in_the_gradient():
+    x = cr.zeros(2, 3, requires_grad=True)
+    (x[[0, 1, 0, 0], [2, 0, 2, 2]] * cr.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0, 8.0], [2.0, 0.0, 0.0]]
+
+
+def test_repeated_rows_add_up_in_the_gradient():
+    x = cr.ones(3, 2, requires_grad=True)
+    x[[1, 1, 1, 0]].sum().backward()
+    assert x.grad.tolist() == [[1.0, 1.0], [3.0, 3.0], [0.0, 0.0]]
+
+
+def test_boolean_mask_passes_the_gradient_to_the_picked_elements_only():
+    x = cr.tensor([[1.0, -2.0], [-3.0, 4.0]], requires_grad=True)
+    picked = x[x > 0]
+    assert picked.tolist() == [1.0, 4.0]
+    (picked * cr.tensor([5.0, 6.0])).sum().backward()
+    assert x.grad.tolist() == [[5.0, 0.0], [0.0, 6.0]]
+
+
+# ---------------------------------------------------------------------------- ties
+def test_tied_maxima_share_the_gradient_equally():
+    x = cr.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    x.max().backward()
+    assert x.grad.tolist() == [0.0, 0.5, 0.5]
+
+
+def test_tied_minima_share_the_gradient_equally_along_a_dimension():
+    x = cr.tensor([[2.0, 2.0, 5.0], [1.0, 4.0, 1.0], [6.0, 6.0, 6.0]], requires_grad=True)
+    x.min(dim=1).backward(cr.tensor([1.0, 2.0, 3.0]))
+    assert x.grad.tolist() == [[0.5, 0.5, 0.0], [1.0, 0.0, 1.0], [1.0, 1.0, 1.0]]
+
+
+def test_tied_maxima_with_keepdims_share_the_gradient():
+    x = cr.tensor([[4.0, 1.0], [4.0, 4.0]], requires_grad=True)
+    x.max(axis=0, keepdims=True).sum().backward()
+    assert x.grad.tolist() == [[0.5, 0.0], [0.5, 1.0]]
+
+
+# ---------------------------------------------------------------------------- stability
+EXTREMES = [1000.0, -1000.0, 0.0]
+STABLE = [
+    # name, op, value, gradient of (y * [1, 2, 3]).sum()
+    ("sigmoid", lambda x: x.sigmoid(), [1.0, 0.0, 0.5], [0.0, 0.0, 0.75]),
+    ("softmax", lambda x: x.softmax(0), [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]),
+    ("log_softmax", lambda x: x.log_softmax(0), [0.0, -2000.0, -1000.0], [-5.0, 2.0, 3.0]),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize(("name", "op", "value", "grad"), STABLE, ids=[s[0] for s in STABLE])
+def test_stable_for_huge_inputs(name, op, value, grad, dtype):
+    x = cr.tensor(EXTREMES, dtype=dtype, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow RuntimeWarning fails the test
+        y = op(x)
+        (y * cr.tensor([1.0, 2.0, 3.0], dtype=dtype)).sum().backward()
+    assert y.dtype == dtype
+    assert x.grad.dtype == dtype
+    assert np.all(np.isfinite(y.numpy()))
+    assert np.all(np.isfinite(x.grad.numpy()))
+    np.testing.assert_allclose(y.numpy(), value, atol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), grad, atol=1e-6)
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+def test_softmax_of_equal_huge_rows_is_uniform(op):
+    x = cr.tensor([[1000.0, 1000.0], [-1000.0, -1000.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = getattr(x, op)(dim=1)
+    expected = 0.5 if op == "softmax" else np.log(0.5)
+    np.testing.assert_allclose(y.numpy(), np.full((2, 2), expected), rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------- comparisons
+COMPARISONS = [
+    (operator.lt, "lt", [True, False, False]),
+    (operator.le, "le", [True, True, False]),
+    (operator.gt, "gt", [False, False, True]),
+    (operator.ge, "ge", [False, True, True]),
+    (operator.eq, "eq", [False, True, False]),
+    (operator.ne, "ne", [True, False, True]),
+]
+
+
+@pytest.mark.parametrize(("op", "method", "expected"), COMPARISONS, ids=[c[1] for c in COMPARISONS])
+def test_comparisons_give_bool_tensors_that_need_no_grad(op, method, expected):
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for other in (cr.tensor([2.0, 2.0, 2.0], requires_grad=True), 2.0, 2, np.array([2.0])):
+        for result in (op(x, other), getattr(x, method)(other)):
+            assert isinstance(result, cr.Tensor)
+            assert result.dtype == np.bool_
+            assert not result.requires_grad
+            assert result.grad_fn is None
+            assert result.tolist() == expected
+
+
+def test_reflected_comparison_with_a_number():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    assert (2.0 < x).tolist() == [False, False, True]  # noqa: SIM300 (the reflected form)
+    assert (2.0 >= x).tolist() == [True, True, False]  # noqa: SIM300
+
+
+# ---------------------------------------------------------------------------- broadcasting
+def test_broadcast_gradients_sum_back_to_column_and_row():
+    a = cr.tensor([[1.0], [2.0], [3.0]], requires_grad=True)  # (3, 1)
+    b = cr.tensor([[10.0, 20.0, 30.0, 40.0]], requires_grad=True)  # (1, 4)
+    (a + b).sum().backward()
+    assert a.grad.shape == (3, 1)
+    assert b.grad.shape == (1, 4)
+    assert a.grad.tolist() == [[4.0], [4.0], [4.0]]
+    assert b.grad.tolist() == [[3.0, 3.0, 3.0, 3.0]]
+
+
+def test_broadcast_gradients_sum_over_missing_leading_dimensions():
+    a = cr.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)  # (4,)
+    b = cr.tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)  # (2, 3, 4)
+    (a * b).sum().backward()
+    assert a.grad.shape == (4,)
+    assert b.grad.shape == (2, 3, 4)
+    np.testing.assert_array_equal(a.grad.numpy(), np.arange(24.0).reshape(6, 4).sum(axis=0))
+    np.testing.assert_array_equal(b.grad.numpy(), np.broadcast_to([1.0, 2.0, 3.0, 4.0], (2, 3, 4)))
+
+
+def test_broadcast_gradient_of_a_scalar_tensor():
+    a = cr.tensor(2.0, requires_grad=True)
+    b = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    (a * b).sum().backward()
+    assert a.grad.shape == ()
+    assert a.grad.item() == 10.0
+    assert b.grad.tolist() == [[2.0, 2.0], [2.0, 2.0]]
+
+
+# ---------------------------------------------------------------------------- dtypes
+def test_float32_stays_float32_with_python_and_numpy_scalars():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    for y in (x * 2.5, 2.5 / x, x**2, x - np.float64(1.0), x + 1, cr.where(x > 1, x, 0.0)):
+        assert y.dtype == np.float32
+
+
+def test_cast_to_float64_sends_a_float32_gradient_back():
+    x = cr.tensor([1.5, -2.0], requires_grad=True)
+    for cast in (lambda x: x.double(), lambda x: x.to(cr.float64)):
+        x.grad = None
+        y = cast(x)
+        assert y.dtype == np.float64
+        assert y.requires_grad
+        (y * y).sum().backward()
+        assert x.grad.dtype == np.float32
+        assert x.grad.tolist() == [3.0, -4.0]
+
+
+def test_cast_to_float32_sends_a_float64_gradient_back():
+    x = cr.tensor([1.5, -2.0], dtype=cr.float64, requires_grad=True)
+    y = x.float()
+    assert y.dtype == np.float32
+    (y * cr.tensor([2.0, 3.0])).sum().backward()
+    assert x.grad.dtype == np.float64
+    assert x.grad.tolist() == [2.0, 3.0]
+
+
+def test_clone_is_a_copy_that_stays_in_the_graph():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x.clone()
+    y.data[0] = 100.0
+    assert x.tolist() == [1.0, 2.0]
+    (y * 3.0).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]

@@ -249,3 +249,18 @@ def test_a_thousand_training_steps_do_not_grow_memory():
     # A leaked graph would hold this network's arrays, about 10 KB a step (10 MB here);
     # the allowance covers interpreter caches that other tests leave half full.
     assert grown < 256 * 1024
+
+
+def test_a_backward_with_a_gradient_of_the_wrong_shape_is_a_clear_error():
+    class Transposed(cr.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad.T  # same size, wrong shape: must not be silently reshaped
+
+    y = Transposed.apply(cr.ones(2, 3, requires_grad=True))
+    with pytest.raises(RuntimeError, match=r"Transposed.backward returned a gradient of shape"):
+        y.sum().backward()

@@ -211,3 +211,17 @@ def test_random_tensors_have_the_right_distribution():
     assert u.dtype == np.float32 and u.min() >= 0.0 and u.max() < 1.0
     assert abs(u.mean() - 0.5) < 0.02
     assert abs(n.mean()) < 0.05 and abs(n.std() - 1.0) < 0.05
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: cr.ones(3).flatten(1),
+        lambda: cr.ones(3).unsqueeze(5),
+        lambda: cr.ones(2, 1).squeeze(3),
+        lambda: cr.ones(2, 1).unsqueeze(-4),
+    ],
+)
+def test_out_of_range_dimensions_are_an_error_as_in_pytorch(call):
+    with pytest.raises(IndexError, match="out of range"):
+        call()

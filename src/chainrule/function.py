@@ -113,9 +113,14 @@ class Function:
         return f"<{type(self).__name__}>"
 
 
-def _sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def _sum_to(grad: np.ndarray, shape: tuple[int, ...], node: Function) -> np.ndarray:
     """Undo broadcasting: sum ``grad`` over the dimensions that were broadcast to reach it."""
     lead = grad.ndim - len(shape)
+    if lead < 0 or any(size not in (1, grad.shape[lead + i]) for i, size in enumerate(shape)):
+        raise RuntimeError(
+            f"{type(node).__name__}.backward returned a gradient of shape {grad.shape} for an "
+            f"input of shape {shape}; it must have the input's shape or broadcast from it"
+        )
     axes = tuple(range(lead)) + tuple(
         lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
     )
@@ -197,7 +202,7 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
                 continue
             data = tensor.data
             if g.shape != data.shape:
-                g = _sum_to(g, data.shape)
+                g = _sum_to(g, data.shape, node)
             if g.dtype != data.dtype:
                 g = g.astype(data.dtype)
             producer = tensor._ctx

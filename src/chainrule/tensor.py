@@ -64,6 +64,13 @@ def _resolve_keep(keepdim: bool, keepdims: bool | None) -> bool:
     return keepdim if keepdims is None else keepdims
 
 
+def _dim(dim: int, ndim: int) -> int:
+    """``dim`` as an index in [0, ndim), counting from the end when negative, as in PyTorch."""
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"dimension {dim} is out of range (expected {-ndim} to {ndim - 1})")
+    return dim % ndim
+
+
 def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
     """``reshape(2, 3)`` and ``reshape((2, 3))`` both mean the shape (2, 3)."""
     if len(shape) == 1 and isinstance(shape[0], Sequence | np.ndarray):
@@ -490,8 +497,7 @@ class Tensor:
         shape = self.shape
         if not shape:
             return self.reshape(1)
-        start = start_dim % len(shape)
-        end = end_dim % len(shape)
+        start, end = _dim(start_dim, len(shape)), _dim(end_dim, len(shape))
         return self.reshape(*shape[:start], -1, *shape[end + 1 :])
 
     def squeeze(self, dim: int | None = None) -> Tensor:
@@ -499,14 +505,16 @@ class Tensor:
         shape = self.shape
         if dim is None:
             return self.reshape(tuple(s for s in shape if s != 1))
-        dim = dim % max(len(shape), 1)
-        if shape and shape[dim] == 1:
+        if not shape:
+            return self
+        dim = _dim(dim, len(shape))
+        if shape[dim] == 1:
             return self.reshape(shape[:dim] + shape[dim + 1 :])
         return self
 
     def unsqueeze(self, dim: int) -> Tensor:
         """Insert a dimension of size 1 at ``dim``."""
-        dim = dim % (self.ndim + 1)
+        dim = _dim(dim, self.ndim + 1)
         return self.reshape((*self.shape[:dim], 1, *self.shape[dim:]))
 
     def __getitem__(self, key: Any) -> Tensor:

@@ -1,4 +1,4 @@
-"""The ``chainrule`` command: ``train`` (the main job), ``eval`` and ``predict``.
+"""The ``chainrule`` command line: ``main(argv) -> int``.
 
 User errors end as one line on stderr and exit code 2, never a traceback. Progress bars
 appear only when stderr is a terminal, so logs and ``--json`` output stay clean.
@@ -7,48 +7,17 @@ appear only when stderr is a terminal, so logs and ``--json`` output stay clean.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict
-from typing import Any
-
-import numpy as np
+from collections.abc import Sequence
 
 from . import __version__
+from .commands import COMMANDS
 from .data import DatasetError
-from .function import no_grad
-from .sample_input import InputError, read_input
+from .sample_input import InputError
 from .serialization import SerializationError
-from .tensor import Tensor
-from .train import (
-    ACTIVATIONS,
-    LOSSES,
-    OPTIMIZERS,
-    EpochMetrics,
-    Interrupted,
-    Run,
-    Settings,
-    TrainingError,
-    evaluate,
-    load_data,
-    load_model,
-    resume,
-    start,
-    train_epochs,
-)
+from .train import TrainingError
 
 USER_ERRORS = (TrainingError, DatasetError, SerializationError, InputError, OSError)
-
-
-def _layer_sizes(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(size) for size in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a comma-separated list of layer sizes, like 64,32,10"
-        ) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,232 +25,10 @@ def _parser() -> argparse.ArgumentParser:
         prog="chainrule", description="Build and train neural networks by backpropagation."
     )
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    train = commands.add_parser(
-        "train",
-        help="train an MLP (with no options: on the built-in handwritten digits)",
-        description="Train a multilayer perceptron and report loss and accuracy per epoch.",
-    )
-    defaults = Settings()
-    train.add_argument(
-        "--data",
-        default=defaults.data,
-        help="digits (default), xor, mnist:DIR, fashion-mnist:DIR or csv:TRAIN.csv[,TEST.csv]",
-    )
-    train.add_argument(
-        "--layers", type=_layer_sizes, default=(), help="layer sizes, e.g. 784,30,10"
-    )
-    train.add_argument("--activation", choices=ACTIVATIONS, default=defaults.activation)
-    train.add_argument("--loss", choices=LOSSES, default=defaults.loss)
-    train.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
-    train.add_argument(
-        "--lr",
-        type=float,
-        default=0.0,
-        help="learning rate (default: sgd 0.1, momentum 0.05, adam 0.001)",
-    )
-    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    train.add_argument("--epochs", type=int, default=defaults.epochs)
-    train.add_argument("--seed", type=int, default=defaults.seed)
-    train.add_argument("--save", metavar="PATH", help="write a checkpoint here after each epoch")
-    train.add_argument(
-        "--resume",
-        metavar="PATH",
-        help="continue from a checkpoint (with its settings; --epochs is the new total), "
-        "saving back to it unless --save says otherwise",
-    )
-    train.add_argument("--plot", metavar="PATH.png", help="draw loss and accuracy curves")
-    train.add_argument("--json", action="store_true", help="print metrics as JSON lines")
-    train.add_argument("--quiet", action="store_true", help="print only the final accuracy")
-    train.add_argument(
-        "--progress", action="store_true", help="show progress bars even when not on a terminal"
-    )
-    train.set_defaults(handler=_train)
-
-    evaluate_ = commands.add_parser("eval", help="evaluate a saved model on a data set's test part")
-    evaluate_.add_argument("model", metavar="MODEL", help="a checkpoint written by train --save")
-    evaluate_.add_argument("--data", help="the data to evaluate on (default: what it trained on)")
-    evaluate_.add_argument("--json", action="store_true")
-    evaluate_.set_defaults(handler=_eval)
-
-    predict = commands.add_parser("predict", help="classify one input with a saved model")
-    predict.add_argument("model", metavar="MODEL", help="a checkpoint written by train --save")
-    predict.add_argument("input", metavar="INPUT", help="a .png or .pgm image, or a CSV row")
-    predict.add_argument("--json", action="store_true")
-    predict.set_defaults(handler=_predict)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(subparsers)
     return parser
-
-
-# ------------------------------------------------------------------------------ train
-
-
-def _describe(run: Run) -> list[str]:
-    s, bundle = run.settings, run.bundle
-    lines = [
-        f"Training {'-'.join(map(str, s.layers))} ({s.activation}, {s.loss} loss) on "
-        f"{bundle.name}: {len(bundle.train):,} training / {len(bundle.test):,} test samples",
-        f"{s.optimizer}, lr {s.lr:g}, batch {s.batch_size}, {s.epochs} epochs, seed {s.seed}",
-    ]
-    if bundle.note:
-        lines.append(f"Note: {bundle.note}")
-    return lines
-
-
-def _epoch_line(m: EpochMetrics, epochs: int) -> str:
-    width = len(str(epochs))
-    return (
-        f"epoch {m.epoch:>{width}}/{epochs}  loss {m.loss:.4f}  accuracy {m.accuracy:6.1%}  "
-        f"test loss {m.test_loss:.4f}  test accuracy {m.test_accuracy:6.1%}  ({m.seconds:.1f} s)"
-    )
-
-
-@contextmanager
-def _progress(enabled: bool, epochs: int) -> Iterator[Callable[[int, int], None] | None]:
-    """A batch callback that draws a progress bar per epoch on stderr, or None."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    bar = Progress(
-        TextColumn("epoch {task.fields[epoch]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=Console(stderr=True, force_terminal=True),
-        transient=True,
-        # Epoch lines on a terminal go above the bar; piped, they stay on stdout.
-        redirect_stdout=sys.stdout.isatty(),
-        redirect_stderr=False,
-    )
-    state: dict[str, Any] = {"task": None, "epoch": 0}
-
-    def on_batch(done: int, total: int) -> None:
-        if done == 1:
-            if state["task"] is not None:
-                bar.remove_task(state["task"])
-            state["epoch"] += 1
-            state["task"] = bar.add_task("", total=total, epoch=f"{state['epoch']}/{epochs}")
-        bar.update(state["task"], completed=done)
-
-    with bar:
-        yield on_batch
-
-
-def _plot(history: list[EpochMetrics], path: str) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
-    except ImportError:
-        raise TrainingError(
-            "--plot needs matplotlib: pip install 'chainrule[plot]' (or pip install matplotlib)"
-        ) from None
-    epochs = [m.epoch for m in history]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    left.plot(epochs, [m.loss for m in history], label="training")
-    left.plot(epochs, [m.test_loss for m in history], label="test")
-    left.set(xlabel="epoch", ylabel="loss", title="Loss")
-    right.plot(epochs, [m.accuracy for m in history], label="training")
-    right.plot(epochs, [m.test_accuracy for m in history], label="test")
-    right.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
-    for axes in (left, right):
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.legend()
-        axes.grid(alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-
-
-def _train(args: argparse.Namespace) -> int:
-    if args.resume:
-        run = resume(args.resume, epochs=args.epochs)
-        args.save = args.save or args.resume
-    else:
-        run = start(
-            Settings(
-                data=args.data,
-                layers=args.layers,
-                activation=args.activation,
-                loss=args.loss,
-                optimizer=args.optimizer,
-                lr=args.lr,
-                batch_size=args.batch_size,
-                epochs=args.epochs,
-                seed=args.seed,
-            )
-        )
-    human = not (args.json or args.quiet)
-    if human:
-        print("\n".join(_describe(run)), flush=True)
-
-    def on_epoch(metrics: EpochMetrics) -> None:
-        if args.json:
-            print(json.dumps(asdict(metrics)), flush=True)
-        elif human:
-            print(_epoch_line(metrics, run.settings.epochs), flush=True)
-
-    show_bars = human and (args.progress or sys.stderr.isatty())
-    try:
-        with _progress(show_bars, run.settings.epochs) as on_batch:
-            history = train_epochs(run, checkpoint=args.save, on_batch=on_batch, on_epoch=on_epoch)
-    except Interrupted as stop:
-        saved = f"; checkpoint saved to {args.save}" if args.save else ""
-        print(f"chainrule train: {stop}{saved}", file=sys.stderr)
-        return 130
-    if not history:
-        raise TrainingError("no epochs to train: --epochs must be larger than the epochs done")
-    final = history[-1].test_accuracy
-    if args.plot:
-        _plot(history, args.plot)
-    if args.json:
-        print(json.dumps({"final_test_accuracy": final, "epochs": len(history)}))
-    else:
-        print(f"Final test accuracy: {final:.1%}")
-        if args.save and human:
-            print(f"Saved the model and its training state to {args.save}")
-        if args.plot and human:
-            print(f"Plotted the curves to {args.plot}")
-    return 0
-
-
-# ------------------------------------------------------------------------------ eval, predict
-
-
-def _eval(args: argparse.Namespace) -> int:
-    architecture, model, settings = load_model(args.model)
-    bundle = load_data(args.data or settings.data, settings.seed)
-    architecture.check_fits(bundle)
-    loss, accuracy = evaluate(model, architecture, bundle.test)
-    if args.json:
-        print(json.dumps({"loss": loss, "accuracy": accuracy, "samples": len(bundle.test)}))
-    else:
-        print(
-            f"{bundle.name}: test loss {loss:.4f}, accuracy {accuracy:.1%} "
-            f"on {len(bundle.test):,} samples"
-        )
-    return 0
-
-
-def _predict(args: argparse.Namespace) -> int:
-    architecture, model, _ = load_model(args.model)
-    x = read_input(args.input, architecture.layers[0])
-    model.eval()
-    with no_grad():
-        outputs = model(Tensor(x[None, :])).numpy()
-    label = int(architecture.predict(outputs)[0])
-    scores = architecture.probabilities(outputs)[0]
-    if args.json:
-        print(json.dumps({"prediction": label, "scores": [float(s) for s in scores]}))
-        return 0
-    print(f"prediction: {label}")
-    order = np.argsort(-scores)[:3]
-    print("scores: " + ", ".join(f"{int(k)}: {scores[k]:.3f}" for k in order))
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

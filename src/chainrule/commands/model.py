@@ -1,0 +1,62 @@
+"""``chainrule eval`` and ``chainrule predict``: a saved model on a data set or one input."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import numpy as np
+
+from ..function import no_grad
+from ..sample_input import read_input
+from ..tensor import Tensor
+from ..train import evaluate, load_data, load_model
+
+
+def register(subparsers: Any) -> None:
+    evaluate_ = subparsers.add_parser(
+        "eval", help="evaluate a saved model on a data set's test part"
+    )
+    evaluate_.add_argument("model", metavar="MODEL", help="a checkpoint written by train --save")
+    evaluate_.add_argument("--data", help="the data to evaluate on (default: what it trained on)")
+    evaluate_.add_argument("--json", action="store_true")
+    evaluate_.set_defaults(handler=_eval)
+
+    predict = subparsers.add_parser("predict", help="classify one input with a saved model")
+    predict.add_argument("model", metavar="MODEL", help="a checkpoint written by train --save")
+    predict.add_argument("input", metavar="INPUT", help="a .png or .pgm image, or a CSV row")
+    predict.add_argument("--json", action="store_true")
+    predict.set_defaults(handler=_predict)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    architecture, model, settings = load_model(args.model)
+    bundle = load_data(args.data or settings.data, settings.seed)
+    architecture.check_fits(bundle)
+    loss, accuracy = evaluate(model, architecture, bundle.test)
+    if args.json:
+        print(json.dumps({"loss": loss, "accuracy": accuracy, "samples": len(bundle.test)}))
+    else:
+        print(
+            f"{bundle.name}: test loss {loss:.4f}, accuracy {accuracy:.1%} "
+            f"on {len(bundle.test):,} samples"
+        )
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    architecture, model, _ = load_model(args.model)
+    x = read_input(args.input, architecture.layers[0])
+    model.eval()
+    with no_grad():
+        outputs = model(Tensor(x[None, :])).numpy()
+    label = int(architecture.predict(outputs)[0])
+    scores = architecture.probabilities(outputs)[0]
+    if args.json:
+        print(json.dumps({"prediction": label, "scores": [float(s) for s in scores]}))
+        return 0
+    print(f"prediction: {label}")
+    order = np.argsort(-scores)[:3]
+    print("scores: " + ", ".join(f"{int(k)}: {scores[k]:.3f}" for k in order))
+    return 0

@@ -1,0 +1,200 @@
+"""``chainrule train``: the main job, an MLP trained on a data set by name."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Any
+
+from ..train import (
+    ACTIVATIONS,
+    LOSSES,
+    OPTIMIZERS,
+    EpochMetrics,
+    Interrupted,
+    Run,
+    Settings,
+    TrainingError,
+    resume,
+    start,
+    train_epochs,
+)
+from .arguments import layer_sizes
+
+
+def register(subparsers: Any) -> None:
+    train = subparsers.add_parser(
+        "train",
+        help="train an MLP (with no options: on the built-in handwritten digits)",
+        description="Train a multilayer perceptron and report loss and accuracy per epoch.",
+    )
+    defaults = Settings()
+    train.add_argument(
+        "--data",
+        default=defaults.data,
+        help="digits (default), xor, mnist:DIR, fashion-mnist:DIR or csv:TRAIN.csv[,TEST.csv]",
+    )
+    train.add_argument("--layers", type=layer_sizes, default=(), help="layer sizes, e.g. 784,30,10")
+    train.add_argument("--activation", choices=ACTIVATIONS, default=defaults.activation)
+    train.add_argument("--loss", choices=LOSSES, default=defaults.loss)
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
+    train.add_argument(
+        "--lr",
+        type=float,
+        default=0.0,
+        help="learning rate (default: sgd 0.1, momentum 0.05, adam 0.001)",
+    )
+    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    train.add_argument("--epochs", type=int, default=defaults.epochs)
+    train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument("--save", metavar="PATH", help="write a checkpoint here after each epoch")
+    train.add_argument(
+        "--resume",
+        metavar="PATH",
+        help="continue from a checkpoint (with its settings; --epochs is the new total), "
+        "saving back to it unless --save says otherwise",
+    )
+    train.add_argument("--plot", metavar="PATH.png", help="draw loss and accuracy curves")
+    train.add_argument("--json", action="store_true", help="print metrics as JSON lines")
+    train.add_argument("--quiet", action="store_true", help="print only the final accuracy")
+    train.add_argument(
+        "--progress", action="store_true", help="show progress bars even when not on a terminal"
+    )
+    train.set_defaults(handler=_train)
+
+
+def _describe(run: Run) -> list[str]:
+    s, bundle = run.settings, run.bundle
+    lines = [
+        f"Training {'-'.join(map(str, s.layers))} ({s.activation}, {s.loss} loss) on "
+        f"{bundle.name}: {len(bundle.train):,} training / {len(bundle.test):,} test samples",
+        f"{s.optimizer}, lr {s.lr:g}, batch {s.batch_size}, {s.epochs} epochs, seed {s.seed}",
+    ]
+    if bundle.note:
+        lines.append(f"Note: {bundle.note}")
+    return lines
+
+
+def _epoch_line(m: EpochMetrics, epochs: int) -> str:
+    width = len(str(epochs))
+    return (
+        f"epoch {m.epoch:>{width}}/{epochs}  loss {m.loss:.4f}  accuracy {m.accuracy:6.1%}  "
+        f"test loss {m.test_loss:.4f}  test accuracy {m.test_accuracy:6.1%}  ({m.seconds:.1f} s)"
+    )
+
+
+@contextmanager
+def _progress(enabled: bool, epochs: int) -> Iterator[Callable[[int, int], None] | None]:
+    """A batch callback that draws a progress bar per epoch on stderr, or None."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn("epoch {task.fields[epoch]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True, force_terminal=True),
+        transient=True,
+        # Epoch lines on a terminal go above the bar; piped, they stay on stdout.
+        redirect_stdout=sys.stdout.isatty(),
+        redirect_stderr=False,
+    )
+    state: dict[str, Any] = {"task": None, "epoch": 0}
+
+    def on_batch(done: int, total: int) -> None:
+        if done == 1:
+            if state["task"] is not None:
+                bar.remove_task(state["task"])
+            state["epoch"] += 1
+            state["task"] = bar.add_task("", total=total, epoch=f"{state['epoch']}/{epochs}")
+        bar.update(state["task"], completed=done)
+
+    with bar:
+        yield on_batch
+
+
+def _plot(history: list[EpochMetrics], path: str) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
+    except ImportError:
+        raise TrainingError(
+            "--plot needs matplotlib: pip install 'chainrule[plot]' (or pip install matplotlib)"
+        ) from None
+    epochs = [m.epoch for m in history]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.plot(epochs, [m.loss for m in history], label="training")
+    left.plot(epochs, [m.test_loss for m in history], label="test")
+    left.set(xlabel="epoch", ylabel="loss", title="Loss")
+    right.plot(epochs, [m.accuracy for m in history], label="training")
+    right.plot(epochs, [m.test_accuracy for m in history], label="test")
+    right.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
+    for axes in (left, right):
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.legend()
+        axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def _train(args: argparse.Namespace) -> int:
+    if args.resume:
+        run = resume(args.resume, epochs=args.epochs)
+        args.save = args.save or args.resume
+    else:
+        run = start(
+            Settings(
+                data=args.data,
+                layers=args.layers,
+                activation=args.activation,
+                loss=args.loss,
+                optimizer=args.optimizer,
+                lr=args.lr,
+                batch_size=args.batch_size,
+                epochs=args.epochs,
+                seed=args.seed,
+            )
+        )
+    human = not (args.json or args.quiet)
+    if human:
+        print("\n".join(_describe(run)), flush=True)
+
+    def on_epoch(metrics: EpochMetrics) -> None:
+        if args.json:
+            print(json.dumps(asdict(metrics)), flush=True)
+        elif human:
+            print(_epoch_line(metrics, run.settings.epochs), flush=True)
+
+    show_bars = human and (args.progress or sys.stderr.isatty())
+    try:
+        with _progress(show_bars, run.settings.epochs) as on_batch:
+            history = train_epochs(run, checkpoint=args.save, on_batch=on_batch, on_epoch=on_epoch)
+    except Interrupted as stop:
+        saved = f"; checkpoint saved to {args.save}" if args.save else ""
+        print(f"chainrule train: {stop}{saved}", file=sys.stderr)
+        return 130
+    if not history:
+        raise TrainingError("no epochs to train: --epochs must be larger than the epochs done")
+    final = history[-1].test_accuracy
+    if args.plot:
+        _plot(history, args.plot)
+    if args.json:
+        print(json.dumps({"final_test_accuracy": final, "epochs": len(history)}))
+    else:
+        print(f"Final test accuracy: {final:.1%}")
+        if args.save and human:
+            print(f"Saved the model and its training state to {args.save}")
+        if args.plot and human:
+            print(f"Plotted the curves to {args.plot}")
+    return 0

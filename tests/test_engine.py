@@ -264,3 +264,15 @@ def test_a_backward_with_a_gradient_of_the_wrong_shape_is_a_clear_error():
     y = Transposed.apply(cr.ones(2, 3, requires_grad=True))
     with pytest.raises(RuntimeError, match=r"Transposed.backward returned a gradient of shape"):
         y.sum().backward()
+
+
+def test_retain_grad_keeps_an_intermediate_gradient():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    h = (x * 3).retain_grad()
+    y = h * h
+    y.sum().backward()
+    assert h.grad.tolist() == [6.0, 12.0]  # dy/dh = 2h
+    assert x.grad.tolist() == [18.0, 36.0]
+    z = x * 2
+    z.sum().backward()
+    assert z.grad is None  # not retained: intermediate gradients are not kept by default

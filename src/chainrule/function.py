@@ -76,6 +76,7 @@ class Function:
     """
 
     formula = ""
+    retained: Tensor | None = None  # the output whose .grad backward should keep
 
     inputs: tuple[Any, ...]
     needs_input_grad: tuple[bool, ...]
@@ -168,6 +169,7 @@ def _accumulate_leaf(leaf: Tensor, grad: np.ndarray, upstream: np.ndarray) -> No
 def _release(node: Function) -> None:
     node.inputs = None  # type: ignore[assignment]
     node.saved_tensors = ()
+    node.retained = None
 
 
 def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
@@ -188,6 +190,8 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
     grads: dict[Function, np.ndarray] = {root._ctx: grad}
     for node in _topological_order(root._ctx):
         upstream = grads.pop(node)
+        if node.retained is not None:
+            _accumulate_leaf(node.retained, upstream, upstream)
         input_grads = node.backward(node, upstream)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)

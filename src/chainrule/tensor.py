@@ -201,6 +201,17 @@ class Tensor:
         """The same data, cut from the graph: no gradient flows back through it."""
         return Tensor._from_op(self.data, None)
 
+    def retain_grad(self) -> Tensor:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after ``backward()``, as in
+        PyTorch (leaves keep theirs anyway). ``chainrule.explain`` reads ∂E/∂(net input) and
+        ∂E/∂(activation) of every neuron this way."""
+        if self._ctx is None:
+            if not self.requires_grad:
+                raise RuntimeError("retain_grad() on a tensor that does not require grad")
+            return self
+        self._ctx.retained = self
+        return self
+
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Make this leaf record operations for ``backward`` (in place, as in PyTorch)."""
         if self._ctx is not None:

@@ -1,0 +1,125 @@
+"""Every word explain prints, in English and Korean; the numbers never change with the language.
+
+``say(lang, key, **values)`` returns the sentence for ``key`` with ``values`` filled in.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("en", "ko")
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Backpropagation, step by step",
+        "network": "Network",
+        "inputs": "Inputs",
+        "forward": "Forward pass",
+        "forward_intro": "Each neuron sums its weighted inputs and its bias (net), then applies "
+        "its activation (out).",
+        "errors": "Error",
+        "errors_intro": "Each output contributes one term; the total error E is their sum.",
+        "backward": "Backward pass",
+        "backward_intro": "The chain rule splits ∂E/∂w into three local derivatives: "
+        "∂E/∂out · ∂out/∂net · ∂net/∂w. The last column is the engine's own gradient, "
+        "which equals the product.",
+        "deltas": "The chain rule at each neuron",
+        "deltas_intro": "∂E/∂net = ∂E/∂out · ∂out/∂net. A hidden neuron feeds several "
+        "neurons, so its ∂E/∂out is the sum of ∂E/∂net · w over all of them.",
+        "update": "Update",
+        "update_intro": "Each parameter moves against its gradient: new = old − η · ∂E/∂w, "
+        "with learning rate η = {lr}.",
+        "update_frozen": "Biases are frozen, as in the worked example: they keep their values.",
+        "after": "After the update",
+        "after_sentence": "The total error went from {before} to {after}.",
+        "steps": "Training steps",
+        "steps_intro": "The error after each of {steps} updates on this one sample.",
+        "step": "step",
+        "neuron": "neuron",
+        "layer": "layer",
+        "activation": "activation",
+        "net": "net",
+        "out": "out",
+        "target": "target",
+        "term": "error term",
+        "total": "total error E",
+        "parameter": "parameter",
+        "connects": "connects",
+        "value": "value",
+        "dE_dout": "∂E/∂out",
+        "dout_dnet": "∂out/∂net",
+        "dnet_dparam": "∂net/∂w",
+        "dE_dnet": "∂E/∂net",
+        "product": "product",
+        "grad": ".grad",
+        "updated": "new value",
+        "frozen": "frozen",
+        "sum_over": "sum over the neurons it feeds",
+        "error": "error",
+        "loss_half_sse": "E = Σ ½ (t − o)²",
+        "loss_mse": "E = mean over outputs of (o − t)²",
+        "loss_bce": "E = mean over outputs of −[t log o + (1 − t) log(1 − o)]",
+        "loss_ce": "E = −Σ t log softmax(o)",
+        "input": "input",
+        "hidden": "hidden",
+        "output": "output",
+    },
+    "ko": {
+        "title": "오차역전파, 한 단계씩",
+        "network": "신경망",
+        "inputs": "입력",
+        "forward": "순전파",
+        "forward_intro": "각 뉴런은 가중치를 곱한 입력과 편향을 더하고(net), 활성화 함수를 "
+        "적용합니다(out).",
+        "errors": "오차",
+        "errors_intro": "출력마다 오차 항이 하나씩 있고, 전체 오차 E는 그 합입니다.",
+        "backward": "역전파",
+        "backward_intro": "연쇄 법칙으로 ∂E/∂w를 세 개의 국소 미분으로 나눕니다: "
+        "∂E/∂out · ∂out/∂net · ∂net/∂w. 마지막 열은 엔진이 계산한 기울기이며, 곱과 같습니다.",
+        "deltas": "뉴런마다의 연쇄 법칙",
+        "deltas_intro": "∂E/∂net = ∂E/∂out · ∂out/∂net. 은닉 뉴런은 여러 뉴런에 연결되므로, "
+        "그 ∂E/∂out은 연결된 모든 뉴런의 ∂E/∂net · w를 더한 값입니다.",
+        "update": "가중치 갱신",
+        "update_intro": "각 매개변수는 기울기의 반대 방향으로 움직입니다: "
+        "새 값 = 이전 값 − η · ∂E/∂w, 학습률 η = {lr}.",
+        "update_frozen": "예제와 같이 편향은 고정되어 값이 바뀌지 않습니다.",
+        "after": "갱신 후",
+        "after_sentence": "전체 오차가 {before}에서 {after}(으)로 바뀌었습니다.",
+        "steps": "학습 단계",
+        "steps_intro": "이 샘플 하나로 {steps}번 갱신하는 동안의 오차입니다.",
+        "step": "단계",
+        "neuron": "뉴런",
+        "layer": "층",
+        "activation": "활성화 함수",
+        "net": "net (순입력)",
+        "out": "out (출력)",
+        "target": "목표값",
+        "term": "오차 항",
+        "total": "전체 오차 E",
+        "parameter": "매개변수",
+        "connects": "연결",
+        "value": "값",
+        "dE_dout": "∂E/∂out",
+        "dout_dnet": "∂out/∂net",
+        "dnet_dparam": "∂net/∂w",
+        "dE_dnet": "∂E/∂net",
+        "product": "곱",
+        "grad": ".grad (엔진)",
+        "updated": "새 값",
+        "frozen": "고정",
+        "sum_over": "연결된 뉴런들에 대한 합",
+        "error": "오차",
+        "loss_half_sse": "E = Σ ½ (t − o)²",
+        "loss_mse": "E = 출력들에 대한 (o − t)²의 평균",
+        "loss_bce": "E = 출력들에 대한 −[t log o + (1 − t) log(1 − o)]의 평균",
+        "loss_ce": "E = −Σ t log softmax(o)",
+        "input": "입력층",
+        "hidden": "은닉층",
+        "output": "출력층",
+    },
+}
+
+
+def say(lang: str, key: str, **values: object) -> str:
+    """The text for ``key`` in ``lang`` ("en" or "ko"), with ``values`` filled in."""
+    if lang not in LABELS:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    return LABELS[lang][key].format(**values)

@@ -1,25 +1,35 @@
 """Walk-throughs of backpropagation: every number of a forward pass, a backward pass and an
 update, for any small network, as in the seeds' worked examples."""
 
+from .graph import Graph, GraphNode, graph
 from .labels import LANGUAGES, say
 from .networks import Example, seed_000
 from .numbers import DEFAULT_DIGITS, fmt
 from .records import Delta, FeedTerm, LossTerm, Neuron, Parameter, Trace
+from .split import ErrorSplit, error_split
 from .trace import ExplainError, trace
+from .xor import XorStory, xor_story
 
 __all__ = [
     "DEFAULT_DIGITS",
     "LANGUAGES",
     "Delta",
+    "ErrorSplit",
     "Example",
     "ExplainError",
     "FeedTerm",
+    "Graph",
+    "GraphNode",
     "LossTerm",
     "Neuron",
     "Parameter",
     "Trace",
+    "XorStory",
+    "error_split",
     "fmt",
+    "graph",
     "say",
     "seed_000",
     "trace",
+    "xor_story",
 ]

@@ -61,6 +61,21 @@ LABELS: dict[str, dict[str, str]] = {
         "input": "input",
         "hidden": "hidden",
         "output": "output",
+        "split_title": "Sending output errors back to the hidden neurons (seed 002)",
+        "split_intro": "By proportion: each output error is shared out over its incoming "
+        "weights in proportion to them. By Wᵀ·e: the same without the normalising sums.",
+        "split_difference": "difference",
+        "graph_title": "Forward values and backward gradients of {result}",
+        "xor_title": "Why a perceptron cannot learn XOR, and a 2-2-1 network can (seed 003)",
+        "xor_perceptron": "A single-layer perceptron, o = σ(a·x1 + b·x2 + c), after {steps} "
+        "steps of SGD on the binary cross-entropy:",
+        "xor_perceptron_why": "Its decision boundary is one straight line, and no line puts "
+        "(0, 1) and (1, 0) on one side and (0, 0) and (1, 1) on the other. The best it can do "
+        "is 0.5 everywhere: cost ln 2 ≈ {cost}.",
+        "xor_network": "A 2-2-1 network after {steps} steps: each hidden unit draws its own line "
+        "in the (x1, x2) plane.",
+        "xor_network_why": "In the hidden units' coordinates (h1, h2) the four points can be "
+        "separated by one line, which the output unit draws; cost {cost}.",
     },
     "ko": {
         "title": "오차역전파, 한 단계씩",
@@ -114,6 +129,21 @@ LABELS: dict[str, dict[str, str]] = {
         "input": "입력층",
         "hidden": "은닉층",
         "output": "출력층",
+        "split_title": "출력 오차를 은닉 뉴런으로 나누어 보내기 (seed 002)",
+        "split_intro": "비율로 나누기: 각 출력 오차를 들어오는 가중치의 크기에 비례해 나눕니다. "
+        "Wᵀ·e: 정규화하는 합 없이 같은 계산을 행렬 곱으로 합니다.",
+        "split_difference": "차이",
+        "graph_title": "{result}의 순전파 값과 역전파 기울기",
+        "xor_title": "퍼셉트론은 XOR을 배우지 못하고 2-2-1 신경망은 배우는 이유 (seed 003)",
+        "xor_perceptron": "단층 퍼셉트론 o = σ(a·x1 + b·x2 + c)를 이진 교차 엔트로피와 SGD로 "
+        "{steps}번 학습한 결과:",
+        "xor_perceptron_why": "결정 경계가 직선 하나뿐인데, (0, 1)과 (1, 0)을 한쪽에, (0, 0)과 "
+        "(1, 1)을 다른 쪽에 두는 직선은 없습니다. 그래서 모든 점에서 0.5를 출력하는 것이 "
+        "최선입니다: 비용 ln 2 ≈ {cost}.",
+        "xor_network": "2-2-1 신경망을 {steps}번 학습한 결과: 은닉 유닛마다 (x1, x2) 평면에 "
+        "자기 직선을 긋습니다.",
+        "xor_network_why": "은닉 유닛의 좌표 (h1, h2)에서는 네 점을 직선 하나로 나눌 수 있고, "
+        "출력 유닛이 그 직선을 긋습니다; 비용 {cost}.",
     },
 }
 

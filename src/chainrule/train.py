@@ -240,6 +240,8 @@ class Settings:
             raise TrainingError(f"--batch-size must be at least 1, not {self.batch_size}")
         if self.epochs < 0:
             raise TrainingError(f"--epochs must be 0 or more, not {self.epochs}")
+        if self.seed < 0:
+            raise TrainingError(f"--seed must be 0 or more, not {self.seed}")
 
 
 @dataclass

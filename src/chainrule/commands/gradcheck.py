@@ -1,0 +1,147 @@
+"""``chainrule gradcheck``: seed 004's gradient check on a small MLP.
+
+Backprop's gradient of every parameter tensor is compared with central differences in
+float64. The table shows how far apart they are; the exit code says whether they agree
+(0) or not (1), so that a script can run the check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from ..numeric_vs_backprop import (
+    EPS,
+    RELATIVE_DIFFERENCE,
+    TOLERANCE,
+    ParameterCheck,
+    compare_gradients,
+)
+from ..random import manual_seed
+from ..tensor import Tensor
+from ..train import ACTIVATIONS, LOSSES, Architecture, TrainingError
+from .arguments import layer_sizes
+
+MAX_PARAMETERS = 100_000
+"""Central differences cost two forward passes per parameter; past this it takes minutes."""
+
+
+def register(subparsers: Any) -> None:
+    check = subparsers.add_parser(
+        "gradcheck",
+        help="check backprop's gradients against central differences (seed 004)",
+        description="Compare backprop's gradient of each parameter of a small MLP with "
+        "central differences in float64; exit code 0 when they agree, 1 when not.",
+    )
+    check.add_argument(
+        "--layers", type=layer_sizes, default=(4, 5, 3), help="layer sizes (default: 4,5,3)"
+    )
+    check.add_argument("--activation", choices=ACTIVATIONS, default="sigmoid")
+    check.add_argument(
+        "--loss",
+        choices=LOSSES,
+        default="ce",
+        help="ce: softmax cross-entropy of the logits (default); mse: of sigmoid outputs "
+        "against one-hot targets; bce: binary cross-entropy of the logits",
+    )
+    check.add_argument("--batch", type=int, default=4, help="random samples (default: 4)")
+    check.add_argument(
+        "--seed", type=int, default=0, help="for the weights and samples (default: 0)"
+    )
+    check.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    check.set_defaults(handler=_gradcheck)
+
+
+def _architecture(args: argparse.Namespace) -> Architecture:
+    """The network to check, or a ``TrainingError`` naming the setting that makes no sense."""
+    architecture = Architecture(args.layers, args.activation, args.loss)
+    if args.loss == "ce" and architecture.outputs < 2:
+        raise TrainingError("--loss ce needs at least 2 outputs; end --layers with 2 or more")
+    parameters = sum(
+        (fan_in + 1) * fan_out
+        for fan_in, fan_out in zip(args.layers, args.layers[1:], strict=False)
+    )
+    if parameters > MAX_PARAMETERS:
+        raise TrainingError(
+            f"--layers {','.join(map(str, args.layers))} has {parameters:,} parameters, each "
+            f"costing two forward passes; gradcheck takes at most {MAX_PARAMETERS:,}"
+        )
+    if args.batch < 1:
+        raise TrainingError(f"--batch must be at least 1, not {args.batch}")
+    if args.seed < 0:
+        raise TrainingError(f"--seed must be 0 or more, not {args.seed}")
+    return architecture
+
+
+def _gradcheck(args: argparse.Namespace) -> int:
+    architecture = _architecture(args)
+    manual_seed(args.seed)
+    model = architecture.build().double()
+    rng = np.random.default_rng(args.seed)
+    inputs = Tensor(rng.standard_normal((args.batch, args.layers[0])), dtype=np.float64)
+    labels = rng.integers(0, max(architecture.outputs, 2), args.batch)
+    checks = compare_gradients(model, lambda: architecture.loss_of(model(inputs), labels))
+    passed = all(check.passed for check in checks)
+    if args.json:
+        print(json.dumps(_summary(args, checks, passed)))
+    else:
+        _print_report(args, checks, passed)
+    return 0 if passed else 1
+
+
+def _summary(args: argparse.Namespace, checks: list[ParameterCheck], passed: bool) -> dict:
+    return {
+        "layers": list(args.layers),
+        "activation": args.activation,
+        "loss": args.loss,
+        "batch": args.batch,
+        "seed": args.seed,
+        "dtype": "float64",
+        "eps": EPS,
+        "relative_difference": RELATIVE_DIFFERENCE,
+        "tolerance": TOLERANCE,
+        "parameters": [{**asdict(check), "passed": check.passed} for check in checks],
+        "passed": passed,
+    }
+
+
+def _print_report(args: argparse.Namespace, checks: list[ParameterCheck], passed: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    print(
+        f"Gradient check of a {'-'.join(map(str, args.layers))} network ({args.activation}, "
+        f"{args.loss} loss) on {args.batch} random samples, seed {args.seed}, float64"
+    )
+    table = Table()
+    for column in ("parameter", "shape", "max |backprop - numerical|", "max relative diff"):
+        table.add_column(column, justify="left" if column == "parameter" else "right")
+    table.add_column("result")
+    for check in checks:
+        table.add_row(
+            check.name,
+            "x".join(map(str, check.shape)),
+            f"{check.max_abs_difference:.1e}",
+            f"{check.max_relative_difference:.1e}",
+            "PASS" if check.passed else "FAIL",
+        )
+    Console().print(table)
+    print(f"backprop: loss.backward(); numerical: central differences, eps {EPS:g}")
+    print(f"relative difference = {RELATIVE_DIFFERENCE}")
+    print(f"a parameter passes when its largest relative difference is at most {TOLERANCE:g}")
+    if passed:
+        numbers = sum(int(np.prod(check.shape)) for check in checks)
+        print(
+            f"PASS: backprop agrees with central differences on all {len(checks)} parameter "
+            f"tensors ({numbers:,} numbers)"
+        )
+    else:
+        failed = [check.name for check in checks if not check.passed]
+        print(
+            f"FAIL: backprop disagrees with central differences on {', '.join(failed)} "
+            f"({len(failed)} of {len(checks)} parameter tensors)"
+        )

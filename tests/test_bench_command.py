@@ -1,0 +1,105 @@
+"""``chainrule bench``: the workload list, and seed 001's numerical-vs-backprop timing.
+
+No test asserts a timing: only the output's structure, the extrapolation's arithmetic,
+and that both methods computed the same gradient.
+"""
+
+import json
+
+import pytest
+
+from chainrule.cli import main
+from chainrule.numeric_vs_backprop import (
+    Timing,
+    epoch_seconds,
+    extrapolate,
+    gradients_per_epoch,
+)
+
+
+def run(argv):
+    """main's exit code, argparse's SystemExit included."""
+    try:
+        return main(argv)
+    except SystemExit as exited:
+        return exited.code
+
+
+def test_bench_alone_lists_the_workloads(capsys):
+    assert main(["bench"]) == 0
+    out = capsys.readouterr().out
+    assert "chainrule bench WORKLOAD" in out
+    assert "numeric-vs-backprop" in out
+
+
+def test_numeric_vs_backprop_json_fields_and_agreement(capsys):
+    assert main(["bench", "numeric-vs-backprop", "--samples", "5", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["workload"] == "numeric-vs-backprop"
+    assert result["layers"] == [784, 30, 10]
+    assert result["parameters"] == 784 * 30 + 30 + 30 * 10 + 10 == 23_860
+    assert result["sampled_parameters"] == 5 and result["estimated"] is True
+    assert result["batch"] == 10 and result["dtype"] == "float64"
+    # The same gradient by both methods, so the times compare equal answers.
+    assert result["max_relative_difference"] < 1e-5
+    assert result["backprop_seconds"] > 0 and result["numerical_seconds"] > 0
+    assert result["ratio"] == pytest.approx(
+        result["numerical_seconds"] / result["backprop_seconds"]
+    )
+    epoch = result["epoch"]
+    assert (epoch["images"], epoch["batch"], epoch["gradients"]) == (60_000, 10, 6_000)
+    assert epoch["backprop_seconds"] == pytest.approx(6_000 * result["backprop_seconds"])
+    assert epoch["numerical_seconds"] == pytest.approx(6_000 * result["numerical_seconds"])
+
+
+def test_numeric_vs_backprop_text_says_what_was_estimated(capsys):
+    assert main(["bench", "numeric-vs-backprop", "--samples", "5", "--batch", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "784-30-10 sigmoid network (23,860 parameters), MSE on 1 random image" in out
+    assert "estimated from the median time of 5 of 23,860 parameters" in out
+    assert "numerical / backprop" in out
+    assert "relative difference = |backprop - numerical| / max(" in out
+    assert "one epoch of 60,000 images in mini-batches of 1 (60,000 gradients)" in out
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--samples", "0"), ("--batch", "-3")])
+def test_bad_sizes_are_one_line_errors(flag, value, capsys):
+    assert run(["bench", "numeric-vs-backprop", flag, value]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"chainrule bench: error: {flag} must be at least 1, not {value}"
+
+
+def test_unknown_workload_is_a_usage_error(capsys):
+    assert run(["bench", "no-such-workload"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_extrapolation_takes_the_median_time_per_parameter():
+    # One parameter slowed by another process does not move the estimate.
+    assert extrapolate([0.002, 0.001, 0.5], 23_860) == pytest.approx(0.002 * 23_860)
+    assert extrapolate([0.001, 0.003], 10) == pytest.approx(0.02)
+
+
+def test_seed_001_epoch_arithmetic():
+    assert gradients_per_epoch(10) == 6_000
+    assert gradients_per_epoch(7, images=20) == 3  # the last mini-batch is short
+    # 23,860 parameters at 0.1 ms per parameter: 2.386 s per gradient, ~4 hours per epoch.
+    per_gradient = extrapolate([1e-4] * 3, 23_860)
+    assert epoch_seconds(per_gradient, batch=10) / 3600 == pytest.approx(3.97666, rel=1e-5)
+    assert epoch_seconds(0.25, batch=100) == 150.0
+
+
+def test_timing_ratio_and_whether_it_is_estimated():
+    sampled = Timing(
+        batch=10,
+        parameters=23_860,
+        backprop_seconds=2e-4,
+        backprop_runs=50,
+        numerical_seconds=4.0,
+        sampled=200,
+        sampled_seconds=0.034,
+        max_relative_difference=1e-7,
+    )
+    assert sampled.ratio == pytest.approx(20_000)
+    assert sampled.estimated
+    assert not Timing(10, 23_860, 2e-4, 50, 4.0, 23_860, 4.0, 1e-7).estimated

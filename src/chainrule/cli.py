@@ -13,11 +13,19 @@ from collections.abc import Sequence
 from . import __version__
 from .commands import COMMANDS
 from .data import DatasetError
+from .explain import ExplainError
 from .sample_input import InputError
 from .serialization import SerializationError
 from .train import TrainingError
 
-USER_ERRORS = (TrainingError, DatasetError, SerializationError, InputError, OSError)
+USER_ERRORS = (
+    TrainingError,
+    DatasetError,
+    SerializationError,
+    InputError,
+    ExplainError,
+    OSError,
+)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,6 +1,6 @@
 """The subcommands of ``chainrule``, one module each; each module's ``register`` adds its
 parser to the command line with a ``handler`` that returns the exit code."""
 
-from . import bench, gradcheck, model, train
+from . import bench, explain, gradcheck, model, train
 
-COMMANDS = (train, model, gradcheck, bench)
+COMMANDS = (train, model, explain, gradcheck, bench)

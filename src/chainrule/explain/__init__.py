@@ -2,11 +2,14 @@
 update, for any small network, as in the seeds' worked examples."""
 
 from .graph import Graph, GraphNode, graph
+from .html import html_repr, render_html
 from .labels import LANGUAGES, say
+from .markdown import render_markdown
 from .networks import Example, seed_000
 from .numbers import DEFAULT_DIGITS, fmt
 from .records import Delta, FeedTerm, LossTerm, Neuron, Parameter, Trace
 from .split import ErrorSplit, error_split
+from .text import print_text, render_text
 from .trace import ExplainError, trace
 from .xor import XorStory, xor_story
 
@@ -28,6 +31,11 @@ __all__ = [
     "error_split",
     "fmt",
     "graph",
+    "html_repr",
+    "print_text",
+    "render_html",
+    "render_markdown",
+    "render_text",
     "say",
     "seed_000",
     "trace",

@@ -76,6 +76,33 @@ LABELS: dict[str, dict[str, str]] = {
         "in the (x1, x2) plane.",
         "xor_network_why": "In the hidden units' coordinates (h1, h2) the four points can be "
         "separated by one line, which the output unit draws; cost {cost}.",
+        "neurons": "neurons",
+        "layer_sizes": "Layer sizes: {sizes}.",
+        "loss": "Loss: {formula}",
+        "learning_rate": "Learning rate: η = {lr}",
+        "biases_frozen": "Biases: frozen, as in the worked example.",
+        "biases_trained": "Biases: updated with the weights.",
+        "hidden_n": "hidden {n}",
+        "feeds": "feeds",
+        "weight": "weight",
+        "feed_product": "∂E/∂net · w",
+        "gradients": "The gradient of each parameter",
+        "gradient_example": "For {name}: ∂E/∂{name} = ∂E/∂out_{target} · "
+        "∂out_{target}/∂net_{target} · ∂net_{target}/∂{name} = "
+        "{dE_dout} · {dout_dnet} · {dnet_dparam} = {product}",
+        "old": "old value",
+        "html_forward": "Forward",
+        "html_backward": "Backward",
+        "html_update": "Update",
+        "html_keys": "or press ← and →",
+        "html_shows_forward": "Each neuron shows its net and out, each edge its weight w, "
+        "each output its target t and error term.",
+        "html_shows_backward": "Each neuron shows ∂E/∂out and ∂E/∂net (δ), each edge its "
+        "gradient ∂E/∂w.",
+        "html_shows_update": "Each edge shows its value before → after the update; E, the "
+        "error before → after.",
+        "html_positive": "∂E/∂w > 0: w goes down",
+        "html_negative": "∂E/∂w < 0: w goes up",
     },
     "ko": {
         "title": "오차역전파, 한 단계씩",
@@ -144,6 +171,33 @@ LABELS: dict[str, dict[str, str]] = {
         "자기 직선을 긋습니다.",
         "xor_network_why": "은닉 유닛의 좌표 (h1, h2)에서는 네 점을 직선 하나로 나눌 수 있고, "
         "출력 유닛이 그 직선을 긋습니다; 비용 {cost}.",
+        "neurons": "뉴런 수",
+        "layer_sizes": "층의 크기: {sizes}.",
+        "loss": "손실 함수: {formula}",
+        "learning_rate": "학습률: η = {lr}",
+        "biases_frozen": "편향: 예제와 같이 고정.",
+        "biases_trained": "편향: 가중치와 함께 갱신.",
+        "hidden_n": "은닉층 {n}",
+        "feeds": "연결된 뉴런",
+        "weight": "가중치",
+        "feed_product": "∂E/∂net · w",
+        "gradients": "매개변수마다의 기울기",
+        "gradient_example": "{name}의 경우: ∂E/∂{name} = ∂E/∂out_{target} · "
+        "∂out_{target}/∂net_{target} · ∂net_{target}/∂{name} = "
+        "{dE_dout} · {dout_dnet} · {dnet_dparam} = {product}",
+        "old": "이전 값",
+        "html_forward": "순전파",
+        "html_backward": "역전파",
+        "html_update": "갱신",
+        "html_keys": "← → 키로도 넘길 수 있습니다",
+        "html_shows_forward": "뉴런마다 net과 out을, 연결선마다 가중치 w를, 출력마다 목표값 t와 "
+        "오차 항을 보여 줍니다.",
+        "html_shows_backward": "뉴런마다 ∂E/∂out과 ∂E/∂net(δ)을, 연결선마다 기울기 ∂E/∂w를 "
+        "보여 줍니다.",
+        "html_shows_update": "연결선마다 갱신 전 → 후의 값을, E에는 갱신 전 → 후의 오차를 "
+        "보여 줍니다.",
+        "html_positive": "∂E/∂w > 0: w가 줄어듦",
+        "html_negative": "∂E/∂w < 0: w가 커짐",
     },
 }
 

@@ -99,7 +99,14 @@ class Trace:
     layer_sizes: tuple[int, ...] = ()
 
     def layer(self, number: int) -> list[Neuron]:
+        """The neurons of layer ``number`` (1 for the first Linear layer), in order."""
         return [n for n in self.neurons if n.layer == number]
+
+    def _repr_html_(self) -> str:
+        """The walk-through as an HTML fragment, for Jupyter."""
+        from .html import html_repr  # records stay free of renderers until one is asked for
+
+        return html_repr(self)
 
     @property
     def depth(self) -> int:

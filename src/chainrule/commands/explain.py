@@ -1,0 +1,158 @@
+"""``chainrule explain``: every number of one training step, as the seeds work them by hand.
+
+With no options, seed 000's 2-2-2 network; ``--layers`` and friends describe a network of
+one's own; ``explain xor`` tells seed 003's story.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import explain, nn
+from ..explain.trace import LOSSES, ExplainError
+from ..function import no_grad
+from ..random import manual_seed
+from .arguments import layer_sizes
+
+ACTIVATIONS = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
+FORMATS = ("text", "markdown", "html")
+
+
+def _numbers(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of numbers, like 0.05,0.10"
+        ) from None
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "explain",
+        help="show every number of a forward pass, a backward pass and an update",
+        description="Walk through one training step of a small network, number by number. "
+        "With no options: the 2-2-2 example of seed 000.",
+    )
+    parser.add_argument(
+        "example",
+        nargs="?",
+        choices=("seed-000", "xor"),
+        default="seed-000",
+        help="seed-000 (default) or xor (why a perceptron cannot learn XOR)",
+    )
+    network = parser.add_argument_group("a network of your own")
+    network.add_argument("--layers", type=layer_sizes, help="layer sizes, e.g. 2,3,1")
+    network.add_argument("--activation", choices=ACTIVATIONS, default="sigmoid")
+    network.add_argument("--inputs", type=_numbers, help="one sample, e.g. 0.05,0.10")
+    network.add_argument("--targets", type=_numbers, help="its targets (a class index for ce)")
+    network.add_argument("--weights", metavar="FILE", help="JSON of state-dict entries to set")
+    network.add_argument("--seed", type=int, default=0, help="seed for random weights and data")
+    step = parser.add_argument_group("the step")
+    step.add_argument("--loss", choices=LOSSES, help="half_sse (default: E = Σ ½(t − o)²)")
+    step.add_argument("--lr", type=float, help="learning rate (default 0.5)")
+    step.add_argument("--freeze-biases", action="store_true", help="leave biases unchanged")
+    step.add_argument("--steps", type=int, default=1, help="updates to run, showing the error")
+    shown = parser.add_argument_group("the output")
+    shown.add_argument("--names", choices=("seed", "index"), default="seed")
+    shown.add_argument("--digits", type=int, default=explain.DEFAULT_DIGITS)
+    shown.add_argument("--lang", choices=explain.LANGUAGES, default="en")
+    shown.add_argument("--format", choices=FORMATS, default="text")
+    shown.add_argument("--out", metavar="PATH", help="write to a file instead of the terminal")
+    parser.set_defaults(handler=run)
+
+
+def _custom(args: argparse.Namespace) -> explain.Example:
+    """The network the options describe, on top of seed 000's where they say nothing."""
+    base = explain.seed_000()
+    loss = args.loss or "half_sse"
+    if args.layers is None:
+        model = base.model
+    else:
+        manual_seed(args.seed)
+        layers: list[nn.Module] = []
+        for index, (fan_in, fan_out) in enumerate(zip(args.layers, args.layers[1:], strict=False)):
+            layers.append(nn.Linear(fan_in, fan_out))
+            if index < len(args.layers) - 2 or loss != "ce":
+                layers.append(ACTIVATIONS[args.activation]())
+        if len(layers) == 0:
+            raise ExplainError("--layers needs at least two sizes, like 2,3,1")
+        model = nn.Sequential(*layers).double()
+    if args.weights:
+        _load_weights(model, Path(args.weights))
+    sizes = (model[0].in_features, *(m.out_features for m in model if isinstance(m, nn.Linear)))
+    rng = np.random.default_rng(args.seed)
+    inputs = args.inputs or (base.inputs if sizes[0] == 2 else tuple(rng.uniform(0, 1, sizes[0])))
+    if args.targets is not None:
+        targets = args.targets
+    elif loss == "ce":
+        targets = (0.0,)
+    else:
+        targets = base.targets if sizes[-1] == 2 else tuple(rng.uniform(0, 1, sizes[-1]))
+    custom = args.layers is not None or args.loss is not None
+    freeze = args.freeze_biases or (not custom and base.freeze_biases)
+    lr = base.lr if args.lr is None else args.lr
+    return explain.Example(model, tuple(inputs), tuple(targets), lr, loss, freeze)
+
+
+def _load_weights(model: nn.Module, path: Path) -> None:
+    try:
+        entries = json.loads(path.read_text())
+        state = {key: np.asarray(value, dtype=float) for key, value in entries.items()}
+    except (OSError, ValueError, AttributeError) as error:
+        raise ExplainError(
+            f"{path}: cannot read weights ({error}); give a JSON object of state-dict entries "
+            'like {"0.weight": [[0.15, 0.2], [0.25, 0.3]], "0.bias": [0.35, 0.35]}'
+        ) from None
+    with no_grad():
+        try:
+            model.load_state_dict(state, strict=False)
+        except (KeyError, ValueError) as error:
+            raise ExplainError(f"{path}: {error}") from None
+    unknown = sorted(set(state) - set(model.state_dict()))
+    if unknown:
+        raise ExplainError(
+            f"{path}: no parameter named {', '.join(unknown)}; this network has "
+            f"{', '.join(model.state_dict())}"
+        )
+
+
+def _render(args: argparse.Namespace) -> str:
+    if args.example == "xor":
+        text = explain.xor_story().to_text(args.lang, min(args.digits, 4))
+        if args.format == "html":
+            raise ExplainError("explain xor writes text or markdown; leave out --format html")
+        return f"```\n{text}\n```\n" if args.format == "markdown" else text
+    example = _custom(args)
+    trace = explain.trace(
+        example.model,
+        example.inputs,
+        example.targets,
+        loss=example.loss,
+        lr=example.lr,
+        freeze_biases=example.freeze_biases,
+        names=args.names,
+        steps=args.steps,
+    )
+    if args.format == "html":
+        return explain.render_html(trace, args.lang, args.digits)
+    if args.format == "markdown":
+        return explain.render_markdown(trace, args.lang, args.digits)
+    return explain.render_text(trace, args.lang, args.digits)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 1 <= args.digits <= 17:
+        raise ExplainError(f"--digits must be between 1 and 17, not {args.digits}")
+    output = _render(args)
+    if args.out:
+        Path(args.out).write_text(output, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(output, end="" if output.endswith("\n") else "\n")
+    return 0

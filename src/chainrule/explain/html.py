@@ -1,0 +1,148 @@
+"""A Trace as one self-contained HTML page, or as a fragment for a Jupyter notebook.
+
+At the top, the network drawn in SVG with buttons (and the ← and → keys) that step through
+forward, backward and update; under it, the walk-through's tables. The tables are the
+blocks of ``text.walkthrough``, the ones the terminal and Markdown renderers draw, so the
+three show the same numbers; the drawing writes the records' numbers with the same
+``fmt``. CSS, script and drawing are inline: the page loads nothing from anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from html import escape
+
+from .html_assets import CSS, ERROR_HOOK_JS, PAGE_CSS, STEPPER_JS
+from .html_figure import STEPS, Figure
+from .labels import say
+from .numbers import DEFAULT_DIGITS
+from .records import Trace
+from .text import NUMBER, Block, Heading, Paragraph, Table, walkthrough
+
+
+def render_html(trace: Trace, lang: str = "en", digits: int = DEFAULT_DIGITS) -> str:
+    """The walk-through of ``trace`` as a complete HTML document in ``lang`` ("en" or "ko"),
+    every number with ``digits`` significant digits. The URL's #forward, #backward or
+    #update chooses the step the drawing shows when the page opens."""
+    title = escape(say(lang, "title"))
+    sizes = "-".join(map(str, trace.layer_sizes))
+    return (
+        "<!doctype html>\n"
+        f'<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{title} ({sizes})</title>\n"
+        f"<style>{PAGE_CSS}{CSS}</style>\n"
+        f"<script>{ERROR_HOOK_JS}</script>\n"
+        "</head>\n<body>\n"
+        f"{_walkthrough(trace, lang, digits, 'crx-page', page=True)}\n"
+        "</body>\n</html>\n"
+    )
+
+
+def html_repr(trace: Trace, lang: str = "en", digits: int = DEFAULT_DIGITS) -> str:
+    """The walk-through of ``trace`` as an HTML fragment for a notebook cell (Jupyter's
+    ``_repr_html_``): no document around it, CSS scoped to it, and ids of its own, so that
+    several walk-throughs in one notebook do not clash."""
+    return _walkthrough(trace, lang, digits, f"crx-{uuid.uuid4().hex[:12]}", page=False)
+
+
+def _walkthrough(trace: Trace, lang: str, digits: int, uid: str, page: bool) -> str:
+    """The root element: title, drawing, tables, and the script that steps the drawing."""
+    blocks = walkthrough(trace, lang, digits)
+    title, rest = blocks[0], blocks[1:]
+    style = "" if page else f"<style>{CSS}</style>\n"
+    return (
+        f'<div class="crx" id="{uid}" data-step="forward">\n{style}'
+        f"{_blocks([title])}\n"
+        f"{_stepper(lang)}\n"
+        f"{_figures(Figure(trace, lang, digits), lang)}\n"
+        f"{_blocks(rest)}\n"
+        f"<script>{STEPPER_JS}(document.getElementById({json.dumps(uid)}), "
+        f"{json.dumps(page)});</script>\n"
+        "</div>"
+    )
+
+
+def _stepper(lang: str) -> str:
+    buttons = "".join(
+        f'<button type="button" data-step="{step}" aria-pressed="{str(step == "forward").lower()}">'
+        f"{escape(say(lang, f'html_{step}'))}</button>"
+        for step in STEPS
+    )
+    return (
+        f'<div class="crx-stepper" role="group" aria-label="{escape(say(lang, "step"))}">'
+        f'<span class="crx-buttons">{buttons}</span>'
+        f'<span class="crx-hint">{escape(say(lang, "html_keys"))}</span></div>'
+    )
+
+
+def _figures(figure: Figure, lang: str) -> str:
+    legend = (
+        '<span class="crx-legend">'
+        f'<span><span class="crx-swatch crx-pos"></span>{escape(say(lang, "html_positive"))}'
+        "</span>"
+        f'<span><span class="crx-swatch crx-neg"></span>{escape(say(lang, "html_negative"))}'
+        "</span></span>"
+    )
+    return "\n".join(
+        f'<figure class="crx-figure" data-step="{step}"{" data-active" * (step == "forward")}>'
+        f"<figcaption><strong>{escape(say(lang, step))}</strong>"
+        f"{escape(say(lang, f'html_shows_{step}'))}{legend if step != 'forward' else ''}"
+        f'</figcaption>\n<div class="crx-scroll">{figure.svg(step)}</div>\n</figure>'
+        for step in STEPS
+    )
+
+
+def _blocks(blocks: list[Block]) -> str:
+    """Headings, paragraphs and tables as HTML; each level-2 heading opens a section."""
+    parts: list[str] = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            if block.level == 2:
+                parts += ["</section>"] * ("<section>" in parts) + ["<section>"]
+            parts.append(f"<h{block.level}>{escape(block.text)}</h{block.level}>")
+        elif isinstance(block, Paragraph):
+            parts.append(f"<p>{escape(block.text)}</p>")
+        else:
+            parts.append(_table(block))
+    return "\n".join(parts + ["</section>"] * ("<section>" in parts))
+
+
+def _table(table: Table) -> str:
+    """A table whose numeric columns line up on the decimal point: each number is padded on
+    the left by as many character widths as its whole part is shorter than the longest."""
+    columns = list(zip(*table.rows, strict=True)) or [() for _ in table.columns]
+    numeric = zip(columns, table.numeric, strict=True)
+    pads = [_pads(cells) if number else [None] * len(cells) for cells, number in numeric]
+    head = "".join(f"<th>{escape(label)}</th>" for label in table.columns)
+    groups: list[list[str]] = [[]]
+    for index, row in enumerate(table.rows):
+        cells = []
+        for column, cell in enumerate(row):
+            pad = pads[column][index]
+            if pad is None:
+                css = ' class="crx-word"' if table.numeric[column] else ""
+                cells.append(f"<td{css}>{escape(cell)}</td>")
+            else:
+                style = f' style="--crx-pad: {pad}"' if pad else ""
+                cells.append(f'<td class="crx-num"{style}>{escape(cell)}</td>')
+        groups[-1].append(f"<tr>{''.join(cells)}</tr>")
+        if index in table.sections:
+            groups.append([])
+    caption = f"<caption>{escape(table.title)}</caption>" if table.title else ""
+    bodies = "".join(f"<tbody>{''.join(rows)}</tbody>" for rows in groups if rows)
+    return (
+        f'<div class="crx-table-wrap"><table>{caption}<thead><tr>{head}</tr></thead>'
+        f"{bodies}</table></div>"
+    )
+
+
+def _pads(cells: tuple[str, ...]) -> list[int | None]:
+    """For each cell, the character widths to pad a number by; None for a word."""
+
+    def whole(cell: str) -> int:
+        return len(cell.split(".")[0].split("e")[0])
+
+    width = max((whole(c) for c in cells if NUMBER.fullmatch(c)), default=0)
+    return [width - whole(c) if NUMBER.fullmatch(c) else None for c in cells]

@@ -1,0 +1,38 @@
+"""A Trace as GitHub-flavoured Markdown, ready to paste into a blog post: headings, short
+sentences, pipe tables with numbers right-aligned, formulas in plain Unicode.
+
+It draws the same blocks as the terminal renderer (``text.walkthrough``), so the two show
+the same numbers in the same order.
+"""
+
+from __future__ import annotations
+
+from .numbers import DEFAULT_DIGITS
+from .records import Trace
+from .text import Heading, Paragraph, Table, walkthrough
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _table(table: Table) -> str:
+    lines = [f"**{table.title}**", ""] if table.title else []
+    lines.append("| " + " | ".join(map(_cell, table.columns)) + " |")
+    lines.append("| " + " | ".join("---:" if n else "---" for n in table.numeric) + " |")
+    lines += ["| " + " | ".join(map(_cell, row)) + " |" for row in table.rows]
+    return "\n".join(lines)
+
+
+def render_markdown(trace: Trace, lang: str = "en", digits: int = DEFAULT_DIGITS) -> str:
+    """The walk-through of ``trace`` in Markdown, in ``lang`` ("en" or "ko"), every number
+    with ``digits`` significant digits."""
+    parts = []
+    for block in walkthrough(trace, lang, digits):
+        if isinstance(block, Table):
+            parts.append(_table(block))
+        elif isinstance(block, Paragraph):
+            parts.append(block.text)
+        elif isinstance(block, Heading):
+            parts.append(f"{'#' * block.level} {block.text}")
+    return "\n\n".join(parts) + "\n"

@@ -10,8 +10,10 @@ the ``ctx`` both methods receive.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -63,6 +65,9 @@ class _Unrecorded:
 
 
 _UNRECORDED = _Unrecorded()
+_sequence = itertools.count()  # creation order of recorded nodes
+_by_sequence = attrgetter("sequence")
+_new = object.__new__
 
 
 class Function:
@@ -80,7 +85,8 @@ class Function:
 
     inputs: tuple[Any, ...]
     needs_input_grad: tuple[bool, ...]
-    saved_tensors: tuple[Any, ...]
+    saved_tensors: tuple[Any, ...] = ()
+    sequence: int
 
     @staticmethod
     def forward(ctx: Function, *args: Any) -> Any:
@@ -101,14 +107,23 @@ class Function:
         The call joins the graph only when gradients are enabled and some argument is a
         tensor that requires one; otherwise nothing is kept alive.
         """
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        if _GradMode.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args):
-            ctx = cls.__new__(cls)
+        # One pass over the arguments: this is the hottest path of the library.
+        arrays = []
+        needs = []
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                needs.append(a.requires_grad)
+            else:
+                arrays.append(a)
+                needs.append(False)
+        if True in needs and _GradMode.enabled:
+            ctx = _new(cls)
             ctx.inputs = args
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-            ctx.saved_tensors = ()
-            return Tensor._from_op(cls.forward(ctx, *arrays), ctx)
-        return Tensor._from_op(cls.forward(_UNRECORDED, *arrays), None)
+            ctx.needs_input_grad = tuple(needs)
+            ctx.sequence = next(_sequence)
+            return _from_op(cls.forward(ctx, *arrays), ctx)
+        return _from_op(cls.forward(_UNRECORDED, *arrays), None)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
@@ -131,25 +146,23 @@ def _sum_to(grad: np.ndarray, shape: tuple[int, ...], node: Function) -> np.ndar
 
 
 def _topological_order(root: Function) -> list[Function]:
-    """The nodes reachable from ``root``, each after every node that consumes its output."""
-    order: list[Function] = []
-    seen: set[Function] = set()
-    stack: list[tuple[Function, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        for tensor in node.inputs:
-            producer = tensor._ctx if isinstance(tensor, Tensor) else None
-            if producer is not None and producer not in seen:
-                stack.append((producer, False))
-    order.reverse()
-    return order
+    """The nodes reachable from ``root``, each after every node that consumes its output.
+
+    An op's inputs exist before the op is called, so every node was made after the nodes
+    that produced its inputs: newest first is a topological order of the reverse graph.
+    """
+    nodes = [root]
+    seen = {root}
+    for node in nodes:  # grows while it is walked: a breadth-first search without a queue
+        for tensor, need in zip(node.inputs, node.needs_input_grad, strict=True):
+            if need:
+                producer = tensor._ctx
+                if producer is not None and producer not in seen:
+                    seen.add(producer)
+                    nodes.append(producer)
+    if len(nodes) > 1:
+        nodes.sort(key=_by_sequence, reverse=True)
+    return nodes
 
 
 def _own(grad: np.ndarray, upstream: np.ndarray) -> np.ndarray:
@@ -164,12 +177,6 @@ def _accumulate_leaf(leaf: Tensor, grad: np.ndarray, upstream: np.ndarray) -> No
         leaf.grad = Tensor._from_op(_own(grad, upstream), None)
     else:
         leaf.grad.data = as_array(leaf.grad.data + grad)
-
-
-def _release(node: Function) -> None:
-    node.inputs = None  # type: ignore[assignment]
-    node.saved_tensors = ()
-    node.retained = None
 
 
 def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
@@ -193,16 +200,17 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
         if node.retained is not None:
             _accumulate_leaf(node.retained, upstream, upstream)
         input_grads = node.backward(node, upstream)
-        if not isinstance(input_grads, tuple):
+        if type(input_grads) is not tuple:
             input_grads = (input_grads,)
-        if len(input_grads) != len(node.inputs):
+        inputs = node.inputs
+        if len(input_grads) != len(inputs):
             raise RuntimeError(
                 f"{type(node).__name__}.backward returned {len(input_grads)} gradients for "
-                f"{len(node.inputs)} forward arguments; return one per argument (None for "
+                f"{len(inputs)} forward arguments; return one per argument (None for "
                 "arguments that need none)"
             )
-        for tensor, g in zip(node.inputs, input_grads, strict=True):
-            if g is None or not isinstance(tensor, Tensor) or not tensor.requires_grad:
+        for tensor, g, need in zip(inputs, input_grads, node.needs_input_grad, strict=True):
+            if not need or g is None:
                 continue
             data = tensor.data
             if g.shape != data.shape:
@@ -217,9 +225,13 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
             else:
                 grads[producer] = g
         if not retain_graph:
-            _release(node)
+            node.inputs = None  # type: ignore[assignment]
+            node.saved_tensors = ()
+            node.retained = None
 
 
 # Tensor and Function need each other; whichever module is imported first defines its own
 # names before importing the other.
 from .tensor import Tensor  # noqa: E402
+
+_from_op = Tensor._from_op

@@ -12,7 +12,7 @@ import numpy as np
 from ._backend import is_floating
 from .ops.conv import Conv2d, MaxPool2d
 from .ops.linear import Linear
-from .ops.loss import BCEWithLogits, BinaryCrossEntropy, SoftmaxCrossEntropy
+from .ops.loss import BCEWithLogits, BinaryCrossEntropy, MeanSquaredError, SoftmaxCrossEntropy
 from .random import default_generator
 from .tensor import Tensor
 
@@ -91,7 +91,9 @@ def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor
     """Mean squared error: reduce((prediction - target)²)."""
     _check_reduction(reduction)
     _check_same_shape("mse_loss", prediction, target)
-    return _reduce((prediction - target) ** 2, reduction)
+    if not isinstance(target, Tensor):
+        target = np.asarray(target, dtype=prediction.dtype)
+    return MeanSquaredError.apply(prediction, target, reduction)
 
 
 def binary_cross_entropy(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:

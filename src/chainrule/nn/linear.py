@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .. import functional as F
+from ..ops.linear import Linear as LinearOp
 from ..tensor import Tensor
 from . import init
 from .module import Module
@@ -40,7 +40,7 @@ class Linear(Module):
                 f"Linear(in_features={self.in_features}, out_features={self.out_features}) got "
                 f"input of shape {x.shape}; its last dimension must be {self.in_features}"
             )
-        return F.linear(x, self.weight, self.bias)
+        return LinearOp.apply(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (

@@ -12,6 +12,10 @@ import numpy as np
 
 from ..function import Function
 
+# The largest argument whose exp is finite, per dtype (rounded down); 709 for float64 and
+# for integers, which are computed in float64.
+_EXP_LIMIT = {np.dtype(np.float16): 11.0, np.dtype(np.float32): 88.0}
+
 
 class Sigmoid(Function):
     """y = 1 / (1 + exp(-x))"""
@@ -20,10 +24,9 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
-        # exp(-x) overflows to inf for x below about -88 (float32); 1 / (1 + inf) is then
-        # exactly the limit 0, so the overflow is harmless and its warning is silenced.
-        with np.errstate(over="ignore"):
-            y = 1 / (1 + np.exp(-x))
+        # -x is capped where exp would overflow (x < -88 in float32, -709 in float64); the
+        # output there is below the smallest normal number either way, and no warning fires.
+        y = 1 / (1 + np.exp(np.minimum(-x, _EXP_LIMIT.get(x.dtype, 709.0))))
         ctx.save_for_backward(y)
         return y
 

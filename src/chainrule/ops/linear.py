@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..function import Function
 
 
@@ -25,7 +27,8 @@ class Linear(Function):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         gx = g @ weight if need_x else None
-        g2 = g.reshape(-1, g.shape[-1])
-        gw = g2.T @ x.reshape(-1, x.shape[-1]) if need_w else None
-        gb = g2.sum(axis=0) if need_b else None
+        if g.ndim != 2:  # a batch with extra dimensions (or none): flatten it to rows
+            g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
+        gw = g.T @ x if need_w else None
+        gb = np.add.reduce(g, axis=0) if need_b else None  # g.sum(axis=0), minus a wrapper
         return gx, gw, gb

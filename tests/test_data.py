@@ -547,3 +547,10 @@ def test_digits_is_real_data_a_nearest_centroid_classifier_learns():
     accuracy = (distances.argmin(axis=1) == test_y).mean()
     assert accuracy > 0.8
     assert np.bincount(test_y).min() >= 20  # every class is well represented in the test split
+
+
+def test_tensor_dataset_shares_numpy_arrays_instead_of_copying():
+    inputs = np.zeros((4, 3), dtype=np.float32)
+    dataset = data.TensorDataset(inputs, np.arange(4))
+    inputs[0, 0] = 7.0
+    assert dataset[0][0].numpy()[0] == 7.0  # one copy of a large data set in memory, not two

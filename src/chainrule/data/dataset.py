@@ -25,19 +25,29 @@ class Dataset:
         raise NotImplementedError(f"{type(self).__name__} must define __len__")
 
 
+def _shared(data: Any) -> Tensor:
+    """``data`` as a tensor; a NumPy array is wrapped, not copied (as ``torch.from_numpy``
+    would), so a large data set is held in memory once."""
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, np.ndarray):
+        return Tensor._from_op(data, None)
+    return Tensor(data)
+
+
 class TensorDataset(Dataset):
     """Tensors of equal first dimension, read side by side: sample ``i`` is
     ``(tensors[0][i], tensors[1][i], ...)``.
 
-    Arrays and nested lists are converted to tensors. Samples are read from the data without
-    recording a graph. ``DataLoader`` batches a ``TensorDataset`` by indexing each array once
-    per batch, with no per-sample Python work.
+    NumPy arrays are shared, not copied; nested lists are converted to tensors. Samples are
+    read from the data without recording a graph. ``DataLoader`` batches a ``TensorDataset``
+    by indexing each array once per batch, with no per-sample Python work.
     """
 
     def __init__(self, *tensors: Any) -> None:
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor")
-        self.tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
+        self.tensors = tuple(_shared(t) for t in tensors)
         shapes = [t.shape for t in self.tensors]
         if any(len(shape) == 0 for shape in shapes):
             raise ValueError(

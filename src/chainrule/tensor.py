@@ -283,7 +283,7 @@ class Tensor:
                     f"backward() on a tensor of shape {self.shape} needs grad= of that shape; "
                     "to differentiate a sum, call .sum().backward()"
                 )
-            seed = np.ones_like(self.data)
+            seed = np.ones(self.data.shape, self.data.dtype)
         else:
             seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
             if seed.shape != self.shape:

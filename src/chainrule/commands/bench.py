@@ -21,6 +21,7 @@ from ..numeric_vs_backprop import (
     gradients_per_epoch,
     measure,
 )
+from ..speed import suite as speed
 from ..train import TrainingError
 
 
@@ -174,10 +175,23 @@ def _report(timing: Timing) -> list[str]:
     ]
 
 
+# ------------------------------------------------------------------------------ speed
+
+
+def _speed_arguments(parser: argparse.ArgumentParser) -> None:
+    speed.add_arguments(parser, quick_by_default=True)
+
+
 WORKLOADS: dict[str, Workload] = {
     "numeric-vs-backprop": Workload(
         help="one gradient of seed 001's 784-30-10 network by central differences and by backprop",
         add_arguments=_numeric_vs_backprop_arguments,
         run=_numeric_vs_backprop,
+    ),
+    "speed": Workload(
+        help="five networks, one epoch each by chainrule, hand-written NumPy and PyTorch "
+        "(small sizes; --full for benchmarks/run.py's)",
+        add_arguments=_speed_arguments,
+        run=speed.run_command,
     ),
 }

@@ -1,7 +1,14 @@
-"""Activation layers: the elementwise nonlinearities and softmax as modules."""
+"""Activation layers: the elementwise nonlinearities and softmax as modules.
+
+The common ones call their op directly rather than through the tensor method: one Python
+call fewer on the path every training step takes.
+"""
 
 from __future__ import annotations
 
+from ..ops.activation import ReLU as ReLUOp
+from ..ops.activation import Sigmoid as SigmoidOp
+from ..ops.elementwise import Tanh as TanhOp
 from ..tensor import Tensor
 from .module import Module
 
@@ -10,21 +17,21 @@ class Sigmoid(Module):
     """y = 1 / (1 + exp(-x))."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.sigmoid()
+        return SigmoidOp.apply(x)
 
 
 class Tanh(Module):
     """y = tanh(x)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.tanh()
+        return TanhOp.apply(x)
 
 
 class ReLU(Module):
     """y = max(x, 0)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.relu()
+        return ReLUOp.apply(x)
 
 
 class LeakyReLU(Module):

@@ -1,0 +1,310 @@
+"""The speed suite: time the workloads in turn, one fresh process each, measure chainrule's
+memory, and turn the raw figures into ratios against their targets.
+
+``run_suite`` returns the report as plain data (what ``--json`` writes); ``main`` is
+``python benchmarks/run.py``, and ``chainrule bench speed`` runs ``run_command`` on the same
+options (quick by default). Targets are never asserts: a missed target is a ✗ in the
+table. What fails the run (exit code 1) is a wrong answer, losses that disagree after the
+epoch, or a measuring process that crashed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .report import print_report
+from .runner import CHAINRULE, HAND_WRITTEN, PYTORCH
+from .workloads import WORKLOADS, Target, Workload
+
+MEMORY_EPOCHS = (1, 3)
+MEMORY_TARGET = Target("<=", 1.5)
+BLAS_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to run: workload keys in order, timed epochs per implementation, quick sizes or
+    full ones, every workload's sample count overridden (None: its own), PyTorch's threads
+    (None: its default)."""
+
+    workloads: tuple[str, ...] = tuple(WORKLOADS)
+    repeats: int = 5
+    quick: bool = False
+    samples: int | None = None
+    torch_threads: int | None = None
+
+    def samples_of(self, workload: Workload) -> int:
+        if self.samples is not None:
+            return self.samples
+        return workload.quick_samples if self.quick else workload.samples
+
+
+def _runner(args: Sequence[str]) -> tuple[list[dict[str, Any]], str | None]:
+    """Run ``python -m chainrule.speed.runner ARGS`` with this interpreter and this copy of
+    chainrule; its JSON lines, or the end of its stderr when it failed."""
+    env = dict(os.environ)
+    package_root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (package_root, env.get("PYTHONPATH"))))
+    done = subprocess.run(
+        [sys.executable, "-m", "chainrule.speed.runner", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
+        return [], f"the measuring process failed: {tail[0]}"
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()], None
+
+
+def _time(options: Options, progress: Callable[[str], None]) -> tuple[dict, dict]:
+    """The timing of each workload, one process each (quick: one process for all, so that
+    PyTorch's 2-second import is paid once), and the environment the processes reported."""
+    groups = [options.workloads] if options.quick else [(key,) for key in options.workloads]
+    timings: dict[str, dict[str, Any]] = {}
+    environment: dict[str, Any] = {}
+    for group in groups:
+        progress(f"timing {', '.join(f'({key})' for key in group)}")
+        sizes = [str(options.samples_of(WORKLOADS[key])) for key in group]
+        args = ["time", *group, "--samples", *sizes, "--repeats", str(options.repeats)]
+        if options.torch_threads is not None:
+            args += ["--torch-threads", str(options.torch_threads)]
+        lines, error = _runner(args)
+        if error:
+            timings.update({key: {"error": error} for key in group})
+            continue
+        environment = lines[0]
+        timings.update({line["workload"]: line for line in lines[1:]})
+    return timings, environment
+
+
+def _memory(options: Options, progress: Callable[[str], None]) -> dict[str, dict[int, Any]]:
+    """Each workload's chainrule peak RSS over 1 and over 3 epochs, each in a fresh process.
+    The processes run side by side, one per CPU: a peak RSS does not depend on the load."""
+    progress("measuring memory")
+    jobs = [(key, epochs) for key in options.workloads for epochs in MEMORY_EPOCHS]
+
+    def measure(job: tuple[str, int]) -> tuple[list[dict[str, Any]], str | None]:
+        key, epochs = job
+        size = str(options.samples_of(WORKLOADS[key]))
+        return _runner(["memory", key, "--samples", size, "--epochs", str(epochs)])
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        results = list(pool.map(measure, jobs))
+    memory: dict[str, dict[int, Any]] = {key: {} for key in options.workloads}
+    for (key, epochs), (lines, error) in zip(jobs, results, strict=True):
+        memory[key][epochs] = {"error": error} if error else lines[0]
+    return memory
+
+
+def _ratio(value: float | None, target: Target | None) -> dict[str, Any]:
+    met = None if value is None or target is None else target.met(value)
+    return {"value": value, "target": asdict(target) if target else None, "met": met}
+
+
+def _agreement(workload: Workload, implementations: dict[str, Any]) -> dict[str, Any]:
+    """Whether every loss after the epoch, every run of every implementation, is within
+    ``rtol`` of the hand-written one's (its first run's); NaN never is."""
+    reference = implementations[HAND_WRITTEN]["losses"][0]
+    differences = {
+        name: float(np.max(np.abs(np.subtract(result["losses"], reference)) / abs(reference)))
+        for name, result in implementations.items()
+        if "losses" in result
+    }
+    agrees = {name: difference <= workload.rtol for name, difference in differences.items()}
+    return {
+        "rtol": workload.rtol,
+        "max_relative_difference": differences,
+        "agrees": agrees,
+        "agree": all(agrees.values()),
+    }
+
+
+def _memory_summary(runs: dict[int, Any]) -> dict[str, Any]:
+    errors = [run["error"] for run in runs.values() if "error" in run]
+    if errors:
+        return {"error": errors[0]}
+    one, three = (runs[epochs] for epochs in MEMORY_EPOCHS)
+    ratio = three["peak_rss_bytes"] / one["peak_rss_bytes"]
+    return {
+        "samples": one["samples"],
+        "runs": {str(epochs): runs[epochs] for epochs in MEMORY_EPOCHS},
+        "ratio": ratio,
+        "target": asdict(MEMORY_TARGET),
+        "met": MEMORY_TARGET.met(ratio),
+    }
+
+
+def summarise(workload: Workload, timing: dict[str, Any], memory: dict[int, Any]) -> dict:
+    """One workload's record of the report: its settings, each implementation's figures, the
+    two time ratios against their targets, the loss agreement, and the memory ratio."""
+    record: dict[str, Any] = {
+        "workload": workload.key,
+        "title": workload.title,
+        "batch": workload.batch,
+        "note": workload.note,
+        "memory": _memory_summary(memory),
+    }
+    if "error" in timing:
+        return {**record, "status": "FAILED", "error": timing["error"]}
+    implementations = timing["implementations"]
+    chainrule, hand, torch = (implementations[name] for name in (CHAINRULE, HAND_WRITTEN, PYTORCH))
+    torch_ratio = torch["seconds"] / chainrule["seconds"] if "seconds" in torch else None
+    agreement = _agreement(workload, implementations)
+    error = record["memory"].get("error") or (
+        None if agreement["agree"] else "the losses after the epoch disagree"
+    )
+    return {
+        **record,
+        "samples": timing["samples"],
+        "steps": -(-timing["samples"] // workload.batch),
+        "initial_loss": timing["initial_loss"],
+        "implementations": implementations,
+        "ratios": {
+            "chainrule/hand-written": _ratio(
+                chainrule["seconds"] / hand["seconds"], workload.over_reference
+            ),
+            "pytorch/chainrule": _ratio(torch_ratio, workload.torch_over_chainrule),
+        },
+        "agreement": agreement,
+        "status": "FAILED" if error else "ok",
+        **({"error": error} if error else {}),
+    }
+
+
+def _machine() -> dict[str, Any]:
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "cpu_count": os.cpu_count(),
+        "blas_threads_environment": {name: os.environ.get(name) for name in BLAS_VARIABLES},
+        "load_average_before": list(os.getloadavg()),
+    }
+
+
+def run_suite(options: Options, progress: Callable[[str], None] = lambda _: None) -> dict:
+    """Measure ``options.workloads`` and return the report: settings, machine, one record per
+    workload (see ``summarise``), whether all passed, and the seconds it all took."""
+    started = time.perf_counter()
+    machine = _machine()
+    timings, environment = _time(options, progress)
+    memory = _memory(options, progress)
+    machine.update(environment, load_average_after=list(os.getloadavg()))
+    workloads = [summarise(WORKLOADS[key], timings[key], memory[key]) for key in options.workloads]
+    return {
+        "suite": "chainrule speed",
+        "quick": options.quick,
+        "repeats": options.repeats,
+        "torch_threads_requested": options.torch_threads,
+        "machine": machine,
+        "workloads": workloads,
+        "passed": all(record["status"] == "ok" for record in workloads),
+        "seconds": time.perf_counter() - started,
+    }
+
+
+# ------------------------------------------------------------------------------ command line
+
+
+def _workload_keys(text: str) -> tuple[str, ...]:
+    keys = tuple(key.strip() for key in text.split(",") if key.strip())
+    unknown = [key for key in keys if key not in WORKLOADS]
+    if unknown or not keys:
+        raise argparse.ArgumentTypeError(
+            f"workloads are a comma-separated choice of {','.join(WORKLOADS)}, not {text!r}"
+        )
+    return keys
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser, *, quick_by_default: bool) -> None:
+    """The suite's options; ``quick_by_default`` (``chainrule bench speed``) offers ``--full``
+    where ``benchmarks/run.py`` offers ``--quick``."""
+    parser.add_argument(
+        "--workloads",
+        type=_workload_keys,
+        default=tuple(WORKLOADS),
+        help=f"comma-separated, in this order (default: {','.join(WORKLOADS)})",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=_positive,
+        default=None,
+        help="timed epochs per implementation, median reported (default: 5; quick: 1)",
+    )
+    parser.add_argument(
+        "--samples",
+        type=_positive,
+        default=None,
+        help="samples per epoch for every workload, XOR's steps being samples / 4 "
+        "(default: each workload's own, smaller when quick)",
+    )
+    parser.add_argument(
+        "--torch-threads",
+        type=_positive,
+        default=None,
+        help="PyTorch's intra-op threads (default: PyTorch's own default, reported)",
+    )
+    parser.add_argument(
+        "--json", metavar="PATH", help="also write the figures as JSON to PATH ('-': stdout)"
+    )
+    if quick_by_default:
+        parser.add_argument(
+            "--full", dest="quick", action="store_false", help="full sizes, 5 repeats: minutes"
+        )
+    else:
+        parser.add_argument(
+            "--quick", action="store_true", help="small sizes and 1 repeat: seconds"
+        )
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the suite from parsed ``add_arguments`` options: the table on stdout (unless JSON
+    goes there), progress on stderr when it is a terminal. Exit code 1 if anything failed."""
+    repeats = args.repeats or (1 if args.quick else 5)
+    options = Options(args.workloads, repeats, args.quick, args.samples, args.torch_threads)
+    show_progress = sys.stderr.isatty()
+
+    def progress(message: str) -> None:
+        if show_progress:
+            print(f"chainrule speed: {message} ...", file=sys.stderr, flush=True)
+
+    report = run_suite(options, progress)
+    if args.json == "-":
+        print(json.dumps(report, indent=2))
+    else:
+        print_report(report)
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    return 0 if report["passed"] else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="benchmarks/run.py",
+        description="Time one training epoch of each workload three ways (chainrule, "
+        "hand-written NumPy, PyTorch) and print the ratios against their targets.",
+    )
+    add_arguments(parser, quick_by_default=False)
+    return run_command(parser.parse_args(argv))

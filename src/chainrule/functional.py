@@ -140,16 +140,18 @@ def nll_loss(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 
 def _check_class_indices(loss: str, scores: Tensor, labels: np.ndarray) -> None:
     n, classes = scores.shape
-    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+    if labels.shape != (n,) or labels.dtype.kind not in "iu":
         raise ValueError(
             f"{loss}: target must be class indices of shape ({n},) or probabilities of shape "
             f"{scores.shape}, not {labels.dtype} of shape {labels.shape}"
         )
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        raise ValueError(
-            f"{loss}: class index {int(labels.max() if labels.max() >= classes else labels.min())}"
-            f" is out of range for {classes} classes"
-        )
+    if labels.size:
+        low, high = np.minimum.reduce(labels), np.maximum.reduce(labels)
+        if low < 0 or high >= classes:
+            raise ValueError(
+                f"{loss}: class index {int(high if high >= classes else low)} is out of range "
+                f"for {classes} classes"
+            )
 
 
 # ------------------------------------------------------------------------------ images

@@ -10,11 +10,10 @@ from ..function import Function
 
 
 def _reduce(per_sample: Any, reduction: str) -> Any:
-    if reduction == "mean":
-        return per_sample.mean()
-    if reduction == "sum":
-        return per_sample.sum()
-    return per_sample
+    if reduction == "none":
+        return per_sample
+    total = np.add.reduce(per_sample, axis=None)  # .sum() without its Python wrapper
+    return total / per_sample.size if reduction == "mean" else total
 
 
 def _unreduce(g: Any, count: int, reduction: str) -> Any:
@@ -59,15 +58,18 @@ class SoftmaxCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any, target: Any, reduction: str) -> Any:
-        shifted = x - x.max(axis=1, keepdims=True)
-        exp = np.exp(shifted)
-        total = exp.sum(axis=1, keepdims=True)
-        log_probs = shifted - np.log(total)
+        # log softmax(x)_t = (x_t - max x) - log Σ exp(x - max x): only the target's entry is
+        # needed, and the exponentials become the saved probabilities in place.
+        shifted = x - np.maximum.reduce(x, axis=1, keepdims=True)
         if target.ndim == 1:
-            per_sample = -log_probs[np.arange(x.shape[0]), target]
+            picked = shifted[np.arange(x.shape[0]), target]
         else:
-            per_sample = -(target * log_probs).sum(axis=1)
-        ctx.save_for_backward(exp / total, target)
+            picked = np.add.reduce(target * shifted, axis=1)
+        probs = np.exp(shifted, out=shifted)
+        total = np.add.reduce(probs, axis=1, keepdims=True)
+        probs /= total
+        per_sample = np.log(total[:, 0]) - picked
+        ctx.save_for_backward(probs, target)
         ctx.reduction = reduction
         return _reduce(per_sample, reduction)
 

@@ -10,7 +10,7 @@ tensor([[0.1, 0.2]])
 from . import data, functional, nn, optim
 from ._backend import bool_, float16, float32, float64, int32, int64
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
-from .function import Function, enable_grad, is_grad_enabled, no_grad
+from .function import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import (
@@ -72,6 +72,7 @@ __all__ = [
     "clip",
     "concatenate",
     "data",
+    "detect_anomaly",
     "enable_grad",
     "exp",
     "eye",

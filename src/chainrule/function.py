@@ -52,6 +52,65 @@ def is_grad_enabled() -> bool:
     return _GradMode.enabled
 
 
+class _Anomaly:
+    """Whether every op's output and every gradient is checked for NaN and inf."""
+
+    enabled = False
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Inside the block, the first op whose forward or backward produces NaN or inf raises a
+    ``FloatingPointError`` that names it; slower, for finding where a loss went NaN."""
+    previous, _Anomaly.enabled = _Anomaly.enabled, True
+    try:
+        yield
+    finally:
+        _Anomaly.enabled = previous
+
+
+def _finite(array: Any) -> bool:
+    return not (isinstance(array, np.ndarray) and array.dtype.kind in "fc") or bool(
+        np.isfinite(array).all()
+    )
+
+
+def _check_forward(op: type, out: Any, arrays: list[Any]) -> None:
+    if _finite(out):
+        return
+    cause = (
+        "its inputs were finite"
+        if all(_finite(a) for a in arrays)
+        else "an input already held NaN or inf"
+    )
+    raise FloatingPointError(
+        f"{op.__name__} forward produced NaN or inf (output of shape {np.shape(out)}); {cause}"
+    )
+
+
+def _check_backward(node: Function, upstream: Any, input_grads: tuple[Any, ...]) -> None:
+    for index, g in enumerate(input_grads):
+        if g is not None and not _finite(g):
+            cause = (
+                "the gradient it received was finite"
+                if _finite(upstream)
+                else "the gradient it received already held NaN or inf"
+            )
+            raise FloatingPointError(
+                f"{type(node).__name__} backward produced NaN or inf in the gradient of its "
+                f"input {index} (shape {np.shape(g)}); {cause}"
+            )
+
+
+def _explained(op: type, error: Exception, arrays: list[Any]) -> Exception:
+    """``error`` from an op's forward, restated with the op's name and its inputs' shapes."""
+    shapes = " and ".join(str(a.shape) for a in arrays if isinstance(a, np.ndarray))
+    try:
+        return type(error)(f"{op.__name__} on inputs of shape {shapes}: {error}")
+    except Exception:  # an exception type that cannot be rebuilt from a message
+        return error
+
+
 class _Unrecorded:
     """The ``ctx`` of a call that records no graph: whatever forward saves is dropped."""
 
@@ -117,13 +176,21 @@ class Function:
             else:
                 arrays.append(a)
                 needs.append(False)
-        if True in needs and _GradMode.enabled:
+        recorded = True in needs and _GradMode.enabled
+        if recorded:
             ctx = _new(cls)
             ctx.inputs = args
             ctx.needs_input_grad = tuple(needs)
             ctx.sequence = next(_sequence)
-            return _from_op(cls.forward(ctx, *arrays), ctx)
-        return _from_op(cls.forward(_UNRECORDED, *arrays), None)
+        else:
+            ctx = _UNRECORDED
+        try:
+            out = cls.forward(ctx, *arrays)
+        except (ValueError, TypeError, IndexError) as error:
+            raise _explained(cls, error, arrays) from error
+        if _Anomaly.enabled:
+            _check_forward(cls, out, arrays)
+        return _from_op(out, ctx if recorded else None)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
@@ -195,6 +262,7 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
             "pass retain_graph=True to the first backward() to run a second one"
         )
     grads: dict[Function, np.ndarray] = {root._ctx: grad}
+    check = _Anomaly.enabled
     for node in _topological_order(root._ctx):
         upstream = grads.pop(node)
         if node.retained is not None:
@@ -202,6 +270,8 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
         input_grads = node.backward(node, upstream)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
+        if check:
+            _check_backward(node, upstream, input_grads)
         inputs = node.inputs
         if len(input_grads) != len(inputs):
             raise RuntimeError(

@@ -17,19 +17,10 @@ from .. import explain, nn
 from ..explain.trace import LOSSES, ExplainError
 from ..function import no_grad
 from ..random import manual_seed
-from .arguments import layer_sizes
+from .arguments import layer_sizes, numbers
 
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
 FORMATS = ("text", "markdown", "html")
-
-
-def _numbers(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a comma-separated list of numbers, like 0.05,0.10"
-        ) from None
 
 
 def register(subparsers: Any) -> None:
@@ -49,8 +40,8 @@ def register(subparsers: Any) -> None:
     network = parser.add_argument_group("a network of your own")
     network.add_argument("--layers", type=layer_sizes, help="layer sizes, e.g. 2,3,1")
     network.add_argument("--activation", choices=ACTIVATIONS, default="sigmoid")
-    network.add_argument("--inputs", type=_numbers, help="one sample, e.g. 0.05,0.10")
-    network.add_argument("--targets", type=_numbers, help="its targets (a class index for ce)")
+    network.add_argument("--inputs", type=numbers, help="one sample, e.g. 0.05,0.10")
+    network.add_argument("--targets", type=numbers, help="its targets (a class index for ce)")
     network.add_argument("--weights", metavar="FILE", help="JSON of state-dict entries to set")
     network.add_argument("--seed", type=int, default=0, help="seed for random weights and data")
     step = parser.add_argument_group("the step")

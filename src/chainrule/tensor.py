@@ -474,11 +474,11 @@ class Tensor:
 
     def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """exp(x) / sum(exp(x)) along ``dim``, computed without overflow."""
-        return Softmax.apply(self, _resolve_axis(dim if axis is None else None, axis))
+        return Softmax.apply(self, dim if axis is None else axis)
 
     def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """log(softmax(x)) along ``dim``, computed without overflow or log(0)."""
-        return LogSoftmax.apply(self, _resolve_axis(dim if axis is None else None, axis))
+        return LogSoftmax.apply(self, dim if axis is None else axis)
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape: Any) -> Tensor:

@@ -124,7 +124,7 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
         raise ValueError(f"cross_entropy: logits must have shape (N, C), not {logits.shape}")
     if labels.shape == logits.shape and is_floating(labels.dtype):
         return SoftmaxCrossEntropy.apply(logits, labels.astype(logits.dtype), reduction)
-    _check_class_indices("cross_entropy", logits, labels)
+    _check_class_indices("cross_entropy", logits, labels, probabilities_too=True)
     return SoftmaxCrossEntropy.apply(logits, labels, reduction)
 
 
@@ -134,16 +134,21 @@ def nll_loss(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     labels = _target_array(target)
     if log_probs.ndim != 2:
         raise ValueError(f"nll_loss: input must have shape (N, C), not {log_probs.shape}")
-    _check_class_indices("nll_loss", log_probs, labels)
+    _check_class_indices("nll_loss", log_probs, labels, probabilities_too=False)
     return _reduce(-log_probs[np.arange(len(labels)), labels], reduction)
 
 
-def _check_class_indices(loss: str, scores: Tensor, labels: np.ndarray) -> None:
+def _check_class_indices(
+    loss: str, scores: Tensor, labels: np.ndarray, probabilities_too: bool
+) -> None:
+    """Raise unless ``labels`` are class indices (N,) in range for ``scores`` (N, C); the
+    message offers probabilities (N, C) as well when the loss takes them."""
     n, classes = scores.shape
     if labels.shape != (n,) or labels.dtype.kind not in "iu":
+        alternative = f" or probabilities of shape {scores.shape}" if probabilities_too else ""
         raise ValueError(
-            f"{loss}: target must be class indices of shape ({n},) or probabilities of shape "
-            f"{scores.shape}, not {labels.dtype} of shape {labels.shape}"
+            f"{loss}: target must be class indices of shape ({n},){alternative}, "
+            f"not {labels.dtype} of shape {labels.shape}"
         )
     if labels.size:
         low, high = np.minimum.reduce(labels), np.maximum.reduce(labels)

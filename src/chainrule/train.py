@@ -284,38 +284,70 @@ def start(settings: Settings) -> Run:
     return Run(settings, architecture, bundle, model, optimizer)
 
 
-def _settings_of(checkpoint: dict[str, Any], path: str | Path) -> Settings:
+def _training_checkpoint(path: str | Path) -> tuple[dict[str, Any], Settings]:
+    """The checkpoint at ``path`` and the settings stored in it, or a TrainingError if it is
+    not one that ``train`` writes."""
+    checkpoint = load_checkpoint(path)
     try:
         stored = checkpoint["settings"]
-        return Settings(**{**stored, "layers": tuple(stored["layers"])})
+        settings = Settings(**{**stored, "layers": tuple(stored["layers"])})
     except (KeyError, TypeError) as error:
         raise TrainingError(
             f"{path} is not a training checkpoint written by chainrule train --save ({error})"
         ) from None
+    if checkpoint["model"] is None:
+        raise TrainingError(
+            f"{path} is not a training checkpoint written by chainrule train --save "
+            "(it holds no model)"
+        )
+    return checkpoint, settings
+
+
+@contextmanager
+def _restoring(path: str | Path, problem: str) -> Iterator[None]:
+    """Turn the error of a part of a checkpoint that cannot be restored (``load_state_dict``
+    raises KeyError, ValueError or TypeError) into a TrainingError naming the file."""
+    try:
+        yield
+    except (KeyError, ValueError, TypeError) as error:
+        detail = error.args[0] if isinstance(error, KeyError) and error.args else error
+        raise TrainingError(f"{path}: {problem}: {detail}") from None
+
+
+def _restore_model(path: str | Path, model: nn.Module, checkpoint: dict[str, Any]) -> None:
+    layers = "-".join(map(str, checkpoint["settings"]["layers"]))
+    with _restoring(path, f"its model does not fit the {layers} network its settings describe"):
+        model.load_state_dict(checkpoint["model"])
 
 
 def load_model(path: str | Path) -> tuple[Architecture, nn.Sequential, Settings]:
     """The trained model in a checkpoint written by ``train``, ready for evaluation."""
-    checkpoint = load_checkpoint(path)
-    settings = _settings_of(checkpoint, path)
+    checkpoint, settings = _training_checkpoint(path)
     architecture = Architecture(settings.layers, settings.activation, settings.loss)
     model = architecture.build()
-    model.load_state_dict(checkpoint["model"])
+    _restore_model(path, model, checkpoint)
     return architecture, model, settings
 
 
 def resume(path: str | Path, epochs: int | None = None) -> Run:
     """A run restored from a checkpoint written by ``train``: weights, optimizer state,
-    history and random state, so it continues exactly where it stopped."""
-    checkpoint = load_checkpoint(path)
-    settings = _settings_of(checkpoint, path)
+    history and random state, so it continues exactly where it stopped. A checkpoint whose
+    parts do not fit its settings (another architecture, another optimizer) is a
+    TrainingError naming the file."""
+    checkpoint, settings = _training_checkpoint(path)
     if epochs is not None:
         settings.epochs = epochs
     run = start(settings)
-    run.model.load_state_dict(checkpoint["model"])
-    run.optimizer.load_state_dict(checkpoint["optimizer"])
-    run.history = [EpochMetrics(**m) for m in checkpoint.get("history", [])]
-    set_rng_state(checkpoint["rng_state"])
+    _restore_model(path, run.model, checkpoint)
+    optimizer = settings.optimizer
+    with _restoring(
+        path, f"its optimizer state does not fit the {optimizer} optimizer its settings describe"
+    ):
+        run.optimizer.load_state_dict(checkpoint["optimizer"])
+    with _restoring(path, "its training history is not what chainrule train writes"):
+        run.history = [EpochMetrics(**m) for m in checkpoint.get("history", [])]
+    with _restoring(path, "its random state is not what chainrule train writes"):
+        set_rng_state(checkpoint["rng_state"])
     return run
 
 
@@ -373,12 +405,16 @@ def train_epochs(
     after each epoch. ``on_batch(done, total)`` and ``on_epoch(metrics)`` report progress.
 
     A loss that becomes NaN or infinite stops training with a ``TrainingError`` naming the
-    epoch and batch; the last checkpoint, written after the last good epoch, is kept.
+    epoch and batch, and so does a test loss or a parameter that does (an epoch's last update
+    broke the model, which no batch loss shows); a checkpoint is written only after an epoch
+    that leaves both finite, so the last one on disk stays good. NumPy's overflow warnings are
+    silenced, as the loss checks report the same fault once, in the user's terms.
     Ctrl-C finishes the batch in progress, saves a checkpoint of the weights so far (the
     interrupted epoch runs again from its start on resume) and raises ``Interrupted``.
     """
     loader = data.DataLoader(run.bundle.train, batch_size=run.settings.batch_size, shuffle=True)
-    with _stop_on_ctrl_c() as stop_requested:
+    kept = f"; {checkpoint} is left as it was" if checkpoint and Path(checkpoint).exists() else ""
+    with _stop_on_ctrl_c() as stop_requested, np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(run.epochs_done + 1, run.settings.epochs + 1):
             started = time.perf_counter()
             rng_at_start = get_rng_state()
@@ -390,10 +426,8 @@ def train_epochs(
                 loss = run.architecture.loss_of(outputs, targets)
                 value = loss.item()
                 if not math.isfinite(value):
-                    raise TrainingError(
-                        f"the loss became {value} in epoch {epoch}, batch {batch}; "
-                        f"try a smaller --lr (it is {run.settings.lr})"
-                    )
+                    where = f"the loss became {value} in epoch {epoch}, batch {batch}"
+                    raise _diverged(run, where, kept)
                 run.optimizer.zero_grad()
                 loss.backward()
                 run.optimizer.step()
@@ -408,6 +442,10 @@ def train_epochs(
                         save(run, checkpoint)
                     raise Interrupted(f"stopped in epoch {epoch} after batch {batch}")
             test_loss, test_accuracy = evaluate(run.model, run.architecture, run.bundle.test)
+            broken = _not_finite(run.model, test_loss)
+            if broken:
+                where = f"{broken} after epoch {epoch}, batch {batch} (its last)"
+                raise _diverged(run, where, kept)
             metrics = EpochMetrics(
                 epoch,
                 total_loss / seen,
@@ -419,6 +457,24 @@ def train_epochs(
             run.history.append(metrics)
             if checkpoint:
                 save(run, checkpoint)
+                kept = f"; {checkpoint} keeps epoch {epoch}"
             if on_epoch:
                 on_epoch(metrics)
     return run.history
+
+
+def _not_finite(model: nn.Module, test_loss: float) -> str:
+    """What is no longer finite after an epoch, the test loss or a parameter (an infinite
+    bias behind a ReLU leaves the loss finite), or "" if nothing is."""
+    if not math.isfinite(test_loss):
+        return f"the test loss became {test_loss}"
+    for name, param in model.named_parameters():
+        if not np.isfinite(param.data).all():
+            return f"the parameter {name} became inf or nan"
+    return ""
+
+
+def _diverged(run: Run, where: str, kept: str) -> TrainingError:
+    """The error for a loss that is no longer finite: where it happened, the usual cure, and
+    what the checkpoint file holds now."""
+    return TrainingError(f"{where}; try a smaller --lr (it is {run.settings.lr:g}){kept}")

@@ -171,7 +171,13 @@ class Module:
         """Copy values from ``state_dict`` into this module's parameters and buffers.
 
         With ``strict``, every key must match; any shape mismatch is an error either way.
+        Everything is checked before anything is copied, so a failed load changes nothing.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"{type(self).__name__}.load_state_dict needs a dict of tensors by name, as "
+                f"state_dict() and cr.load() return, not {type(state_dict).__name__}"
+            )
         own = self._state_tensors()
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
@@ -185,17 +191,19 @@ class Module:
                 f"state dict does not fit {type(self).__name__}: {'; '.join(problems)}; "
                 "was it saved from a model with another architecture?"
             )
+        arrays = {}
         for key, target in own.items():
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = np.asarray(value.data if isinstance(value, Tensor) else value)
-            if array.shape != target.shape:
+            arrays[key] = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if arrays[key].shape != target.shape:
                 raise ValueError(
-                    f"state dict entry {key!r} has shape {array.shape}, but "
+                    f"state dict entry {key!r} has shape {arrays[key].shape}, but "
                     f"{type(self).__name__} expects {target.shape}"
                 )
-            target.data[...] = array
+        for key, array in arrays.items():
+            own[key].data[...] = array
         return IncompatibleKeys(missing, unexpected)
 
     def _state_tensors(self) -> dict[str, Tensor]:

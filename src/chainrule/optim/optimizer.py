@@ -19,6 +19,9 @@ from ..tensor import Tensor
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 """What an optimizer takes: parameters, or dicts ``{"params": [...], "lr": ...}`` (groups)."""
 
+_ADDED_TO_PYTORCH_LATER = frozenset({"maximize", "decoupled_weight_decay"})
+"""Hyperparameters that older PyTorch versions' state dicts lack, without being foreign."""
+
 
 def check_non_negative(owner: str, group: Mapping[str, Any], *names: str) -> None:
     """Raise a one-line ValueError unless each hyperparameter ``names`` of ``group`` is >= 0."""
@@ -200,7 +203,8 @@ class Optimizer:
         in PyTorch) for this optimizer's parameters, matched by position.
 
         Everything is checked before anything changes: the number of groups, of parameters in
-        each, the state entries' names and shapes. Arrays are copied, in the parameter's dtype.
+        each, the state entries' names and shapes, and that no group comes from another kind
+        of optimizer. Arrays are copied, in the parameter's dtype.
         """
         name = type(self).__name__
         if (
@@ -247,8 +251,24 @@ class Optimizer:
                     f"was the state dict saved by another optimizer than {name}?"
                 )
             state[p] = {k: _load_entry(k, v, p.data, index) for k, v in entries.items()}
+        for i, saved in enumerate(saved_groups):
+            self._check_same_kind(i, saved)
         self.param_groups = groups
         self.state = state
+
+    def _check_same_kind(self, i: int, saved: Mapping[str, Any]) -> None:
+        """Raise if saved group ``i`` was written by another kind of optimizer: it has
+        hyperparameters this one does not know (Adam's betas in an SGD) and lacks some of this
+        one's. A group that only lacks some (a hand-written ``{"params": [0], "lr": 0.1}``)
+        or only adds some (PyTorch's ``foreach``) takes the rest from this optimizer."""
+        foreign = [k for k in saved if k not in self.defaults and k not in ("params", "initial_lr")]
+        missing = [k for k in self.defaults if k not in saved and k not in _ADDED_TO_PYTORCH_LATER]
+        if foreign and missing:
+            raise ValueError(
+                f"parameter group {i} of the loaded state dict has "
+                f"{', '.join(map(repr, foreign))} and lacks {', '.join(map(repr, missing))}; "
+                f"was the state dict saved by another optimizer than {type(self).__name__}?"
+            )
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

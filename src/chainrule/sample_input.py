@@ -45,12 +45,10 @@ def _unfilter(raw: bytes, height: int, width: int, channels: int) -> np.ndarray:
                     predicted = left
                 elif kind == 3:
                     predicted = (left + up) // 2
-                elif kind == 4:
+                else:  # 4, Paeth: read_png has refused any other type
                     p = left + up - up_left
                     pa, pb, pc = abs(p - left), abs(p - up), abs(p - up_left)
                     predicted = left if pa <= pb and pa <= pc else (up if pb <= pc else up_left)
-                else:
-                    raise InputError(f"unknown PNG filter type {kind}")
                 row[i] = (line[i] + predicted) & 0xFF
         rows[y] = row
         previous = row
@@ -88,6 +86,9 @@ def read_png(path: Path) -> np.ndarray:
     channels = _CHANNELS[colour]
     if len(raw) != height * (width * channels + 1):
         raise InputError(f"{path} is a damaged PNG file (wrong amount of pixel data)")
+    filters = set(raw[:: width * channels + 1])  # the first byte of each row
+    if filters - {0, 1, 2, 3, 4}:
+        raise InputError(f"{path} is a damaged PNG file (unknown filter type {max(filters)})")
     pixels = _unfilter(raw, height, width, channels).astype(np.float32) / 255
     colour_part = pixels[..., : 3 if channels >= 3 else 1]
     grey = colour_part.mean(axis=2)
@@ -106,7 +107,9 @@ def read_pgm(path: Path) -> np.ndarray:
         while offset < len(blob) and blob[offset : offset + 1].isspace():
             offset += 1
         if blob[offset : offset + 1] == b"#":
-            offset = blob.index(b"\n", offset)
+            offset = blob.find(b"\n", offset)
+            if offset < 0:
+                raise InputError(f"{path} is a damaged PGM file (its header ends in a comment)")
             continue
         end = offset
         while end < len(blob) and not blob[end : end + 1].isspace():
@@ -117,10 +120,26 @@ def read_pgm(path: Path) -> np.ndarray:
         offset = end
     if fields[0] != b"P5":
         raise InputError(f"{path} is not a binary (P5) PGM file")
+    if not all(field.isdigit() and len(field) <= 9 for field in fields[1:]):
+        raise InputError(
+            f"{path} is a damaged PGM file (width, height and maximum grey value must be "
+            "whole numbers of at most 9 digits)"
+        )
     width, height, top = (int(f) for f in fields[1:])
-    dtype = np.uint8 if top < 256 else np.dtype(">u2")
-    count = width * height
-    pixels = np.frombuffer(blob, dtype=dtype, count=count, offset=offset + 1)
+    if not 0 < top < 65536:
+        raise InputError(f"{path} is a damaged PGM file (maximum grey value {top}, not 1-65535)")
+    dtype = np.dtype(np.uint8 if top < 256 else ">u2")
+    count, start = width * height, offset + 1  # one whitespace byte ends the header
+    if count * dtype.itemsize > len(blob) - start:
+        raise InputError(
+            f"{path} is a truncated PGM file ({width}x{height} pixels need "
+            f"{count * dtype.itemsize} bytes, it has {max(len(blob) - start, 0)})"
+        )
+    pixels = np.frombuffer(blob, dtype=dtype, count=count, offset=start)
+    if pixels.max(initial=0) > top:
+        raise InputError(
+            f"{path} is a damaged PGM file (pixels above its maximum grey value {top})"
+        )
     return pixels.reshape(height, width).astype(np.float32) / top
 
 
@@ -150,12 +169,17 @@ def fit_image(grey: np.ndarray, features: int) -> np.ndarray:
 def read_csv_row(path: Path, features: int) -> np.ndarray:
     """The first row of a CSV file: ``features`` pixel values (0–255), or a label followed
     by them, as in the MNIST CSV files."""
-    with path.open() as lines:
+    # utf-8-sig skips a byte-order mark (spreadsheets write one); bytes that are not UTF-8
+    # become U+FFFD, which no number contains, so the row is then refused as not numbers.
+    with path.open(encoding="utf-8-sig", errors="replace") as lines:
         first = next((line for line in lines if line.strip()), "")
     try:
-        values = np.array([float(v) for v in first.split(",")], dtype=np.float32)
+        values = np.array([float(v) for v in first.split(",")])
     except ValueError:
         raise InputError(f"{path}: the first row is not a list of numbers") from None
+    if not ((values >= 0) & (values <= 255)).all():  # NaN fails both
+        raise InputError(f"{path}: the first row has values outside 0-255")
+    values = values.astype(np.float32)
     if len(values) == features + 1:
         values = values[1:]
     if len(values) != features:
@@ -173,8 +197,11 @@ def read_input(path: str | Path, features: int) -> np.ndarray:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return read_csv_row(path, features)
-    if suffix == ".png":
-        return fit_image(read_png(path), features)
-    if suffix == ".pgm":
-        return fit_image(read_pgm(path), features)
-    raise InputError(f"{path}: give a .csv row or a .png or .pgm image")
+    readers = {".png": read_png, ".pgm": read_pgm}
+    if suffix not in readers:
+        raise InputError(f"{path}: give a .csv row or a .png or .pgm image")
+    grey = readers[suffix](path)
+    if grey.size == 0:
+        height, width = grey.shape
+        raise InputError(f"{path} is an empty image ({width}x{height} pixels)")
+    return fit_image(grey, features)

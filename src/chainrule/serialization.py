@@ -504,6 +504,12 @@ def _corrupt_checkpoint(path: PathLike, problem: str) -> SerializationError:
     return _error(path, f"has a corrupt checkpoint record: {problem}")
 
 
+def _is_index(text: str) -> bool:
+    """Whether ``text`` is a parameter index as ``str(int)`` writes it: ASCII digits (``int``
+    refuses some other digits, such as '²'), few enough for ``int`` to parse."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def _checkpoint_record(path: PathLike, text: str) -> dict[str, Any]:
     """The checkpoint's JSON record, parsed and checked for the structure we write."""
     try:
@@ -523,14 +529,14 @@ def _checkpoint_record(path: PathLike, text: str) -> dict[str, Any]:
         isinstance(record.get("model"), bool)
         and isinstance(record.get("extra"), dict)
         and not {"model", "optimizer", "epoch", "rng_state"} & record["extra"].keys()
-        and {"epoch", "rng_state"} <= record.keys()
+        and {"optimizer", "epoch", "rng_state"} <= record.keys()
         and (
             optimizer is None
             or (
                 isinstance(optimizer, dict)
                 and isinstance(optimizer.get("state"), dict)
                 and all(isinstance(values, dict) for values in optimizer["state"].values())
-                and all(index.isdigit() for index in optimizer["state"])
+                and all(_is_index(index) for index in optimizer["state"])
             )
         )
     ):

@@ -31,7 +31,8 @@ def read_idx(path: PathLike) -> np.ndarray:
     """The array stored in the IDX file ``path`` (raw or gzip), in native byte order.
 
     Raises ``DatasetError``, naming the file, when the header is not IDX, the type code is
-    unknown, or the data is shorter or longer than the header's shape says.
+    unknown, the data is shorter or longer than the header's shape says, or the shape is one
+    NumPy cannot make (over 64 dimensions, say).
     """
     data = read_bytes(path)
     if len(data) < 4:
@@ -58,7 +59,13 @@ def read_idx(path: PathLike) -> np.ndarray:
             f"{path}: {problem}: the header promises {dtype.newbyteorder('=').name} values "
             f"of shape {shape} ({expected} bytes), the file holds {found}"
         )
-    values = np.frombuffer(data, dtype, math.prod(shape), offset).reshape(shape)
+    values = np.frombuffer(data, dtype, math.prod(shape), offset)
+    try:  # only an empty array gets here with a shape NumPy cannot make
+        values = values.reshape(shape)
+    except ValueError as error:
+        raise DatasetError(
+            f"{path}: NumPy cannot hold the header's shape {shape}: {error}"
+        ) from None
     return values.astype(dtype.newbyteorder("="))
 
 

@@ -4,6 +4,7 @@ Neural Network*: one sample per line, integers 0–255, the class label first, n
 from __future__ import annotations
 
 import io
+import warnings
 
 import numpy as np
 
@@ -20,11 +21,18 @@ def read_labeled_csv(path: PathLike) -> tuple[np.ndarray, np.ndarray]:
     if not text.strip():
         raise DatasetError(f"{path}: empty file; expected lines of 'label,pixel,pixel,...'")
     try:
-        rows = np.loadtxt(io.BytesIO(text), delimiter=",", dtype=np.uint8, ndmin=2)
+        with warnings.catch_warnings():
+            # A file of only '#' comment lines has no rows: the check below says so.
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
+            rows = np.loadtxt(io.BytesIO(text), delimiter=",", dtype=np.uint8, ndmin=2)
     except ValueError as error:
         raise DatasetError(
             f"{path}: not a headerless CSV of integers 0-255 ('label,pixel,pixel,...'): {error}"
         ) from None
+    if len(rows) == 0:
+        raise DatasetError(
+            f"{path}: no rows, only # comment lines; expected lines of 'label,pixel,pixel,...'"
+        )
     if rows.shape[1] < 2:
         raise DatasetError(f"{path}: each line needs a label and at least one pixel value")
     return rows[:, 0].copy(), rows[:, 1:]

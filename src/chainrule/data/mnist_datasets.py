@@ -120,7 +120,7 @@ def _load(source: _Source, root: Path, train: bool, download: bool) -> TensorDat
         )
     if labels.size and labels.max() > 9:
         raise DatasetError(f"{labels_path}: label {labels.max()} is outside 0-9")
-    inputs = images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
+    inputs = images.reshape(len(images), 28 * 28).astype(np.float32) / np.float32(255)
     return TensorDataset(
         Tensor._from_op(inputs, None), Tensor._from_op(labels.astype(np.int64), None)
     )

@@ -61,12 +61,8 @@ class SGD(Optimizer):
         weight_decay = group["weight_decay"]
         nesterov = group["nesterov"]
         maximize = group["maximize"]
-        plain = not (weight_decay or maximize or momentum)
         for p, g in self._with_grad(group):
             data = p.data
-            if plain:  # the common case, kept to one update and no branches
-                np.subtract(data, lr * g, out=data)
-                continue
             if weight_decay or maximize:
                 g = effective_grad(data, g, weight_decay, maximize)
             if momentum:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule import tensor_functions
+from chainrule.ops.device import ToDevice
 from op_catalogue import BOOL, CATALOGUE, Case, inputs
 
 IDS = [entry.id for entry in CATALOGUE]
@@ -60,14 +61,17 @@ def _op_types(out: cr.Tensor) -> set[type]:
 
 
 def _ops_behind_the_tensor_api() -> set[type]:
-    """Every op class that Tensor's methods and the cr.* functions call."""
+    """Every op class that Tensor's methods and the cr.* functions call, except ToDevice:
+    it needs a second device, and test_devices.py checks it on one."""
     # chainrule.tensor is also the name of the factory function, hence import_module.
     namespaces = (vars(importlib.import_module("chainrule.tensor")), vars(tensor_functions))
     return {
         obj
         for namespace in namespaces
         for obj in namespace.values()
-        if isinstance(obj, type) and issubclass(obj, cr.Function) and obj is not cr.Function
+        if isinstance(obj, type)
+        and issubclass(obj, cr.Function)
+        and obj not in (cr.Function, ToDevice)
     }
 
 

@@ -1,11 +1,14 @@
-"""The array module behind tensors, and the dtypes chainrule uses by default.
+"""The array module behind tensors, the devices they live on, and the default dtypes.
 
-Every other module asks this one for the array module (``xp``) instead of importing
-NumPy's device-specific cousins itself, so that GPU support stays in one file.
+A tensor's data is a NumPy array on the CPU and a CuPy array on an NVIDIA GPU. Every other
+module asks this one for the array module (``xp``) that owns its inputs instead of naming
+NumPy's GPU cousin itself, so that GPU support stays in one file. CuPy is imported only
+when a GPU is first asked for: a user without one never loads it.
 """
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 from typing import Any
 
@@ -21,14 +24,178 @@ bool_ = np.bool_
 default_float = np.dtype(np.float32)
 """The dtype of tensors made from Python floats, and of random and filled tensors."""
 
+CUDA_INSTALL_HINT = 'pip install "chainrule[cuda]"'
+
+
+class DeviceError(RuntimeError):
+    """A device that this machine cannot give, or tensors on different devices in one op."""
+
+
+class Device:
+    """Where a tensor's data lives: ``cpu``, or ``cuda:N`` for the N-th NVIDIA GPU.
+
+    Made from the same strings PyTorch takes (``"cpu"``, ``"cuda"``, ``"cuda:1"``), and equal
+    to them, so ``x.device == "cpu"`` reads as it does in PyTorch.
+    """
+
+    __slots__ = ("index", "type")
+
+    type: str
+    index: int | None
+
+    def __init__(self, spec: str | Device, index: int | None = None) -> None:
+        if isinstance(spec, Device):
+            self.type, self.index = spec.type, spec.index
+            return
+        if not isinstance(spec, str):
+            raise TypeError(f"a device is a string such as 'cpu' or 'cuda', not {spec!r}")
+        kind, _, number = spec.strip().lower().partition(":")
+        if kind not in ("cpu", "cuda") or (number and not number.isdigit()):
+            raise ValueError(f"unknown device {spec!r}; use 'cpu', 'cuda' or 'cuda:N'")
+        if number:
+            if index is not None:
+                raise ValueError(f"device {spec!r} already names an index; drop index={index}")
+            index = int(number)
+        if kind == "cpu" and index not in (None, 0):
+            raise ValueError(f"the CPU has no device index {index}; use 'cpu'")
+        if kind == "cuda" and index is None:
+            index = 0
+        self.type = kind
+        self.index = index if kind == "cuda" else None
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            try:
+                other = Device(other)
+            except ValueError:
+                return False
+        if not isinstance(other, Device):
+            return NotImplemented
+        return (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+
+CPU = Device("cpu")
+
+_cupy: ModuleType | None = None  # CuPy, once a GPU has been asked for and found
+
+
+def cupy() -> ModuleType:
+    """CuPy, imported on first use; a ``DeviceError`` saying what to do if there is no GPU."""
+    global _cupy
+    if _cupy is not None:
+        return _cupy
+    try:
+        module = importlib.import_module("cupy")
+    except ImportError as error:
+        raise DeviceError(
+            f"device 'cuda' needs CuPy, which is not installed ({error}); "
+            f"install it with {CUDA_INSTALL_HINT}"
+        ) from None
+    count = _gpu_count(module)
+    if isinstance(count, str):
+        raise DeviceError(f"device 'cuda' was asked for, but CuPy finds no NVIDIA GPU: {count}")
+    _cupy = module
+    return module
+
+
+def _gpu_count(module: ModuleType) -> int | str:
+    """How many GPUs CuPy sees, or why it sees none."""
+    try:
+        count = int(module.cuda.runtime.getDeviceCount())
+    except Exception as error:  # CuPy raises its own CUDA error types, and only at runtime
+        return f"{type(error).__name__}: {error}"
+    return count if count > 0 else "the CUDA driver reports no devices"
+
+
+def cuda_available() -> bool:
+    """Whether a GPU can be used: CuPy is installed and sees at least one device."""
+    try:
+        cupy()
+    except DeviceError:
+        return False
+    return True
+
+
+def cuda_device_count() -> int:
+    """How many GPUs CuPy sees (0 without CuPy or without a GPU)."""
+    return int(cupy().cuda.runtime.getDeviceCount()) if cuda_available() else 0
+
+
+def as_device(device: str | Device | None) -> Device:
+    """``device`` as a ``Device`` (the CPU when None); a GPU must exist to be named."""
+    if device is None:
+        return CPU
+    resolved = device if isinstance(device, Device) else Device(device)
+    if resolved.type == "cuda":
+        count = int(cupy().cuda.runtime.getDeviceCount())
+        if resolved.index >= count:
+            raise DeviceError(
+                f"device {resolved} does not exist; this machine has {count} GPU(s), "
+                f"cuda:0 to cuda:{count - 1}"
+            )
+    return resolved
+
+
+def is_gpu_array(array: Any) -> bool:
+    """Whether ``array`` is a CuPy array (always False until CuPy is loaded)."""
+    return _cupy is not None and isinstance(array, _cupy.ndarray)
+
+
+def is_array(value: Any) -> bool:
+    """Whether ``value`` is an array on any device (not a scalar, not a list)."""
+    return isinstance(value, np.ndarray) or is_gpu_array(value)
+
 
 def xp_of(array: Any) -> ModuleType:
-    """The array module (NumPy today) that owns ``array``."""
+    """The array module that owns ``array``: CuPy for GPU arrays, NumPy for everything else."""
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return _cupy
     return np
 
 
-def as_array(value: Any, dtype: Any = None) -> np.ndarray:
-    """``value`` as an ndarray (never a NumPy scalar), converted to ``dtype`` if given."""
+def device_of(array: Any) -> Device:
+    """The device ``array`` lives on."""
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return Device("cuda", int(array.device.id))
+    return CPU
+
+
+def to_device(array: Any, device: Device) -> Any:
+    """``array`` on ``device``: itself when it is there already, else a copy moved there."""
+    if device.type == "cpu":
+        return to_numpy(array)
+    module = cupy()
+    if isinstance(array, module.ndarray) and int(array.device.id) == device.index:
+        return array
+    with module.cuda.Device(device.index):
+        return module.asarray(array)
+
+
+def to_numpy(array: Any) -> np.ndarray:
+    """``array`` as a NumPy array, copied from the GPU when it lives there."""
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return array.get()
+    return np.asarray(array)
+
+
+def as_array(value: Any, dtype: Any = None) -> Any:
+    """``value`` as an array (never a NumPy scalar), converted to ``dtype`` if given.
+
+    GPU arrays stay on the GPU; anything else becomes a NumPy array.
+    """
+    if _cupy is not None and isinstance(value, _cupy.ndarray):
+        return value if dtype is None else value.astype(dtype, copy=False)
     return np.asarray(value, dtype=dtype)
 
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import as_array
+from . import _backend
+from ._backend import DeviceError, as_array, device_of, is_array, xp_of
 
 
 class _GradMode:
@@ -70,9 +71,10 @@ def detect_anomaly() -> Iterator[None]:
 
 
 def _finite(array: Any) -> bool:
-    return not (isinstance(array, np.ndarray) and array.dtype.kind in "fc") or bool(
-        np.isfinite(array).all()
-    )
+    dtype = getattr(array, "dtype", None)
+    if dtype is None or dtype.kind not in "fc":
+        return True
+    return bool(xp_of(array).isfinite(array).all())
 
 
 def _check_forward(op: type, out: Any, arrays: list[Any]) -> None:
@@ -84,7 +86,7 @@ def _check_forward(op: type, out: Any, arrays: list[Any]) -> None:
         else "an input already held NaN or inf"
     )
     raise FloatingPointError(
-        f"{op.__name__} forward produced NaN or inf (output of shape {np.shape(out)}); {cause}"
+        f"{op.__name__} forward produced NaN or inf (output of shape {out.shape}); {cause}"
     )
 
 
@@ -98,17 +100,30 @@ def _check_backward(node: Function, upstream: Any, input_grads: tuple[Any, ...])
             )
             raise FloatingPointError(
                 f"{type(node).__name__} backward produced NaN or inf in the gradient of its "
-                f"input {index} (shape {np.shape(g)}); {cause}"
+                f"input {index} (shape {g.shape}); {cause}"
             )
 
 
 def _explained(op: type, error: Exception, arrays: list[Any]) -> Exception:
     """``error`` from an op's forward, restated with the op's name and its inputs' shapes."""
-    shapes = " and ".join(str(a.shape) for a in arrays if isinstance(a, np.ndarray))
+    shapes = " and ".join(str(a.shape) for a in arrays if is_array(a))
     try:
         return type(error)(f"{op.__name__} on inputs of shape {shapes}: {error}")
     except Exception:  # an exception type that cannot be rebuilt from a message
         return error
+
+
+def check_one_device(op_name: str, arrays: list[Any]) -> None:
+    """Raise a ``DeviceError`` naming both devices if ``arrays`` do not all live on one."""
+    if _backend._cupy is None:  # without CuPy, every array is a NumPy array on the CPU
+        return
+    devices = {device_of(a) for a in arrays if is_array(a)}
+    if len(devices) > 1:
+        first, second = sorted(devices, key=str)[:2]
+        raise DeviceError(
+            f"{op_name} got tensors on different devices, {first} and {second}; "
+            "move them to one device with .to(device) first"
+        )
 
 
 class _Unrecorded:
@@ -176,6 +191,8 @@ class Function:
             else:
                 arrays.append(a)
                 needs.append(False)
+        if _backend._cupy is not None:
+            check_one_device(cls.__name__, arrays)
         recorded = True in needs and _GradMode.enabled
         if recorded:
             ctx = _new(cls)

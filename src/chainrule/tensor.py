@@ -6,12 +6,25 @@ in ``chainrule.ops``, where the forward and the local derivative live side by si
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import operator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from ._backend import as_array, default_float, is_floating
+from ._backend import (
+    CPU,
+    Device,
+    as_array,
+    as_device,
+    default_float,
+    device_of,
+    is_floating,
+    is_gpu_array,
+    to_device,
+    to_numpy,
+    xp_of,
+)
 
 Axis = int | Sequence[int] | None
 
@@ -20,10 +33,13 @@ def to_array(data: Any, dtype: Any = None) -> np.ndarray:
     """A fresh array from ``data``, with PyTorch's dtype inference.
 
     Python floats become float32 (the default float); arrays keep their dtype; integers
-    become int64 and booleans bool, unless ``dtype`` says otherwise.
+    become int64 and booleans bool, unless ``dtype`` says otherwise. GPU arrays (and the
+    data of GPU tensors) stay on their GPU.
     """
     if isinstance(data, Tensor):
-        return np.array(data.data, dtype=dtype)
+        data = data.data
+    if is_gpu_array(data):
+        return data.astype(dtype or data.dtype, copy=True)
     if isinstance(data, np.ndarray | np.generic):
         return np.array(data, dtype=dtype)
     try:
@@ -107,8 +123,16 @@ class Tensor:
     requires_grad: bool
     _ctx: Any
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        data: Any,
+        requires_grad: bool = False,
+        dtype: Any = None,
+        device: str | Device | None = None,
+    ) -> None:
         self.data = to_array(data, dtype)
+        if device is not None:
+            self.data = to_device(self.data, as_device(device))
         self.grad = None
         self._ctx = None
         self.requires_grad = False
@@ -139,8 +163,13 @@ class Tensor:
         return self.data.dtype
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> Device:
+        """Where the data lives: ``cpu``, or ``cuda:N`` for a GPU."""
+        return device_of(self.data)
+
+    @property
+    def is_cuda(self) -> bool:
+        return is_gpu_array(self.data)
 
     @property
     def is_leaf(self) -> bool:
@@ -179,9 +208,18 @@ class Tensor:
     # ----------------------------------------------------------------- conversion
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied); it never carries a gradient."""
+        self._check_on_cpu("numpy()")
         return self.data
 
+    def _check_on_cpu(self, what: str) -> None:
+        if is_gpu_array(self.data):
+            raise TypeError(
+                f"{what} needs a tensor on the CPU, and this one is on {self.device}; "
+                "copy it there first with .cpu()"
+            )
+
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        self._check_on_cpu("conversion to a NumPy array")
         if copy:
             return np.array(self.data, dtype=dtype)
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
@@ -223,11 +261,38 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
-    def to(self, dtype: Any) -> Tensor:
-        """A tensor of another dtype; gradients flow back converted to this one's."""
-        if np.dtype(dtype) == self.data.dtype:
-            return self
-        return Cast.apply(self, np.dtype(dtype))
+    def to(self, *args: Any, dtype: Any = None, device: str | Device | None = None) -> Tensor:
+        """This tensor on another device and/or of another dtype, as PyTorch's ``to``:
+        ``x.to("cuda")``, ``x.to(cr.float64)``, ``x.to("cpu", cr.float64)`` or ``x.to(other)``.
+
+        Returns ``self`` when nothing changes; otherwise a copy that stays in the graph, so
+        gradients flow back to this tensor's device and dtype.
+        """
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, Device) or (
+                isinstance(arg, str) and arg.partition(":")[0] in ("cpu", "cuda")
+            ):
+                device = arg
+            else:
+                dtype = arg
+        result = self
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            result = Cast.apply(result, np.dtype(dtype))
+        if device is not None:
+            target = as_device(device)
+            if target != device_of(result.data):
+                result = ToDevice.apply(result, target)
+        return result
+
+    def cpu(self) -> Tensor:
+        """This tensor on the CPU (itself if it is there already)."""
+        return self.to(CPU)
+
+    def cuda(self, device: int | str | Device | None = None) -> Tensor:
+        """This tensor on a GPU: ``cuda:0`` unless ``device`` names another."""
+        return self.to(Device("cuda", device) if isinstance(device, int) else device or "cuda")
 
     def float(self) -> Tensor:
         return self.to(np.float32)
@@ -254,8 +319,10 @@ class Tensor:
         return int(self.item())
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(to_numpy(self.data), separator=", ", prefix="tensor(")
         extras = []
+        if is_gpu_array(self.data):
+            extras.append(f"device='{self.device}'")
         if self.data.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype={self.data.dtype}")
         if self._ctx is not None:
@@ -283,9 +350,10 @@ class Tensor:
                     f"backward() on a tensor of shape {self.shape} needs grad= of that shape; "
                     "to differentiate a sum, call .sum().backward()"
                 )
-            seed = np.ones(self.data.shape, self.data.dtype)
+            seed = xp_of(self.data).ones(self.data.shape, self.data.dtype)
         else:
-            seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            given = as_array(grad.data if isinstance(grad, Tensor) else grad)
+            seed = to_device(given, self.device).astype(self.dtype)
             if seed.shape != self.shape:
                 raise ValueError(
                     f"backward() got grad of shape {seed.shape} for a tensor of shape {self.shape}"
@@ -344,27 +412,30 @@ class Tensor:
     matmul = __matmul__
 
     # ----------------------------------------------------------------- comparison (no gradient)
-    def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
-        other = _operand(other)
-        return Tensor._from_op(ufunc(self.data, getattr(other, "data", other)), None)
+    def _compare(self, other: Any, compare: Callable[[Any, Any], Any]) -> Tensor:
+        operand = _operand(other)
+        if isinstance(operand, Tensor):
+            operand = operand.data
+        check_one_device("comparison", [self.data, operand])
+        return Tensor._from_op(compare(self.data, operand), None)
 
     def __lt__(self, other: Any) -> Tensor:
-        return self._compare(other, np.less)
+        return self._compare(other, operator.lt)
 
     def __le__(self, other: Any) -> Tensor:
-        return self._compare(other, np.less_equal)
+        return self._compare(other, operator.le)
 
     def __gt__(self, other: Any) -> Tensor:
-        return self._compare(other, np.greater)
+        return self._compare(other, operator.gt)
 
     def __ge__(self, other: Any) -> Tensor:
-        return self._compare(other, np.greater_equal)
+        return self._compare(other, operator.ge)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, np.equal)
+        return self._compare(other, operator.eq)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, np.not_equal)
+        return self._compare(other, operator.ne)
 
     lt, le, gt, ge, eq, ne = __lt__, __le__, __gt__, __ge__, __eq__, __ne__
 
@@ -529,24 +600,30 @@ class Tensor:
         return self.reshape((*self.shape[:dim], 1, *self.shape[dim:]))
 
     def __getitem__(self, key: Any) -> Tensor:
-        return GetItem.apply(self, _index_key(key))
+        return GetItem.apply(self, _index_key(key, xp_of(self.data)))
 
 
-def _index_key(key: Any) -> Any:
-    """An index with tensors replaced by their arrays and lists by integer arrays."""
+def _index_key(key: Any, xp: Any) -> Any:
+    """An index with tensors replaced by their arrays and lists by integer arrays, on the
+    device of the tensor it indexes (``xp``), as PyTorch lets a CPU index pick from a GPU
+    tensor."""
     if isinstance(key, tuple):
-        return tuple(_index_key(k) for k in key)
+        return tuple(_index_key(k, xp) for k in key)
     if isinstance(key, Tensor):
-        return key.data
-    if isinstance(key, list):
-        return np.asarray(key)
+        key = key.data
+    elif isinstance(key, list):
+        key = np.asarray(key)
+    if xp is not np and isinstance(key, np.ndarray):
+        return xp.asarray(key)
     return key
 
 
 # The ops need Tensor to exist, so they are imported after it.
 from .function import backward as _backward  # noqa: E402
+from .function import check_one_device  # noqa: E402
 from .ops.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax  # noqa: E402
 from .ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub  # noqa: E402
+from .ops.device import ToDevice  # noqa: E402
 from .ops.elementwise import Abs, Cast, Clip, Clone, Exp, Log, Sqrt, Tanh  # noqa: E402
 from .ops.indexing import GetItem  # noqa: E402
 from .ops.matmul import MatMul  # noqa: E402

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import xp_of
 from ..function import Function
 
 # The largest argument whose exp is finite, per dtype (rounded down); 709 for float64 and
@@ -26,7 +27,8 @@ class Sigmoid(Function):
     def forward(ctx: Function, x: Any) -> Any:
         # -x is capped where exp would overflow (x < -88 in float32, -709 in float64); the
         # output there is below the smallest normal number either way, and no warning fires.
-        y = 1 / (1 + np.exp(np.minimum(-x, _EXP_LIMIT.get(x.dtype, 709.0))))
+        xp = xp_of(x)
+        y = 1 / (1 + xp.exp(xp.minimum(-x, _EXP_LIMIT.get(x.dtype, 709.0))))
         ctx.save_for_backward(y)
         return y
 
@@ -43,7 +45,7 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
-        y = np.maximum(x, 0)
+        y = xp_of(x).maximum(x, 0)
         ctx.save_for_backward(y)
         return y
 
@@ -63,12 +65,12 @@ class LeakyReLU(Function):
         positive = x > 0
         ctx.save_for_backward(positive)
         ctx.slope = slope
-        return np.where(positive, x, x * slope)
+        return xp_of(x).where(positive, x, x * slope)
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None]:
         (positive,) = ctx.saved_tensors
-        return np.where(positive, g, g * ctx.slope), None
+        return xp_of(g).where(positive, g, g * ctx.slope), None
 
 
 class Softmax(Function):
@@ -78,7 +80,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any, axis: int) -> Any:
-        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        e = xp_of(x).exp(x - x.max(axis=axis, keepdims=True))
         y = e / e.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(y)
         ctx.axis = axis
@@ -98,7 +100,8 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx: Function, x: Any, axis: int) -> Any:
         shifted = x - x.max(axis=axis, keepdims=True)
-        y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        xp = xp_of(x)
+        y = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(y)
         ctx.axis = axis
         return y
@@ -106,4 +109,4 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None]:
         (y,) = ctx.saved_tensors
-        return g - np.exp(y) * g.sum(axis=ctx.axis, keepdims=True), None
+        return g - xp_of(y).exp(y) * g.sum(axis=ctx.axis, keepdims=True), None

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import xp_of
 from ..function import Function
 
 
@@ -94,7 +95,7 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx: Function, a: Any, b: Any) -> Any:
-        y = np.power(a, b)
+        y = a**b
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -102,10 +103,11 @@ class Pow(Function):
     def backward(ctx: Function, g: Any) -> tuple[Any, Any]:
         a, b, y = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        ga = g * b * np.power(a, b - 1) if need_a else None
+        ga = g * b * a ** (b - 1) if need_a else None
         gb = None
         if need_b:
             # d(a**b)/db = a**b * log(a); at a == 0 the product's limit is 0, as in PyTorch.
+            xp = xp_of(y)
             with np.errstate(divide="ignore", invalid="ignore"):
-                gb = g * np.where(a == 0, 0, y * np.log(a))
+                gb = g * xp.where(a == 0, 0, y * xp.log(a))
         return ga, gb

@@ -1,12 +1,12 @@
 """Convolution and max pooling over images (N, C, H, W), without a loop over pixels.
 
 A kh×kw window at stride (sh, sw) visits every output position. ``_im2col`` lays each
-window out as a column (a strided view of the padded input, copied once), so the
-convolution becomes one matrix product with the weight flattened to (out, C·kh·kw). Going
-back, ``_col2im`` adds each kernel offset's gradients onto the input with one strided add:
-kh·kw NumPy calls in all. Max pooling walks the same kernel offsets, comparing all windows
-at once. ``stride`` and ``padding`` are pairs (rows, columns) here; ``chainrule.functional``
-checks and normalises what the user passes.
+window out as a column, one strided copy per kernel offset, so the convolution becomes one
+matrix product with the weight flattened to (out, C·kh·kw). Going back, ``_col2im`` adds
+each kernel offset's gradients onto the input with one strided add: kh·kw array calls
+each way, on the CPU or the GPU alike. Max pooling walks the same kernel offsets,
+comparing all windows at once. ``stride`` and ``padding`` are pairs (rows, columns) here;
+``chainrule.functional`` checks and normalises what the user passes.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
+from .._backend import xp_of
 from ..function import Function
 
 Pair = tuple[int, int]
@@ -36,7 +36,7 @@ def _pad(x: Any, padding: Pair, value: float = 0.0) -> Any:
     ph, pw = padding
     if not (ph or pw):
         return x
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+    return xp_of(x).pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
 def _unpad(x: Any, padding: Pair) -> Any:
@@ -49,15 +49,16 @@ def _unpad(x: Any, padding: Pair) -> Any:
 def _im2col(x: Any, kernel: Pair, stride: Pair) -> tuple[Any, Pair]:
     """The windows of ``x`` (N, C, H, W) as columns (N, C·kh·kw, OH·OW), and (OH, OW).
 
-    The windows are a strided view of ``x`` (no copy); one copy lays them out so that row
-    c·kh·kw + i·kw + j of sample n holds pixel (i, j) of channel c of every window, the order
-    of the flattened weight.
+    Each kernel offset (i, j) is one strided slice of ``x``, copied into row
+    c·kh·kw + i·kw + j of every sample: the order of the flattened weight.
     """
-    sh, sw = stride
-    windows = sliding_window_view(x, kernel, axis=(2, 3))[:, :, ::sh, ::sw]
-    n, c, oh, ow, kh, kw = windows.shape
-    cols = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3))
-    return cols.reshape(n, c * kh * kw, oh * ow), (oh, ow)
+    (kh, kw), (sh, sw) = kernel, stride
+    n, c, h, w = x.shape
+    out_size = ((h - kh) // sh + 1, (w - kw) // sw + 1)
+    cols = xp_of(x).empty((n, c, kh * kw, *out_size), dtype=x.dtype)
+    for k, (rows, columns) in enumerate(_offsets(kernel, stride, out_size)):
+        cols[:, :, k] = x[:, :, rows, columns]
+    return cols.reshape(n, c * kh * kw, out_size[0] * out_size[1]), out_size
 
 
 def _col2im(cols: Any, shape: tuple[int, ...], kernel: Pair, stride: Pair, out_size: Pair) -> Any:
@@ -65,7 +66,7 @@ def _col2im(cols: Any, shape: tuple[int, ...], kernel: Pair, stride: Pair, out_s
     an input of ``shape`` (N, C, H, W), where overlapping windows add up."""
     n, c = shape[:2]
     cols = cols.reshape(n, c, kernel[0] * kernel[1], *out_size)
-    x = np.zeros(shape, dtype=cols.dtype)
+    x = xp_of(cols).zeros(shape, dtype=cols.dtype)
     for k, (rows, columns) in enumerate(_offsets(kernel, stride, out_size)):
         x[:, :, rows, columns] += cols[:, :, k]
     return x
@@ -134,13 +135,14 @@ class MaxPool2d(Function):
         offsets = _offsets(kernel, stride, out_size)
         rows, columns = next(offsets)
         best = padded[:, :, rows, columns].copy()
-        argmax = np.zeros(best.shape, dtype=np.min_scalar_type(kh * kw - 1))
+        xp = xp_of(x)
+        argmax = xp.zeros(best.shape, dtype=np.min_scalar_type(kh * kw - 1))
         for k, (rows, columns) in enumerate(offsets, start=1):
             candidate = padded[:, :, rows, columns]
             # where(candidate > best, k, argmax) as arithmetic: NumPy's masked writes are
             # several times slower. Strict > keeps the first of tied maxima.
             argmax += (candidate > best) * (k - argmax)
-            np.maximum(best, candidate, out=best)
+            xp.maximum(best, candidate, out=best)
         ctx.save_for_backward(argmax)
         ctx.input_shape, ctx.kernel, ctx.stride, ctx.padding = x.shape, kernel, stride, padding
         return best
@@ -152,10 +154,11 @@ class MaxPool2d(Function):
         (kh, kw), (ph, pw) = ctx.kernel, ctx.padding
         padded_shape = (n, c, h + 2 * ph, w + 2 * pw)
         tiled = ctx.stride == ctx.kernel and not (ph or pw) and h % kh == 0 and w % kw == 0
-        gx = np.empty(padded_shape, g.dtype) if tiled else np.zeros(padded_shape, g.dtype)
+        xp = xp_of(g)
+        gx = xp.empty(padded_shape, g.dtype) if tiled else xp.zeros(padded_shape, g.dtype)
         for k, (rows, columns) in enumerate(_offsets(ctx.kernel, ctx.stride, g.shape[2:])):
             if tiled:
-                np.multiply(g, argmax == k, out=gx[:, :, rows, columns])
+                xp.multiply(g, argmax == k, out=gx[:, :, rows, columns])
             else:
                 gx[:, :, rows, columns] += g * (argmax == k)
         return _unpad(gx, ctx.padding), None, None, None

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import xp_of
 from ..function import Function
 
 
@@ -16,7 +17,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
-        y = np.exp(x)
+        y = xp_of(x).exp(x)
         ctx.save_for_backward(y)
         return y
 
@@ -34,7 +35,7 @@ class Log(Function):
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
         ctx.save_for_backward(x)
-        return np.log(x)
+        return xp_of(x).log(x)
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> Any:
@@ -49,7 +50,7 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
-        y = np.sqrt(x)
+        y = xp_of(x).sqrt(x)
         ctx.save_for_backward(y)
         return y
 
@@ -67,12 +68,12 @@ class Abs(Function):
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
         ctx.save_for_backward(x)
-        return np.abs(x)
+        return abs(x)
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> Any:
         (x,) = ctx.saved_tensors
-        return g * np.sign(x)
+        return g * xp_of(x).sign(x)
 
 
 class Tanh(Function):
@@ -82,7 +83,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
-        y = np.tanh(x)
+        y = xp_of(x).tanh(x)
         ctx.save_for_backward(y)
         return y
 
@@ -101,12 +102,12 @@ class Clip(Function):
     def forward(ctx: Function, x: Any, low: float | None, high: float | None) -> Any:
         ctx.save_for_backward(x)
         ctx.low, ctx.high = low, high
-        return np.clip(x, low, high)
+        return xp_of(x).clip(x, low, high)
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
         (x,) = ctx.saved_tensors
-        inside = np.ones(x.shape, dtype=bool)
+        inside = xp_of(x).ones(x.shape, dtype=bool)
         if ctx.low is not None:
             inside &= x >= ctx.low
         if ctx.high is not None:

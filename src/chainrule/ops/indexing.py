@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from .._backend import is_array, xp_of
 from ..function import Function
 
 
 def _is_advanced(key: Any) -> bool:
     """Whether ``key`` uses integer or boolean arrays, which may pick an element twice."""
     parts = key if isinstance(key, tuple) else (key,)
-    return any(isinstance(part, np.ndarray) for part in parts)
+    return any(is_array(part) for part in parts)
 
 
 class GetItem(Function):
@@ -27,9 +26,10 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None]:
-        dx = np.zeros(ctx.shape, dtype=g.dtype)
+        xp = xp_of(g)
+        dx = xp.zeros(ctx.shape, dtype=g.dtype)
         if _is_advanced(ctx.key):
-            np.add.at(dx, ctx.key, g)
+            xp.add.at(dx, ctx.key, g)
         else:
             dx[ctx.key] = g
         return dx, None
@@ -43,12 +43,13 @@ class Where(Function):
     @staticmethod
     def forward(ctx: Function, condition: Any, a: Any, b: Any) -> Any:
         ctx.save_for_backward(condition)
-        return np.where(condition, a, b)
+        return xp_of(condition).where(condition, a, b)
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[None, Any, Any]:
         (condition,) = ctx.saved_tensors
         _, need_a, need_b = ctx.needs_input_grad
-        ga = np.where(condition, g, 0) if need_a else None
-        gb = np.where(condition, 0, g) if need_b else None
+        xp = xp_of(g)
+        ga = xp.where(condition, g, 0) if need_a else None
+        gb = xp.where(condition, 0, g) if need_b else None
         return None, ga, gb

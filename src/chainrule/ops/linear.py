@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from .._backend import xp_of
 from ..function import Function
 
 
@@ -30,5 +29,5 @@ class Linear(Function):
         if g.ndim != 2:  # a batch with extra dimensions (or none): flatten it to rows
             g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
         gw = g.T @ x if need_w else None
-        gb = np.add.reduce(g, axis=0) if need_b else None  # g.sum(axis=0), minus a wrapper
+        gb = xp_of(g).add.reduce(g, axis=0) if need_b else None  # g.sum(axis=0), unwrapped
         return gx, gw, gb

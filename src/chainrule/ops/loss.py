@@ -6,13 +6,14 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import is_gpu_array, xp_of
 from ..function import Function
 
 
 def _reduce(per_sample: Any, reduction: str) -> Any:
     if reduction == "none":
         return per_sample
-    total = np.add.reduce(per_sample, axis=None)  # .sum() without its Python wrapper
+    total = xp_of(per_sample).add.reduce(per_sample, axis=None)  # .sum(), unwrapped
     return total / per_sample.size if reduction == "mean" else total
 
 
@@ -21,7 +22,9 @@ def _unreduce(g: Any, count: int, reduction: str) -> Any:
     Python number for a reduced loss (arithmetic on 0-d arrays costs more than the math)."""
     if reduction == "none":
         return g
-    return float(g) / count if reduction == "mean" else float(g)
+    if not is_gpu_array(g):  # reading a GPU number would wait for the GPU; keep it there
+        g = float(g)
+    return g / count if reduction == "mean" else g
 
 
 class MeanSquaredError(Function):
@@ -37,7 +40,7 @@ class MeanSquaredError(Function):
         if reduction == "none":
             return diff * diff
         flat = diff.reshape(-1)
-        total = np.dot(flat, flat)  # the sum of squares in one BLAS call, no temporary
+        total = xp_of(flat).dot(flat, flat)  # the sum of squares in one BLAS call
         return total / flat.size if reduction == "mean" else total
 
     @staticmethod
@@ -60,15 +63,16 @@ class SoftmaxCrossEntropy(Function):
     def forward(ctx: Function, x: Any, target: Any, reduction: str) -> Any:
         # log softmax(x)_t = (x_t - max x) - log Σ exp(x - max x): only the target's entry is
         # needed, and the exponentials become the saved probabilities in place.
-        shifted = x - np.maximum.reduce(x, axis=1, keepdims=True)
+        xp = xp_of(x)
+        shifted = x - xp.maximum.reduce(x, axis=1, keepdims=True)
         if target.ndim == 1:
-            picked = shifted[np.arange(x.shape[0]), target]
+            picked = shifted[xp.arange(x.shape[0]), target]
         else:
-            picked = np.add.reduce(target * shifted, axis=1)
-        probs = np.exp(shifted, out=shifted)
-        total = np.add.reduce(probs, axis=1, keepdims=True)
+            picked = xp.add.reduce(target * shifted, axis=1)
+        probs = xp.exp(shifted, out=shifted)
+        total = xp.add.reduce(probs, axis=1, keepdims=True)
         probs /= total
-        per_sample = np.log(total[:, 0]) - picked
+        per_sample = xp.log(total[:, 0]) - picked
         ctx.save_for_backward(probs, target)
         ctx.reduction = reduction
         return _reduce(per_sample, reduction)
@@ -78,7 +82,7 @@ class SoftmaxCrossEntropy(Function):
         probs, target = ctx.saved_tensors
         if target.ndim == 1:
             grad = probs.copy()
-            grad[np.arange(probs.shape[0]), target] -= 1
+            grad[xp_of(probs).arange(probs.shape[0]), target] -= 1
         else:
             grad = probs - target
         scale = _unreduce(g, probs.shape[0], ctx.reduction)
@@ -94,7 +98,8 @@ class BCEWithLogits(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any, target: Any, reduction: str) -> Any:
-        per_element = np.maximum(x, 0) - x * target + np.log1p(np.exp(-np.abs(x)))
+        xp = xp_of(x)
+        per_element = xp.maximum(x, 0) - x * target + xp.log1p(xp.exp(-abs(x)))
         ctx.save_for_backward(x, target)
         ctx.reduction = reduction
         return _reduce(per_element, reduction)
@@ -103,7 +108,7 @@ class BCEWithLogits(Function):
     def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
         x, target = ctx.saved_tensors
         with np.errstate(over="ignore"):
-            probs = 1 / (1 + np.exp(-x))
+            probs = 1 / (1 + xp_of(x).exp(-x))
         return (probs - target) * _unreduce(g, x.size, ctx.reduction), None, None
 
 
@@ -119,9 +124,10 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx: Function, p: Any, target: Any, reduction: str) -> Any:
+        xp = xp_of(p)
         with np.errstate(divide="ignore"):
-            log_p = np.maximum(np.log(p), -100)
-            log_not_p = np.maximum(np.log1p(-p), -100)
+            log_p = xp.maximum(xp.log(p), -100)
+            log_not_p = xp.maximum(xp.log1p(-p), -100)
         ctx.save_for_backward(p, target)
         ctx.reduction = reduction
         return _reduce(-(target * log_p + (1 - target) * log_not_p), reduction)
@@ -129,5 +135,5 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
         p, target = ctx.saved_tensors
-        grad = (p - target) / np.maximum(p * (1 - p), 1e-12)
+        grad = (p - target) / xp_of(p).maximum(p * (1 - p), 1e-12)
         return grad * _unreduce(g, p.size, ctx.reduction), None, None

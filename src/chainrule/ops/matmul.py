@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ..function import Function
 
 
@@ -18,7 +16,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx: Function, a: Any, b: Any) -> Any:
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        return a @ b
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, Any]:
@@ -33,9 +31,9 @@ class MatMul(Function):
         g2 = g2[..., None] if b.ndim == 1 else g2
         ga = gb = None
         if need_a:
-            ga = np.matmul(g2, np.swapaxes(b2, -1, -2))
+            ga = g2 @ b2.swapaxes(-1, -2)
             ga = ga[..., 0, :] if a.ndim == 1 else ga
         if need_b:
-            gb = np.matmul(np.swapaxes(a2, -1, -2), g2)
+            gb = a2.swapaxes(-1, -2) @ g2
             gb = gb[..., 0] if b.ndim == 1 else gb
         return ga, gb

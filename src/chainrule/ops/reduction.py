@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from .._backend import xp_of
 from ..function import Function
 
 
@@ -13,7 +12,7 @@ def _unreduce(g: Any, axis: Any, keepdims: bool) -> Any:
     """``g`` with the reduced dimensions put back as size 1, ready to broadcast."""
     if keepdims or axis is None:
         return g
-    return np.expand_dims(g, axis)
+    return xp_of(g).expand_dims(g, axis)
 
 
 class Sum(Function):
@@ -28,7 +27,8 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
-        return np.broadcast_to(_unreduce(g, ctx.axis, ctx.keepdims), ctx.shape), None, None
+        g = _unreduce(g, ctx.axis, ctx.keepdims)
+        return xp_of(g).broadcast_to(g, ctx.shape), None, None
 
 
 class Mean(Function):
@@ -40,13 +40,13 @@ class Mean(Function):
     def forward(ctx: Function, x: Any, axis: Any, keepdims: bool) -> Any:
         y = x.mean(axis=axis, keepdims=keepdims)
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        ctx.count = x.size // max(np.size(y), 1)
+        ctx.count = x.size // max(y.size, 1)
         return y
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
         g = _unreduce(g, ctx.axis, ctx.keepdims) / ctx.count
-        return np.broadcast_to(g, ctx.shape), None, None
+        return xp_of(g).broadcast_to(g, ctx.shape), None, None
 
 
 class _Extremum(Function):
@@ -54,17 +54,17 @@ class _Extremum(Function):
     equally, so the gradient of the reduction still sums to g."""
 
     formula = "dx = g / k at each of the k positions holding the extreme, else 0"
-    reduce = staticmethod(np.max)
+    reduce = "max"
 
     @classmethod
     def forward(cls, ctx: Function, x: Any, axis: Any, keepdims: bool) -> Any:
-        kept = cls.reduce(x, axis=axis, keepdims=True)
+        kept = getattr(x, cls.reduce)(axis=axis, keepdims=True)
         hits = x == kept
         ctx.save_for_backward(hits, hits.sum(axis=axis, keepdims=True))
         ctx.axis, ctx.keepdims = axis, keepdims
         if keepdims:
             return kept
-        return kept.reshape(()) if axis is None else np.squeeze(kept, axis=axis)
+        return kept.reshape(()) if axis is None else kept.squeeze(axis=axis)
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
@@ -75,10 +75,10 @@ class _Extremum(Function):
 class Max(_Extremum):
     """y = max of x over ``axis``."""
 
-    reduce = staticmethod(np.max)
+    reduce = "max"
 
 
 class Min(_Extremum):
     """y = min of x over ``axis``."""
 
-    reduce = staticmethod(np.min)
+    reduce = "min"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from itertools import accumulate
 from typing import Any
 
-import numpy as np
-
+from .._backend import xp_of
 from ..function import Function
 
 
@@ -37,7 +37,7 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None]:
-        return g.transpose(np.argsort(ctx.dims)), None
+        return g.transpose(sorted(range(len(ctx.dims)), key=ctx.dims.__getitem__)), None
 
 
 class Concatenate(Function):
@@ -48,12 +48,12 @@ class Concatenate(Function):
     @staticmethod
     def forward(ctx: Function, axis: int, *xs: Any) -> Any:
         ctx.axis = axis
-        ctx.bounds = np.cumsum([x.shape[axis] for x in xs])[:-1]
-        return np.concatenate(xs, axis=axis)
+        ctx.bounds = list(accumulate(x.shape[axis] for x in xs))[:-1]
+        return xp_of(xs[0]).concatenate(xs, axis=axis)
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, ...]:
-        return (None, *np.split(g, ctx.bounds, axis=ctx.axis))
+        return (None, *xp_of(g).split(g, ctx.bounds, axis=ctx.axis))
 
 
 class Stack(Function):
@@ -63,10 +63,10 @@ class Stack(Function):
 
     @staticmethod
     def forward(ctx: Function, axis: int, *xs: Any) -> Any:
-        y = np.stack(xs, axis=axis)
+        y = xp_of(xs[0]).stack(xs, axis=axis)
         ctx.axis = axis % y.ndim
         return y
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, ...]:
-        return (None, *np.moveaxis(g, ctx.axis, 0))
+        return (None, *xp_of(g).moveaxis(g, ctx.axis, 0))

@@ -7,8 +7,9 @@
 tensor([[0.1, 0.2]])
 """
 
-from . import data, functional, nn, optim
-from ._backend import bool_, float16, float32, float64, int32, int64
+from . import cuda, data, functional, nn, optim
+from ._backend import Device, DeviceError, bool_, float16, float32, float64, int32, int64
+from ._backend import Device as device
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .function import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
@@ -57,6 +58,8 @@ from .tensor_functions import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Device",
+    "DeviceError",
     "Function",
     "GradcheckError",
     "SerializationError",
@@ -71,8 +74,10 @@ __all__ = [
     "clamp",
     "clip",
     "concatenate",
+    "cuda",
     "data",
     "detect_anomaly",
+    "device",
     "enable_grad",
     "exp",
     "eye",

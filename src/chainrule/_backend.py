@@ -9,6 +9,7 @@ when a GPU is first asked for: a user without one never loads it.
 from __future__ import annotations
 
 import importlib
+from contextlib import AbstractContextManager, nullcontext
 from types import ModuleType
 from typing import Any
 
@@ -98,10 +99,12 @@ def cupy() -> ModuleType:
     try:
         module = importlib.import_module("cupy")
     except ImportError as error:
-        raise DeviceError(
-            f"device 'cuda' needs CuPy, which is not installed ({error}); "
-            f"install it with {CUDA_INSTALL_HINT}"
-        ) from None
+        if error.name == "cupy":
+            raise DeviceError(
+                f"device 'cuda' needs CuPy, which is not installed; install it with: "
+                f"{CUDA_INSTALL_HINT}"
+            ) from None
+        raise DeviceError(f"device 'cuda' needs CuPy, which failed to import: {error}") from None
     count = _gpu_count(module)
     if isinstance(count, str):
         raise DeviceError(f"device 'cuda' was asked for, but CuPy finds no NVIDIA GPU: {count}")
@@ -162,6 +165,22 @@ def xp_of(array: Any) -> ModuleType:
     if _cupy is not None and isinstance(array, _cupy.ndarray):
         return _cupy
     return np
+
+
+def on_device(device: Device) -> AbstractContextManager[Any]:
+    """A context in which CuPy makes its arrays on ``device`` (nothing to do for the CPU)."""
+    if device.type == "cpu":
+        return nullcontext()
+    return cupy().cuda.Device(device.index)
+
+
+def make_on(device: Device, factory: str, *args: Any, **kwargs: Any) -> Any:
+    """A new array from ``xp.<factory>(*args, **kwargs)`` (``zeros``, ``arange``...), made
+    by the array module of ``device``, on it."""
+    if device.type == "cpu":
+        return getattr(np, factory)(*args, **kwargs)
+    with on_device(device):
+        return getattr(cupy(), factory)(*args, **kwargs)
 
 
 def device_of(array: Any) -> Device:

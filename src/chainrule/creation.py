@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 
 from . import random
-from ._backend import default_float
+from ._backend import Device, as_array, as_device, default_float, make_on, on_device, xp_of
 from .tensor import Tensor
+
+DeviceLike = str | Device | None
 
 
 def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
@@ -19,39 +21,65 @@ def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(int(s) for s in size)
 
 
-def _made(array: np.ndarray, requires_grad: bool) -> Tensor:
+def _made(array: Any, requires_grad: bool) -> Tensor:
     return Tensor._from_op(array, None).requires_grad_(requires_grad)
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def _like(other: Any) -> Any:
+    """The array of a tensor (or an array) whose shape, dtype and device are copied."""
+    return other.data if isinstance(other, Tensor) else as_array(other)
+
+
+def tensor(
+    data: Any, dtype: Any = None, device: DeviceLike = None, requires_grad: bool = False
+) -> Tensor:
     """A new tensor holding a copy of ``data`` (numbers, nested lists, an array, a tensor).
 
     Python floats give float32; NumPy arrays keep their dtype; ``dtype`` overrides both.
+    ``device`` (``"cpu"``, ``"cuda"``) is where it lives: the CPU unless told, or the
+    device of the GPU array or tensor it copies.
     """
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _made(np.zeros(_size(size), dtype=dtype or default_float), requires_grad)
+def zeros(
+    *size: Any, dtype: Any = None, device: DeviceLike = None, requires_grad: bool = False
+) -> Tensor:
+    array = make_on(as_device(device), "zeros", _size(size), dtype=dtype or default_float)
+    return _made(array, requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _made(np.ones(_size(size), dtype=dtype or default_float), requires_grad)
+def ones(
+    *size: Any, dtype: Any = None, device: DeviceLike = None, requires_grad: bool = False
+) -> Tensor:
+    array = make_on(as_device(device), "ones", _size(size), dtype=dtype or default_float)
+    return _made(array, requires_grad)
 
 
-def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(
+    size: Any,
+    fill_value: float,
+    dtype: Any = None,
+    device: DeviceLike = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (its dtype follows the value's kind)."""
     if dtype is None:
         dtype = to_dtype_of(fill_value)
-    return _made(np.full(_size((size,)), fill_value, dtype=dtype), requires_grad)
+    array = make_on(as_device(device), "full", _size((size,)), fill_value, dtype=dtype)
+    return _made(array, requires_grad)
 
 
 def zeros_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _made(np.zeros_like(np.asarray(other), dtype=dtype), requires_grad)
+    """Zeros of ``other``'s shape, dtype (unless told) and device."""
+    like = _like(other)
+    return _made(xp_of(like).zeros_like(like, dtype=dtype), requires_grad)
 
 
 def ones_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _made(np.ones_like(np.asarray(other), dtype=dtype), requires_grad)
+    """Ones of ``other``'s shape, dtype (unless told) and device."""
+    like = _like(other)
+    return _made(xp_of(like).ones_like(like, dtype=dtype), requires_grad)
 
 
 def arange(
@@ -59,6 +87,7 @@ def arange(
     end: float | None = None,
     step: float = 1,
     dtype: Any = None,
+    device: DeviceLike = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """Values from ``start`` up to (not including) ``end``: int64 for integer arguments,
@@ -68,25 +97,44 @@ def arange(
     if dtype is None:
         integral = all(isinstance(v, int | np.integer) for v in (start, end, step))
         dtype = np.int64 if integral else default_float
-    return _made(np.arange(start, end, step, dtype=dtype), requires_grad)
-
-
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """The n×m identity matrix (square when ``m`` is None)."""
-    return _made(np.eye(n, m, dtype=dtype or default_float), requires_grad)
-
-
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples in [0, 1) from the seeded generator (see ``manual_seed``)."""
-    array = random.default_generator().random(_size(size), dtype=np.dtype(dtype or default_float))
+    array = make_on(as_device(device), "arange", start, end, step, dtype=dtype)
     return _made(array, requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from the seeded generator (see ``manual_seed``)."""
-    array = random.default_generator().standard_normal(
-        _size(size), dtype=np.dtype(dtype or default_float)
+def eye(
+    n: int,
+    m: int | None = None,
+    dtype: Any = None,
+    device: DeviceLike = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """The n×m identity matrix (square when ``m`` is None)."""
+    return _made(
+        make_on(as_device(device), "eye", n, m, dtype=dtype or default_float), requires_grad
     )
+
+
+def rand(
+    *size: Any, dtype: Any = None, device: DeviceLike = None, requires_grad: bool = False
+) -> Tensor:
+    """Uniform samples in [0, 1) from the seeded generator (see ``manual_seed``)."""
+    where = as_device(device)
+    with on_device(where):
+        array = random.generator_for(where).random(
+            _size(size), dtype=np.dtype(dtype or default_float)
+        )
+    return _made(array, requires_grad)
+
+
+def randn(
+    *size: Any, dtype: Any = None, device: DeviceLike = None, requires_grad: bool = False
+) -> Tensor:
+    """Standard normal samples from the seeded generator (see ``manual_seed``)."""
+    where = as_device(device)
+    with on_device(where):
+        array = random.generator_for(where).standard_normal(
+            _size(size), dtype=np.dtype(dtype or default_float)
+        )
     return _made(array, requires_grad)
 
 

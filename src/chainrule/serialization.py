@@ -26,6 +26,7 @@ from typing import Any, BinaryIO, NamedTuple
 import numpy as np
 
 from . import random
+from ._backend import is_array, is_gpu_array, to_numpy
 from .tensor import Tensor
 
 __all__ = [
@@ -199,9 +200,11 @@ def _arrays_to_save(tensors: Any) -> dict[str, np.ndarray]:
 
 
 def _array_to_save(name: str, value: Any) -> np.ndarray:
+    """``value`` as the array the file holds: on the CPU (GPU tensors are copied back, so
+    files load anywhere), contiguous and little-endian."""
     array = value.data if isinstance(value, Tensor) else value
-    if isinstance(array, np.generic):
-        array = np.asarray(array)
+    if isinstance(array, np.generic) or is_gpu_array(array):
+        array = to_numpy(array)
     if not isinstance(array, np.ndarray):
         raise TypeError(f"{name!r} is a {type(value).__name__}; only Tensors and arrays are saved")
     little = array.dtype.newbyteorder("<")
@@ -487,7 +490,7 @@ def _optimizer_record(optimizer: Any, arrays: dict[str, np.ndarray]) -> dict[str
             raise TypeError(f"optimizer state[{index}] must map names (strings) to values")
         entry = {}
         for name, value in values.items():
-            if isinstance(value, Tensor | np.ndarray):
+            if isinstance(value, Tensor) or is_array(value):
                 key = f"optimizer.state.{index}.{name}"
                 arrays[key] = _array_to_save(key, value)
                 entry[name] = {_TENSOR_REF: key}

@@ -59,6 +59,26 @@ def to_array(data: Any, dtype: Any = None) -> np.ndarray:
     return array
 
 
+def parse_to_args(
+    args: tuple[Any, ...], dtype: Any = None, device: str | Device | None = None
+) -> tuple[Device | None, np.dtype | None]:
+    """The device and dtype that ``to(...)`` asks for, from PyTorch's spellings: a device
+    (``"cuda"``, ``"cpu"``, a ``Device``), a dtype, both, or a tensor to match."""
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.device, arg.dtype
+        elif isinstance(arg, Device) or (
+            isinstance(arg, str) and arg.partition(":")[0].strip().lower() in ("cpu", "cuda")
+        ):
+            device = arg
+        else:
+            dtype = arg
+    return (
+        None if device is None else as_device(device),
+        None if dtype is None else np.dtype(dtype),
+    )
+
+
 def _check_can_require_grad(dtype: np.dtype) -> None:
     if not is_floating(dtype):
         raise TypeError(
@@ -268,22 +288,12 @@ class Tensor:
         Returns ``self`` when nothing changes; otherwise a copy that stays in the graph, so
         gradients flow back to this tensor's device and dtype.
         """
-        for arg in args:
-            if isinstance(arg, Tensor):
-                device, dtype = arg.device, arg.dtype
-            elif isinstance(arg, Device) or (
-                isinstance(arg, str) and arg.partition(":")[0] in ("cpu", "cuda")
-            ):
-                device = arg
-            else:
-                dtype = arg
+        target, dtype = parse_to_args(args, dtype, device)
         result = self
-        if dtype is not None and np.dtype(dtype) != self.data.dtype:
-            result = Cast.apply(result, np.dtype(dtype))
-        if device is not None:
-            target = as_device(device)
-            if target != device_of(result.data):
-                result = ToDevice.apply(result, target)
+        if dtype is not None and dtype != self.data.dtype:
+            result = Cast.apply(result, dtype)
+        if target is not None and target != device_of(result.data):
+            result = ToDevice.apply(result, target)
         return result
 
     def cpu(self) -> Tensor:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import random
+from .._backend import Device, as_device, device_of, to_device, xp_of
 from ..tensor import Tensor, to_array
 from .dataset import Dataset, Subset, TensorDataset
 
@@ -28,6 +29,9 @@ class DataLoader:
     called: ``cr.manual_seed`` makes the order reproducible, and restoring the generator's
     state with ``cr.set_rng_state`` before an epoch repeats that epoch's order. The last
     batch is smaller when ``batch_size`` does not divide the dataset, unless ``drop_last``.
+
+    ``device`` (``"cuda"``, say: the model's device) is where batches are delivered; each
+    batch is copied there as it is made. When None, batches stay where the data is.
     """
 
     def __init__(
@@ -37,6 +41,7 @@ class DataLoader:
         shuffle: bool = False,
         drop_last: bool = False,
         generator: np.random.Generator | None = None,
+        device: str | Device | None = None,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
             raise TypeError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -47,6 +52,7 @@ class DataLoader:
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.generator = generator
+        self.device = None if device is None else as_device(device)
 
     def __len__(self) -> int:
         """The number of batches in one epoch."""
@@ -63,13 +69,15 @@ class DataLoader:
         bounds = [(start, min(start + size, n)) for start in range(0, len(self) * size, size)]
         source = _tensor_source(self.dataset)
         if source is None:
-            return self._collated(order, bounds)
-        arrays, indices = source
-        if order is None:
-            order = indices
-        elif indices is not None:
-            order = indices[order]
-        return _sliced(arrays, order, bounds)
+            batches = self._collated(order, bounds)
+        else:
+            arrays, indices = source
+            if order is None:
+                order = indices
+            elif indices is not None:
+                order = indices[order]
+            batches = _sliced(arrays, order, bounds)
+        return batches if self.device is None else _moved(batches, self.device)
 
     def _collated(self, order: np.ndarray | None, bounds: list[tuple[int, int]]) -> Iterator[Batch]:
         for start, stop in bounds:
@@ -106,9 +114,24 @@ def _sliced(
     """Batches of ``arrays``: rows ``order[start:stop]`` (a copy), or the view ``start:stop``
     when ``order`` is None."""
     wrap = Tensor._from_op
+    if order is not None and arrays:
+        order = to_device(order, device_of(arrays[0]))  # a GPU array is indexed from its GPU
     for start, stop in bounds:
         rows = slice(start, stop) if order is None else order[start:stop]
         yield tuple([wrap(array[rows], None) for array in arrays])
+
+
+def _moved(batches: Iterator[Batch], device: Device) -> Iterator[Batch]:
+    """``batches`` with every tensor copied to ``device`` (left alone if it is there)."""
+    for batch in batches:
+        if isinstance(batch, Tensor):
+            yield _to(batch, device)
+        else:
+            yield tuple(_to(tensor, device) for tensor in batch)
+
+
+def _to(tensor: Tensor, device: Device) -> Tensor:
+    return Tensor._from_op(to_device(tensor.data, device), None)
 
 
 def _collate(samples: Sequence[Any]) -> Batch:
@@ -122,7 +145,7 @@ def _collate(samples: Sequence[Any]) -> Batch:
 def _stack(items: Sequence[Any]) -> Tensor:
     arrays = [item.data if isinstance(item, Tensor) else to_array(item) for item in items]
     try:
-        return Tensor._from_op(np.stack(arrays), None)
+        return Tensor._from_op(xp_of(arrays[0]).stack(arrays), None)
     except ValueError:
         shapes = sorted({a.shape for a in arrays}, key=str)
         raise ValueError(

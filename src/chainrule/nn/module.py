@@ -7,7 +7,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..tensor import Tensor
+from .._backend import CPU, Device, as_array, device_of, is_floating, to_device
+from ..tensor import Tensor, parse_to_args
 from .parameter import Parameter
 
 
@@ -196,14 +197,15 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            arrays[key] = np.asarray(value.data if isinstance(value, Tensor) else value)
+            arrays[key] = as_array(value.data if isinstance(value, Tensor) else value)
             if arrays[key].shape != target.shape:
                 raise ValueError(
                     f"state dict entry {key!r} has shape {arrays[key].shape}, but "
                     f"{type(self).__name__} expects {target.shape}"
                 )
         for key, array in arrays.items():
-            own[key].data[...] = array
+            target = own[key].data
+            target[...] = to_device(array, device_of(target))
         return IncompatibleKeys(missing, unexpected)
 
     def _state_tensors(self) -> dict[str, Tensor]:
@@ -215,12 +217,30 @@ class Module:
         return own
 
     # ------------------------------------------------------------------ conversion
-    def to(self, dtype: Any) -> Module:
-        """Convert every parameter and buffer to ``dtype`` in place (e.g. ``cr.float64``)."""
+    def to(self, *args: Any, dtype: Any = None, device: str | Device | None = None) -> Module:
+        """Move every parameter and buffer to a device and/or convert the floating-point ones
+        to a dtype, in place, as PyTorch's ``Module.to``: ``model.to("cuda")``,
+        ``model.to(cr.float64)``. Gradients move with their parameters. Returns the module.
+
+        Make the optimizer after moving the model: its state is made on its parameters'
+        device."""
+        target, dtype = parse_to_args(args, dtype, device)
         for tensor in (*self.parameters(), *self.buffers()):
-            if np.issubdtype(tensor.dtype, np.floating):
+            if dtype is not None and is_floating(tensor.dtype):
                 tensor.data = tensor.data.astype(dtype)
+            if target is not None:
+                tensor.data = to_device(tensor.data, target)
+                if tensor.grad is not None:
+                    tensor.grad.data = to_device(tensor.grad.data, target)
         return self
+
+    def cpu(self) -> Module:
+        """Move every parameter and buffer to the CPU, in place."""
+        return self.to(CPU)
+
+    def cuda(self, device: int | str | Device | None = None) -> Module:
+        """Move every parameter and buffer to a GPU (``cuda:0`` unless told), in place."""
+        return self.to(Device("cuda", device) if isinstance(device, int) else device or "cuda")
 
     def float(self) -> Module:
         return self.to(np.float32)

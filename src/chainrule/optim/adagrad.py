@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import xp_of
 from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
 
 
@@ -57,7 +58,7 @@ class Adagrad(Optimizer):
         return ("step", "sum")
 
     def _new_state(self, data: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
-        return {"step": 0, "sum": np.full_like(data, group["initial_accumulator_value"])}
+        return {"step": 0, "sum": xp_of(data).full_like(data, group["initial_accumulator_value"])}
 
     def _update(self, group: dict[str, Any]) -> None:
         lr = group["lr"]
@@ -67,15 +68,16 @@ class Adagrad(Optimizer):
         maximize = group["maximize"]
         for p, g in self._with_grad(group):
             data = p.data
+            xp = xp_of(data)
             state = self._state_of(p, group)
             step = state["step"] = state["step"] + 1
             if weight_decay or maximize:
                 g = effective_grad(data, g, weight_decay, maximize)
             s = state["sum"]
-            scratch = np.multiply(g, g, out=np.empty_like(data))
+            scratch = xp.multiply(g, g, out=xp.empty_like(data))
             s += scratch
-            np.sqrt(s, out=scratch)
+            xp.sqrt(s, out=scratch)
             scratch += eps
-            np.divide(g, scratch, out=scratch)
+            xp.divide(g, scratch, out=scratch)
             scratch *= lr / (1 + (step - 1) * lr_decay)
             data -= scratch

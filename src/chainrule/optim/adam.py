@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from .._backend import xp_of
 from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
 
 
@@ -72,30 +71,31 @@ class Adam(Optimizer):
         decoupled = group["decoupled_weight_decay"]
         for p, g in self._with_grad(group):
             data = p.data
+            xp = xp_of(data)
             state = self._state_of(p, group)
             step = state["step"] = state["step"] + 1
             if decoupled:
                 if weight_decay:
                     data *= 1 - lr * weight_decay
                 if maximize:
-                    g = np.negative(g)
+                    g = xp.negative(g)
             elif weight_decay or maximize:
                 g = effective_grad(data, g, weight_decay, maximize)
             m = state["exp_avg"]
             v = state["exp_avg_sq"]
-            scratch = np.subtract(g, m, out=np.empty_like(data))
+            scratch = xp.subtract(g, m, out=xp.empty_like(data))
             scratch *= 1 - beta1
             m += scratch  # m + (1 - beta1) * (g - m), as torch.lerp computes it
-            np.multiply(g, g, out=scratch)
+            xp.multiply(g, g, out=scratch)
             scratch *= 1 - beta2
             v *= beta2
             v += scratch
             if amsgrad:
-                v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            np.sqrt(v, out=scratch)
+                v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            xp.sqrt(v, out=scratch)
             scratch /= (1 - beta2**step) ** 0.5
             scratch += eps
-            np.divide(m, scratch, out=scratch)
+            xp.divide(m, scratch, out=scratch)
             scratch *= -lr / (1 - beta1**step)
             data += scratch
 

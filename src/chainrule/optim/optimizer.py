@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import is_floating
+from .._backend import as_array, device_of, is_array, is_floating, to_device, xp_of
 from ..function import enable_grad
 from ..tensor import Tensor
 
@@ -40,9 +40,10 @@ def effective_grad(
     a new array otherwise.
     """
     if weight_decay:
-        out = np.multiply(data, weight_decay, out=np.empty_like(data))
-        return np.subtract(out, grad, out=out) if maximize else np.add(out, grad, out=out)
-    return np.negative(grad) if maximize else grad
+        xp = xp_of(data)
+        out = xp.multiply(data, weight_decay, out=xp.empty_like(data))
+        return xp.subtract(out, grad, out=out) if maximize else xp.add(out, grad, out=out)
+    return -grad if maximize else grad
 
 
 class Optimizer:
@@ -125,7 +126,8 @@ class Optimizer:
     def _new_state(self, data: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
         """A parameter's state before its first step: a step count of 0 and zero arrays."""
         return {
-            name: 0 if name == "step" else np.zeros_like(data) for name in self._state_names(group)
+            name: 0 if name == "step" else xp_of(data).zeros_like(data)
+            for name in self._state_names(group)
         }
 
     def _state_of(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
@@ -190,7 +192,7 @@ class Optimizer:
             groups.append(packed)
         state = {
             i: {
-                name: Tensor(value) if isinstance(value, np.ndarray) else value
+                name: Tensor(value) if is_array(value) else value
                 for name, value in self.state[p].items()
             }
             for p, i in index.items()
@@ -281,15 +283,16 @@ class Optimizer:
 
 def _load_entry(name: str, value: Any, data: np.ndarray, index: Any) -> Any:
     """A state entry as the update uses it: ``step`` a Python int, an array a copy at
-    ``data``'s dtype and shape, anything else (a number, None) as it is."""
+    ``data``'s dtype, shape and device, anything else (a number, None) as it is."""
     if name == "step":
         return int(float(value))
     if value is None or isinstance(value, Real):
         return value
-    array = np.asarray(value, dtype=data.dtype)  # asarray: torch's __array__ takes no copy=
+    # as_array, not np.array: torch's __array__ takes no copy=, and GPU arrays stay there.
+    array = as_array(value.data if isinstance(value, Tensor) else value)
     if array.shape != data.shape:
         raise ValueError(
             f"state {name!r} of parameter {index} has shape {array.shape} in the loaded state "
             f"dict, and the parameter has shape {data.shape}"
         )
-    return array.copy()
+    return to_device(array, device_of(data)).astype(data.dtype)

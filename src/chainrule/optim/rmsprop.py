@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from .._backend import xp_of
 from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
 
 
@@ -68,32 +67,33 @@ class RMSprop(Optimizer):
         maximize = group["maximize"]
         for p, g in self._with_grad(group):
             data = p.data
+            xp = xp_of(data)
             state = self._state_of(p, group)
             state["step"] += 1
             if weight_decay or maximize:
                 g = effective_grad(data, g, weight_decay, maximize)
             v = state["square_avg"]
-            scratch = np.multiply(g, g, out=np.empty_like(data))
+            scratch = xp.multiply(g, g, out=xp.empty_like(data))
             scratch *= 1 - alpha
             v *= alpha
             v += scratch
             if centered:
                 a = state["grad_avg"]
-                np.subtract(g, a, out=scratch)
+                xp.subtract(g, a, out=scratch)
                 scratch *= 1 - alpha
                 a += scratch  # a + (1 - alpha) * (g - a), as torch.lerp computes it
-                np.multiply(a, a, out=scratch)
-                np.subtract(v, scratch, out=scratch)
-                np.sqrt(scratch, out=scratch)
+                xp.multiply(a, a, out=scratch)
+                xp.subtract(v, scratch, out=scratch)
+                xp.sqrt(scratch, out=scratch)
             else:
-                np.sqrt(v, out=scratch)
+                xp.sqrt(v, out=scratch)
             scratch += eps
-            np.divide(g, scratch, out=scratch)
+            xp.divide(g, scratch, out=scratch)
             if momentum > 0:
                 b = state["momentum_buffer"]
                 b *= momentum
                 b += scratch
-                np.multiply(b, lr, out=scratch)
+                xp.multiply(b, lr, out=scratch)
             else:
                 scratch *= lr
             data -= scratch

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from .._backend import xp_of
 from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
 
 
@@ -69,9 +68,9 @@ class SGD(Optimizer):
                 state = self.state.setdefault(p, {})
                 buf = state.get("momentum_buffer")
                 if buf is None:
-                    buf = state["momentum_buffer"] = np.array(g, dtype=data.dtype)
+                    buf = state["momentum_buffer"] = xp_of(data).array(g, dtype=data.dtype)
                 else:
                     buf *= momentum
                     buf += g if dampening == 0 else (1 - dampening) * g
                 g = g + momentum * buf if nesterov else buf
-            np.subtract(data, lr * g, out=data)
+            data -= lr * g

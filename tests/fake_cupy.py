@@ -60,6 +60,10 @@ class ndarray:
         return self._array.copy()
 
     def __getattr__(self, name: str) -> Any:
+        # NumPy reads __array_interface__ and __array_struct__ before __array__: passing
+        # those through would let np.asarray copy a GPU array silently.
+        if name.startswith("__"):
+            raise AttributeError(f"'ndarray' object has no attribute {name!r}")
         attribute = getattr(self._array, name)
         return _on_gpu(attribute) if callable(attribute) else _wrap(attribute)
 
@@ -153,8 +157,18 @@ for _name in ("neg", "pos", "abs", "invert"):
     setattr(ndarray, f"__{_name}__", _unary(getattr(operator, _name)))
 
 
+# The ufunc methods CuPy has, and for which ufuncs (cupy/cupy#7082); ``outer`` is for all.
+_METHODS = {
+    "reduce": {"add", "multiply"},
+    "accumulate": {"add"},
+    "reduceat": {"add"},
+    "at": {"add", "subtract", "maximum", "minimum", "bitwise_and", "bitwise_or", "bitwise_xor"},
+}
+
+
 class _Ufunc:
-    """A NumPy ufunc on this module's arrays, methods (``at``, ``reduce``) included."""
+    """A NumPy ufunc on this module's arrays, with the methods (``at``, ``reduce``) that
+    CuPy offers for it, and only those."""
 
     def __init__(self, ufunc: np.ufunc) -> None:
         self._ufunc = ufunc
@@ -164,6 +178,8 @@ class _Ufunc:
         return _on_gpu(self._ufunc)(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
+        if self.__name__ not in _METHODS.get(name, {self.__name__}):
+            raise NotImplementedError(f"`{self.__name__}.{name}` is not supported yet in CuPy")
         attribute = getattr(self._ufunc, name)
         return _on_gpu(attribute) if callable(attribute) else attribute
 
@@ -189,6 +205,12 @@ def array(value: Any, dtype: Any = None, copy: bool = True) -> ndarray:
 
 def asnumpy(value: Any) -> np.ndarray:
     return value.get() if isinstance(value, ndarray) else np.asarray(value)
+
+
+def where(condition: Any, x: Any, y: Any) -> Any:
+    """As CuPy's: the condition must be an array (CuPy calls ``condition.astype``), so a
+    Python bool fails here as it does there."""
+    return _on_gpu(np.where)(condition.astype(np.bool_), x, y)
 
 
 def get_array_module(*args: Any) -> types.ModuleType:

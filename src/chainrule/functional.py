@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import is_floating
+from ._backend import as_array, is_floating, xp_of
 from .ops.conv import Conv2d, MaxPool2d
 from .ops.linear import Linear
 from .ops.loss import BCEWithLogits, BinaryCrossEntropy, MeanSquaredError, SoftmaxCrossEntropy
-from .random import default_generator
+from .random import generator_for
 from .tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -54,9 +54,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def one_hot(labels: Tensor, num_classes: int) -> Tensor:
-    """Class indices (N,) as rows of an identity matrix (N, num_classes), float32."""
-    indices = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
-    return Tensor._from_op(np.eye(num_classes, dtype=np.float32)[indices], None)
+    """Class indices (N,) as rows of an identity matrix (N, num_classes), float32, on the
+    labels' device."""
+    indices = as_array(labels.data if isinstance(labels, Tensor) else labels)
+    return Tensor._from_op(xp_of(indices).eye(num_classes, dtype=np.float32)[indices], None)
 
 
 # ------------------------------------------------------------------------------ losses
@@ -68,10 +69,11 @@ def _check_reduction(reduction: str) -> None:
 
 
 def _check_same_shape(loss: str, prediction: Tensor, target: Any) -> None:
-    if prediction.shape != np.shape(target):
+    shape = target.shape if hasattr(target, "shape") else np.shape(target)  # GPU arrays too
+    if prediction.shape != shape:
         raise ValueError(
             f"{loss}: prediction has shape {prediction.shape} but target has shape "
-            f"{np.shape(target)}; they must match"
+            f"{shape}; they must match"
         )
 
 
@@ -83,8 +85,9 @@ def _reduce(per_element: Tensor, reduction: str) -> Tensor:
     return per_element
 
 
-def _target_array(target: Any) -> np.ndarray:
-    return np.asarray(target.data if isinstance(target, Tensor) else target)
+def _target_array(target: Any) -> Any:
+    """The target as an array, on the device it is on (lists and numbers on the CPU)."""
+    return as_array(target.data if isinstance(target, Tensor) else target)
 
 
 def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -92,7 +95,7 @@ def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor
     _check_reduction(reduction)
     _check_same_shape("mse_loss", prediction, target)
     if not isinstance(target, Tensor):
-        target = np.asarray(target, dtype=prediction.dtype)
+        target = as_array(target, dtype=prediction.dtype)
     return MeanSquaredError.apply(prediction, target, reduction)
 
 
@@ -135,12 +138,10 @@ def nll_loss(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     if log_probs.ndim != 2:
         raise ValueError(f"nll_loss: input must have shape (N, C), not {log_probs.shape}")
     _check_class_indices("nll_loss", log_probs, labels, probabilities_too=False)
-    return _reduce(-log_probs[np.arange(len(labels)), labels], reduction)
+    return _reduce(-log_probs[xp_of(labels).arange(len(labels)), labels], reduction)
 
 
-def _check_class_indices(
-    loss: str, scores: Tensor, labels: np.ndarray, probabilities_too: bool
-) -> None:
+def _check_class_indices(loss: str, scores: Tensor, labels: Any, probabilities_too: bool) -> None:
     """Raise unless ``labels`` are class indices (N,) in range for ``scores`` (N, C); the
     message offers probabilities (N, C) as well when the loss takes them."""
     n, classes = scores.shape
@@ -151,7 +152,7 @@ def _check_class_indices(
             f"not {labels.dtype} of shape {labels.shape}"
         )
     if labels.size:
-        low, high = np.minimum.reduce(labels), np.maximum.reduce(labels)
+        low, high = labels.min(), labels.max()  # methods: CuPy's ufuncs may lack reduce
         if low < 0 or high >= classes:
             raise ValueError(
                 f"{loss}: class index {int(high if high >= classes else low)} is out of range "
@@ -316,7 +317,7 @@ def batch_norm(
                 "batch_norm outside training needs running_mean and running_var; "
                 "pass them, or training=True to use the batch's statistics"
             )
-        std = np.sqrt(running_var.data + eps)
+        std = xp_of(running_var.data).sqrt(running_var.data + eps)
         y = (x - running_mean.data.reshape(shape)) / std.reshape(shape)
     if weight is not None:
         y = y * weight.reshape(shape)
@@ -329,7 +330,8 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p), so the
     expected value is unchanged; the identity outside training or when p is 0.
 
-    The mask comes from chainrule's seeded generator (``cr.manual_seed``); p = 1 gives zeros.
+    The mask is drawn on x's device from its seeded generator (``cr.manual_seed``); p = 1
+    gives zeros.
     """
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
@@ -337,6 +339,6 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return x
     if p == 1:
         return x * 0.0
-    mask = (default_generator().random(x.shape, dtype=np.float32) >= p).astype(x.dtype)
+    mask = (generator_for(x.device).random(x.shape, dtype=np.float32) >= p).astype(x.dtype)
     mask *= 1 / (1 - p)
     return x * mask

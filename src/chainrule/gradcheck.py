@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import is_floating
+from ._backend import is_floating, to_device, to_numpy
 from .function import no_grad
 from .tensor import Tensor
 
@@ -45,13 +45,16 @@ def _scalar(value: Any, what: str) -> float:
 def _central_differences(
     fn: Callable[..., Any], inputs: tuple[Any, ...], index: int, eps: float
 ) -> np.ndarray:
-    """d fn / d inputs[index], one element at a time: (f(x + eps) - f(x - eps)) / 2 eps."""
+    """d fn / d inputs[index], one element at a time: (f(x + eps) - f(x - eps)) / 2 eps.
+
+    The input is nudged where it lives (on a GPU too); the gradient is a NumPy array.
+    """
     array = inputs[index].data
-    grad = np.zeros_like(array, dtype=np.float64)
+    grad = np.zeros(array.shape, dtype=np.float64)
     flat = array.reshape(-1)
     with no_grad():
         for i in range(flat.size):
-            original = flat[i]
+            original = flat[i].item()  # a number: an element of a GPU array is a view
             flat[i] = original + eps
             above = _scalar(fn(*inputs), "the function")
             flat[i] = original - eps
@@ -65,7 +68,8 @@ def numerical_grad(
     fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float = 1e-6
 ) -> tuple[np.ndarray | None, ...]:
     """The gradient of the scalar ``fn(*inputs)`` with respect to each floating-point tensor
-    in ``inputs``, by central differences in float64 (None for other inputs)."""
+    in ``inputs``, by central differences in float64 (None for other inputs), as NumPy
+    arrays whatever the inputs' device."""
     copies = tuple(_in_float64(x, requires_grad=False) for x in _as_inputs(inputs))
     return tuple(
         _central_differences(fn, copies, i, eps)
@@ -99,10 +103,11 @@ def gradcheck(
     output = fn(*copies)
     if not isinstance(output, Tensor):
         raise TypeError(f"gradcheck needs fn to return a Tensor, and it returned {type(output)}")
-    projection = (
+    projection = to_device(
         np.ones(output.shape)
         if output.data.size == 1
-        else np.random.default_rng(0).uniform(0.5, 1.5, size=output.shape)
+        else np.random.default_rng(0).uniform(0.5, 1.5, size=output.shape),
+        output.device,
     )
 
     def projected(*xs: Any) -> Tensor:
@@ -111,7 +116,7 @@ def gradcheck(
     (output * projection).sum().backward()
     for i in checked:
         copy = copies[i]
-        analytic = copy.grad.data if copy.grad is not None else np.zeros_like(copy.data)
+        analytic = to_numpy(copy.grad.data) if copy.grad is not None else np.zeros(copy.shape)
         numeric = _central_differences(projected, copies, i, eps)
         excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
         excess = np.where(np.isnan(excess), np.inf, excess)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import xp_of
+from .._backend import is_array, xp_of
 from ..function import Function
 
 
@@ -107,7 +107,10 @@ class Pow(Function):
         gb = None
         if need_b:
             # d(a**b)/db = a**b * log(a); at a == 0 the product's limit is 0, as in PyTorch.
-            xp = xp_of(y)
             with np.errstate(divide="ignore", invalid="ignore"):
-                gb = g * xp.where(a == 0, 0, y * xp.log(a))
+                if is_array(a):
+                    xp = xp_of(a)
+                    gb = g * xp.where(a == 0, 0, y * xp.log(a))
+                else:  # a number base (2.0 ** x): CuPy's where needs an array condition
+                    gb = g * (y * np.log(a)) if a != 0 else g * 0
         return ga, gb

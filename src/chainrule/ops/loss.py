@@ -64,7 +64,7 @@ class SoftmaxCrossEntropy(Function):
         # log softmax(x)_t = (x_t - max x) - log Σ exp(x - max x): only the target's entry is
         # needed, and the exponentials become the saved probabilities in place.
         xp = xp_of(x)
-        shifted = x - xp.maximum.reduce(x, axis=1, keepdims=True)
+        shifted = x - x.max(axis=1, keepdims=True)  # CuPy has no maximum.reduce
         if target.ndim == 1:
             picked = shifted[xp.arange(x.shape[0]), target]
         else:

@@ -8,15 +8,16 @@ from collections.abc import Iterator
 import pytest
 
 import fake_cupy
-from chainrule import _backend
+from chainrule import _backend, random
 
 
 @pytest.fixture
 def fake_gpu(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A ``cuda`` device backed by ``fake_cupy`` (CuPy's strictness, NumPy's arithmetic);
-    CuPy as it was (unloaded) afterwards."""
+    CuPy and the GPU generators as they were afterwards, so none leaks into a real-GPU test."""
     monkeypatch.setitem(sys.modules, "cupy", fake_cupy)
     monkeypatch.setattr(_backend, "_cupy", None)
+    monkeypatch.setattr(random, "_gpu_generators", {})
     yield
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import kernels
 from .._backend import is_gpu_array, xp_of
 from ..function import Function
 
@@ -80,13 +81,14 @@ class SoftmaxCrossEntropy(Function):
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
         probs, target = ctx.saved_tensors
-        if target.ndim == 1:
-            grad = probs.copy()
-            grad[xp_of(probs).arange(probs.shape[0]), target] -= 1
-        else:
-            grad = probs - target
         scale = _unreduce(g, probs.shape[0], ctx.reduction)
-        grad *= scale if ctx.reduction != "none" else scale[:, None]
+        if ctx.reduction == "none":
+            scale = scale[:, None]
+        if target.ndim == 1:
+            labels = target.astype(np.int64, copy=False)
+            return kernels.cross_entropy_backward(probs, labels, probs.shape[1], scale), None, None
+        grad = probs - target
+        grad *= scale
         return grad, None, None
 
 

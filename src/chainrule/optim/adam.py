@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import kernels
 from .._backend import xp_of
 from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
 
@@ -81,23 +82,13 @@ class Adam(Optimizer):
                     g = xp.negative(g)
             elif weight_decay or maximize:
                 g = effective_grad(data, g, weight_decay, maximize)
-            m = state["exp_avg"]
-            v = state["exp_avg_sq"]
-            scratch = xp.subtract(g, m, out=xp.empty_like(data))
-            scratch *= 1 - beta1
-            m += scratch  # m + (1 - beta1) * (g - m), as torch.lerp computes it
-            xp.multiply(g, g, out=scratch)
-            scratch *= 1 - beta2
-            v *= beta2
-            v += scratch
+            scalars = (lr / (1 - beta1**step), 1 - beta1, beta2, 1 - beta2, eps)
+            moments = (data, state["exp_avg"], state["exp_avg_sq"])
+            bias2_sqrt = (1 - beta2**step) ** 0.5
             if amsgrad:
-                v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            xp.sqrt(v, out=scratch)
-            scratch /= (1 - beta2**step) ** 0.5
-            scratch += eps
-            xp.divide(m, scratch, out=scratch)
-            scratch *= -lr / (1 - beta1**step)
-            data += scratch
+                kernels.amsgrad_step(g, *scalars, bias2_sqrt, *moments, state["max_exp_avg_sq"])
+            else:
+                kernels.adam_step(g, *scalars, bias2_sqrt, *moments)
 
 
 class AdamW(Adam):

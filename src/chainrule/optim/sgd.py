@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import kernels
 from .._backend import xp_of
 from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
 
@@ -64,13 +65,13 @@ class SGD(Optimizer):
             data = p.data
             if weight_decay or maximize:
                 g = effective_grad(data, g, weight_decay, maximize)
-            if momentum:
-                state = self.state.setdefault(p, {})
-                buf = state.get("momentum_buffer")
-                if buf is None:
-                    buf = state["momentum_buffer"] = xp_of(data).array(g, dtype=data.dtype)
-                else:
-                    buf *= momentum
-                    buf += g if dampening == 0 else (1 - dampening) * g
-                g = g + momentum * buf if nesterov else buf
-            data -= lr * g
+            if not momentum:
+                kernels.sgd_step(g, lr, data)
+                continue
+            state = self.state.setdefault(p, {})
+            buf = state.get("momentum_buffer")
+            if buf is None:  # the first step starts the buffer at g, undamped
+                buf = state["momentum_buffer"] = xp_of(data).array(g, dtype=data.dtype)
+                kernels.sgd_step(g + momentum * buf if nesterov else buf, lr, data)
+            else:
+                kernels.sgd_momentum_step(g, lr, momentum, 1 - dampening, nesterov, data, buf)

@@ -1,6 +1,6 @@
 """Fused elementwise kernels for the GPU, where a chain of small array ops would cost more
 in kernel launches than in arithmetic: the sigmoid and its derivative, the softmax
-cross-entropy's gradient, and the SGD and Adam updates.
+cross-entropy's gradient, and the SGD-with-momentum and Adam updates.
 
 Each kernel is written twice, side by side: as one line of CUDA C that CuPy compiles into
 a single ``ElementwiseKernel``, and as array arithmetic, its reference. The reference runs
@@ -81,10 +81,6 @@ def _cross_entropy_backward(probs: Any, target: Any, classes: int, scale: Any) -
     return grad
 
 
-def _sgd_step(g: Any, lr: float, param: Any) -> None:
-    param -= lr * g
-
-
 def _sgd_momentum_step(
     g: Any, lr: float, momentum: float, damping: float, nesterov: int, param: Any, buffer: Any
 ) -> None:
@@ -142,9 +138,6 @@ cross_entropy_backward = FusedKernel(
 )
 """dx = (softmax(x) - one_hot(target)) * scale, for class-index targets; ``scale`` is
 g / N, or g[:, None] per sample when unreduced."""
-
-sgd_step = FusedKernel("sgd_step", "T g, T lr", "T param", "param -= lr * g", _sgd_step)
-"""param -= lr * g."""
 
 sgd_momentum_step = FusedKernel(
     "sgd_momentum_step",

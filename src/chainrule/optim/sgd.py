@@ -66,12 +66,12 @@ class SGD(Optimizer):
             if weight_decay or maximize:
                 g = effective_grad(data, g, weight_decay, maximize)
             if not momentum:
-                kernels.sgd_step(g, lr, data)
+                data -= lr * g
                 continue
             state = self.state.setdefault(p, {})
             buf = state.get("momentum_buffer")
             if buf is None:  # the first step starts the buffer at g, undamped
                 buf = state["momentum_buffer"] = xp_of(data).array(g, dtype=data.dtype)
-                kernels.sgd_step(g + momentum * buf if nesterov else buf, lr, data)
+                data -= lr * (g + momentum * buf if nesterov else buf)
             else:
                 kernels.sgd_momentum_step(g, lr, momentum, 1 - dampening, nesterov, data, buf)

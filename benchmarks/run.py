@@ -3,6 +3,7 @@ and by PyTorch (when importable), side by side; a table of samples/s and ratios 
 their targets, and the same figures as JSON with ``--json PATH``.
 
     python benchmarks/run.py [--workloads a,b,c,d,e] [--repeats 5] [--json PATH] [--quick]
+    python benchmarks/run.py --device cuda    # the GPU suite: (c) and (f) against PyTorch CUDA
 
 Works from a clone without installing: it puts ``src`` on the path. See README.md here.
 """

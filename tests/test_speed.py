@@ -211,6 +211,7 @@ def test_a_crashed_measuring_process_fails_the_run_and_the_table_says_so():
         "torch": None,
     }
     report = {
+        "device": "cpu",
         "quick": False,
         "repeats": 5,
         "torch_threads_requested": None,

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from ._backend import DeviceError
 from .commands import COMMANDS
 from .data import DatasetError
 from .explain import ExplainError
@@ -20,6 +21,7 @@ from .train import TrainingError
 
 USER_ERRORS = (
     TrainingError,
+    DeviceError,
     DatasetError,
     SerializationError,
     InputError,

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import data, nn, optim
 from . import functional as F
+from ._backend import Device, DeviceError, as_device, to_device, xp_of
 from .function import no_grad
 from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import load_checkpoint, save_checkpoint
@@ -180,27 +181,34 @@ class Architecture:
                 f"{bundle.classes} classes; end with {wanted}"
             )
 
-    def loss_of(self, outputs: Tensor, labels: np.ndarray) -> Tensor:
-        """The loss of ``outputs`` against class ``labels``, in the form this loss wants."""
+    def loss_of(self, outputs: Tensor, labels: Any) -> Tensor:
+        """The loss of ``outputs`` against class ``labels`` (N,), an array on the outputs'
+        device, in the form this loss wants."""
         if self.loss == "ce":
             return F.cross_entropy(outputs, labels)
         if self.outputs == 1:
             targets = labels.astype(outputs.dtype)[:, None]
         else:
-            targets = np.eye(self.outputs, dtype=outputs.dtype)[labels]
+            one_hot = np.eye(self.outputs, dtype=outputs.dtype)
+            targets = to_device(one_hot, outputs.device)[labels]
         if self.loss == "mse":
             return F.mse_loss(outputs, targets)
         return F.binary_cross_entropy_with_logits(outputs, targets)
 
-    def predict(self, outputs: np.ndarray) -> np.ndarray:
-        """Class labels from the model's outputs."""
+    def predict(self, outputs: Any) -> Any:
+        """Class labels (N,) from the model's outputs (N, outputs), an array on any device."""
         if self.outputs == 1:
             threshold = 0.5 if self.loss == "mse" else 0.0
             return (outputs[:, 0] > threshold).astype(np.int64)
         return outputs.argmax(axis=1)
 
+    def correct(self, outputs: Tensor, labels: Any) -> int:
+        """How many of the predictions from ``outputs`` are the ``labels`` (N,), an array on
+        the outputs' device; counted there, so that only the count leaves a GPU."""
+        return int((self.predict(outputs.data) == labels).sum())
+
     def probabilities(self, outputs: np.ndarray) -> np.ndarray:
-        """Per-class scores in [0, 1] from the model's outputs (softmax for CE)."""
+        """Per-class scores in [0, 1] from the model's outputs (softmax for CE), on the CPU."""
         if self.loss == "ce":
             shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
             return shifted / shifted.sum(axis=1, keepdims=True)
@@ -212,9 +220,19 @@ class Architecture:
 # ------------------------------------------------------------------------------ training
 
 
+def device_named(name: str) -> str:
+    """The device that ``name`` spells, as "cpu" or "cuda:N"; a TrainingError if it spells
+    none. Whether this machine has that device is asked only when it is used."""
+    try:
+        return str(Device(name))
+    except (TypeError, ValueError):
+        raise TrainingError(f"unknown --device {name!r}; use cpu, cuda or cuda:N") from None
+
+
 @dataclass
 class Settings:
-    """Everything that defines a run; stored in each checkpoint."""
+    """Everything that defines a run; stored in each checkpoint. ``device`` is where it
+    trains (checkpoints written before it existed trained on the CPU, its default)."""
 
     data: str = "digits"
     layers: tuple[int, ...] = ()
@@ -225,9 +243,11 @@ class Settings:
     batch_size: int = 32
     epochs: int = 20
     seed: int = 0
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         self.layers = tuple(self.layers)
+        self.device = device_named(self.device)
         if self.optimizer not in OPTIMIZERS:
             raise TrainingError(
                 f"unknown --optimizer {self.optimizer!r}; use {', '.join(OPTIMIZERS)}"
@@ -269,9 +289,16 @@ class Run:
     def epochs_done(self) -> int:
         return len(self.history)
 
+    @property
+    def device(self) -> Device:
+        return Device(self.settings.device)
+
 
 def start(settings: Settings) -> Run:
-    """A fresh run: seed everything, load the data, build the model and optimizer."""
+    """A fresh run: seed everything, load the data, build the model, move it to the settings'
+    device and make its optimizer there. A DeviceError, before anything is loaded, if this
+    machine cannot give that device (a GPU without CuPy, say)."""
+    device = as_device(settings.device)
     manual_seed(settings.seed)
     bundle = load_data(settings.data, settings.seed)
     if not settings.layers:
@@ -280,6 +307,9 @@ def start(settings: Settings) -> Run:
     architecture = Architecture(settings.layers, settings.activation, settings.loss)
     architecture.check_fits(bundle)
     model = architecture.build()
+    # Built on the CPU, from the CPU's generator, then moved: the same seed gives the same
+    # initial weights on every device.
+    model.to(device)
     optimizer = OPTIMIZERS[settings.optimizer](model.parameters(), settings.lr)
     return Run(settings, architecture, bundle, model, optimizer)
 
@@ -320,24 +350,38 @@ def _restore_model(path: str | Path, model: nn.Module, checkpoint: dict[str, Any
         model.load_state_dict(checkpoint["model"])
 
 
-def load_model(path: str | Path) -> tuple[Architecture, nn.Sequential, Settings]:
-    """The trained model in a checkpoint written by ``train``, ready for evaluation."""
+def load_model(
+    path: str | Path, device: str = "cpu"
+) -> tuple[Architecture, nn.Sequential, Settings]:
+    """The trained model in a checkpoint written by ``train``, on ``device`` (wherever it was
+    trained), ready for evaluation."""
     checkpoint, settings = _training_checkpoint(path)
     architecture = Architecture(settings.layers, settings.activation, settings.loss)
     model = architecture.build()
     _restore_model(path, model, checkpoint)
+    model.to(device_named(device))
     return architecture, model, settings
 
 
-def resume(path: str | Path, epochs: int | None = None) -> Run:
+def resume(path: str | Path, epochs: int | None = None, device: str | None = None) -> Run:
     """A run restored from a checkpoint written by ``train``: weights, optimizer state,
-    history and random state, so it continues exactly where it stopped. A checkpoint whose
-    parts do not fit its settings (another architecture, another optimizer) is a
-    TrainingError naming the file."""
+    history and random state, so it continues exactly where it stopped, on ``device`` or,
+    when None, on the device it trained on (checkpoints hold CPU arrays, so any device
+    will do). A checkpoint whose parts do not fit its settings (another architecture,
+    another optimizer) is a TrainingError naming the file."""
     checkpoint, settings = _training_checkpoint(path)
     if epochs is not None:
         settings.epochs = epochs
-    run = start(settings)
+    if device is not None:
+        settings.device = device_named(device)
+    try:
+        run = start(settings)
+    except DeviceError as error:
+        if device is not None:
+            raise
+        raise DeviceError(
+            f"{error}; {path} trained on {settings.device}: add --device cpu to resume on the CPU"
+        ) from None
     _restore_model(path, run.model, checkpoint)
     optimizer = settings.optimizer
     with _restoring(
@@ -367,15 +411,17 @@ def save(run: Run, path: str | Path) -> None:
 def evaluate(
     model: nn.Module, architecture: Architecture, dataset: data.TensorDataset
 ) -> tuple[float, float]:
-    """(mean loss, accuracy) of ``model`` on ``dataset``, without recording a graph."""
+    """(mean loss, accuracy) of ``model`` on ``dataset``, on the model's device, without
+    recording a graph."""
     was_training = model.training
     model.eval()
     total_loss, correct = 0.0, 0
+    device = next(model.parameters()).device
     with no_grad():
-        for inputs, labels in data.DataLoader(dataset, batch_size=1000):
+        for inputs, labels in data.DataLoader(dataset, batch_size=1000, device=device):
             outputs = model(inputs)
-            total_loss += architecture.loss_of(outputs, labels.numpy()).item() * len(labels)
-            correct += int((architecture.predict(outputs.numpy()) == labels.numpy()).sum())
+            total_loss += architecture.loss_of(outputs, labels.data).item() * len(labels)
+            correct += architecture.correct(outputs, labels.data)
     model.train(was_training)
     return total_loss / len(dataset), correct / len(dataset)
 
@@ -412,7 +458,9 @@ def train_epochs(
     Ctrl-C finishes the batch in progress, saves a checkpoint of the weights so far (the
     interrupted epoch runs again from its start on resume) and raises ``Interrupted``.
     """
-    loader = data.DataLoader(run.bundle.train, batch_size=run.settings.batch_size, shuffle=True)
+    loader = data.DataLoader(
+        run.bundle.train, batch_size=run.settings.batch_size, shuffle=True, device=run.device
+    )
     kept = f"; {checkpoint} is left as it was" if checkpoint and Path(checkpoint).exists() else ""
     with _stop_on_ctrl_c() as stop_requested, np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(run.epochs_done + 1, run.settings.epochs + 1):
@@ -421,9 +469,8 @@ def train_epochs(
             run.model.train()
             total_loss, correct, seen = 0.0, 0, 0
             for batch, (inputs, labels) in enumerate(loader, start=1):
-                targets = labels.numpy()
                 outputs = run.model(inputs)
-                loss = run.architecture.loss_of(outputs, targets)
+                loss = run.architecture.loss_of(outputs, labels.data)
                 value = loss.item()
                 if not math.isfinite(value):
                     where = f"the loss became {value} in epoch {epoch}, batch {batch}"
@@ -431,9 +478,9 @@ def train_epochs(
                 run.optimizer.zero_grad()
                 loss.backward()
                 run.optimizer.step()
-                total_loss += value * len(targets)
-                correct += int((run.architecture.predict(outputs.numpy()) == targets).sum())
-                seen += len(targets)
+                total_loss += value * len(labels)
+                correct += run.architecture.correct(outputs, labels.data)
+                seen += len(labels)
                 if on_batch:
                     on_batch(batch, len(loader))
                 if stop_requested[0]:
@@ -469,7 +516,7 @@ def _not_finite(model: nn.Module, test_loss: float) -> str:
     if not math.isfinite(test_loss):
         return f"the test loss became {test_loss}"
     for name, param in model.named_parameters():
-        if not np.isfinite(param.data).all():
+        if not xp_of(param.data).isfinite(param.data).all():
             return f"the parameter {name} became inf or nan"
     return ""
 

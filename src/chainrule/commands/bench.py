@@ -190,7 +190,8 @@ WORKLOADS: dict[str, Workload] = {
     ),
     "speed": Workload(
         help="five networks, one epoch each by chainrule, hand-written NumPy and PyTorch "
-        "(small sizes; --full for benchmarks/run.py's)",
+        "(small sizes; --full for benchmarks/run.py's; --device cuda: two, against PyTorch "
+        "on the GPU)",
         add_arguments=_speed_arguments,
         run=speed.run_command,
     ),

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import to_numpy
 from ..function import no_grad
 from ..sample_input import read_input
 from ..tensor import Tensor
@@ -21,17 +22,27 @@ def register(subparsers: Any) -> None:
     evaluate_.add_argument("model", metavar="MODEL", help="a checkpoint written by train --save")
     evaluate_.add_argument("--data", help="the data to evaluate on (default: what it trained on)")
     evaluate_.add_argument("--json", action="store_true")
+    _add_device(evaluate_, "evaluate")
     evaluate_.set_defaults(handler=_eval)
 
     predict = subparsers.add_parser("predict", help="classify one input with a saved model")
     predict.add_argument("model", metavar="MODEL", help="a checkpoint written by train --save")
     predict.add_argument("input", metavar="INPUT", help="a .png or .pgm image, or a CSV row")
     predict.add_argument("--json", action="store_true")
+    _add_device(predict, "classify")
     predict.set_defaults(handler=_predict)
 
 
+def _add_device(parser: argparse.ArgumentParser, verb: str) -> None:
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help=f"where to {verb}: cpu (default), cuda or cuda:N, wherever the model trained",
+    )
+
+
 def _eval(args: argparse.Namespace) -> int:
-    architecture, model, settings = load_model(args.model)
+    architecture, model, settings = load_model(args.model, args.device)
     bundle = load_data(args.data or settings.data, settings.seed)
     architecture.check_fits(bundle)
     loss, accuracy = evaluate(model, architecture, bundle.test)
@@ -46,11 +57,11 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    architecture, model, _ = load_model(args.model)
+    architecture, model, _ = load_model(args.model, args.device)
     x = read_input(args.input, architecture.layers[0])
     model.eval()
     with no_grad():
-        outputs = model(Tensor(x[None, :])).numpy()
+        outputs = to_numpy(model(Tensor(x[None, :], device=args.device)).data)
     label = int(architecture.predict(outputs)[0])
     scores = architecture.probabilities(outputs)[0]
     if args.json:

@@ -51,6 +51,12 @@ def register(subparsers: Any) -> None:
     train.add_argument("--batch-size", type=int, default=defaults.batch_size)
     train.add_argument("--epochs", type=int, default=defaults.epochs)
     train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument(
+        "--device",
+        help="where to train: cpu (default), cuda or cuda:N (a GPU needs CuPy: "
+        'pip install "chainrule[cuda]"); with --resume, the device the checkpoint trained on '
+        "unless given (checkpoints are CPU files: --device cpu resumes a GPU run on the CPU)",
+    )
     train.add_argument("--save", metavar="PATH", help="write a checkpoint here after each epoch")
     train.add_argument(
         "--resume",
@@ -72,7 +78,8 @@ def _describe(run: Run) -> list[str]:
     lines = [
         f"Training {'-'.join(map(str, s.layers))} ({s.activation}, {s.loss} loss) on "
         f"{bundle.name}: {len(bundle.train):,} training / {len(bundle.test):,} test samples",
-        f"{s.optimizer}, lr {s.lr:g}, batch {s.batch_size}, {s.epochs} epochs, seed {s.seed}",
+        f"{s.optimizer}, lr {s.lr:g}, batch {s.batch_size}, {s.epochs} epochs, seed {s.seed}"
+        + ("" if s.device == "cpu" else f", on {s.device}"),
     ]
     if bundle.note:
         lines.append(f"Note: {bundle.note}")
@@ -150,7 +157,7 @@ def _plot(history: list[EpochMetrics], path: str) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     if args.resume:
-        run = resume(args.resume, epochs=args.epochs)
+        run = resume(args.resume, epochs=args.epochs, device=args.device)
         args.save = args.save or args.resume
     else:
         run = start(
@@ -164,6 +171,7 @@ def _train(args: argparse.Namespace) -> int:
                 batch_size=args.batch_size,
                 epochs=args.epochs,
                 seed=args.seed,
+                device=args.device or Settings.device,
             )
         )
     human = not (args.json or args.quiet)

@@ -13,6 +13,10 @@ burst of load from elsewhere hits all three alike. An implementation that has sp
 ``REPEAT_BUDGET_SECONDS`` stops repeating (it has at least one run), so one that a loaded
 machine slows a hundredfold cannot hold the suite for an hour; the table says how many runs
 each median is of.
+
+On a GPU (``--device cuda``), chainrule and PyTorch are timed there, with their data put
+there before the clock starts and a wait for the GPU before it stops; the hand-written NumPy
+trains once on the CPU, untimed, for the loss after the epoch that the others must reach.
 """
 
 from __future__ import annotations
@@ -27,12 +31,14 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from types import ModuleType
+from functools import partial
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
+from .._backend import Device, cupy
 from . import chainrule_version, reference
 from .inputs import Problem, make_problem
-from .workloads import WORKLOADS, Workload
+from .workloads import GPU_WORKLOADS, WORKLOADS, Workload
 
 WARM_UP_BATCHES = 5
 REPEAT_BUDGET_SECONDS = 60.0
@@ -40,10 +46,32 @@ REPEAT_BUDGET_SECONDS = 60.0
 CHAINRULE, HAND_WRITTEN, PYTORCH = "chainrule", "hand-written", "pytorch"
 
 
-def implementations(torch_threads: int | None = None) -> dict[str, ModuleType | str]:
-    """The three implementations by name; PyTorch's is the reason it is missing when it is not
-    importable. ``torch_threads`` sets PyTorch's intra-op threads (None: its default)."""
-    found: dict[str, ModuleType | str] = {CHAINRULE: chainrule_version, HAND_WRITTEN: reference}
+Implementation = ModuleType | SimpleNamespace
+"""A module with ``prepare_data``, ``build``, ``train_epoch`` and ``evaluation_loss``, or the
+same four functions bound to a GPU (``_on``)."""
+
+
+def _on(module: ModuleType, device: str) -> SimpleNamespace:
+    """``module``'s four functions, with its data and network put on ``device``."""
+    return SimpleNamespace(
+        prepare_data=partial(module.prepare_data, device=device),
+        build=partial(module.build, device=device),
+        train_epoch=module.train_epoch,
+        evaluation_loss=module.evaluation_loss,
+    )
+
+
+def implementations(
+    torch_threads: int | None = None, device: str = "cpu"
+) -> dict[str, Implementation | str]:
+    """The implementations to time by name: on the CPU all three, on a GPU chainrule and
+    PyTorch there. PyTorch's is the reason it is missing when it is not importable, or has no
+    CUDA for a GPU. ``torch_threads`` sets PyTorch's intra-op threads (None: its default)."""
+    found: dict[str, Implementation | str] = (
+        {CHAINRULE: chainrule_version, HAND_WRITTEN: reference}
+        if device == "cpu"
+        else {CHAINRULE: _on(chainrule_version, device)}
+    )
     if importlib.util.find_spec("torch") is None:
         found[PYTORCH] = "PyTorch is not importable"
         return found
@@ -53,7 +81,12 @@ def implementations(torch_threads: int | None = None) -> dict[str, ModuleType | 
 
     if torch_threads is not None:
         torch.set_num_threads(torch_threads)
-    found[PYTORCH] = torch_reference
+    if device == "cpu":
+        found[PYTORCH] = torch_reference
+    elif not torch.cuda.is_available():
+        found[PYTORCH] = f"no CUDA in PyTorch {torch.__version__}"
+    else:
+        found[PYTORCH] = _on(torch_reference, device)
     return found
 
 
@@ -62,15 +95,16 @@ def _head(problem: Problem, samples: int) -> Problem:
 
 
 def time_workload(
-    workload: Workload, samples: int, repeats: int, found: dict[str, ModuleType | str]
+    workload: Workload, samples: int, repeats: int, found: dict[str, Implementation | str]
 ) -> dict[str, Any]:
     """Time one epoch of ``workload`` on ``samples`` samples by each implementation in
-    ``found``, and compare their losses after it on the evaluation samples."""
+    ``found``, and record their losses after it on the evaluation samples; when ``found``
+    holds no hand-written one (on a GPU), it trains once, untimed, for its loss."""
     problem = make_problem(workload, samples)
     inputs, targets = problem.evaluation
     untrained = reference.build(workload, problem)
     initial = reference.evaluation_loss(workload, untrained, inputs, targets)
-    modules = {name: m for name, m in found.items() if isinstance(m, ModuleType)}
+    modules = {name: m for name, m in found.items() if not isinstance(m, str)}
     data = {name: m.prepare_data(workload, problem) for name, m in modules.items()}
     warm_up = _head(problem, WARM_UP_BATCHES * workload.batch)
     for m in modules.values():
@@ -107,6 +141,10 @@ def time_workload(
         for name in modules
     }
     results.update({name: {"skipped": why} for name, why in found.items() if isinstance(why, str)})
+    if HAND_WRITTEN not in found:
+        reference.train_epoch(workload, untrained, reference.prepare_data(workload, problem))
+        loss = reference.evaluation_loss(workload, untrained, inputs, targets)
+        results[HAND_WRITTEN] = {"untimed": "CPU", "loss": loss, "losses": [loss]}
     return {
         "workload": workload.key,
         "samples": problem.samples,
@@ -140,24 +178,53 @@ def measure_memory(workload: Workload, samples: int, epochs: int) -> dict[str, A
     }
 
 
-def environment(found: dict[str, ModuleType | str]) -> dict[str, Any]:
-    """What this process runs on that the parent cannot see: PyTorch's version and threads."""
-    torch_module = found.get(PYTORCH)
-    if not isinstance(torch_module, ModuleType):
-        return {"torch": None}
+def gpu(device: str) -> dict[str, Any]:
+    """The GPU that ``device`` names, as CUDA describes it: its name, memory and compute
+    capability, and the CuPy that drives it."""
+    module = cupy()
+    index = Device(device).index
+    properties = module.cuda.runtime.getDeviceProperties(index)
+    name = properties["name"]
+    return {
+        "device": device,
+        "name": name.decode() if isinstance(name, bytes) else str(name),
+        "memory_bytes": int(properties["totalGlobalMem"]),
+        "compute_capability": f"{properties['major']}.{properties['minor']}",
+        "cupy": module.__version__,
+    }
+
+
+def environment(found: dict[str, Implementation | str], device: str = "cpu") -> dict[str, Any]:
+    """What this process runs on that the parent cannot see: PyTorch's version and threads,
+    and the GPU (None on the CPU)."""
+    seen: dict[str, Any] = {"gpu": None if device == "cpu" else gpu(device)}
+    if isinstance(found[PYTORCH], str):
+        return {**seen, "torch": None}
     import torch
 
-    return {"torch": torch.__version__, "torch_threads": torch_module.threads()}
+    from . import torch_reference
+
+    return {
+        **seen,
+        "torch": torch.__version__,
+        "torch_cuda": torch.version.cuda,
+        "torch_threads": torch_reference.threads(),
+    }
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chainrule.speed.runner", description=__doc__)
     parser.add_argument("mode", choices=("time", "memory"))
-    parser.add_argument("workloads", nargs="+", choices=sorted(WORKLOADS), help="time: in turn")
+    parser.add_argument(
+        "workloads", nargs="+", choices=sorted({*WORKLOADS, *GPU_WORKLOADS}), help="time: in turn"
+    )
     parser.add_argument("--samples", type=int, nargs="+", required=True, help="one per workload")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=1, help="memory mode: epochs to train")
     parser.add_argument("--torch-threads", type=int, default=None)
+    parser.add_argument(
+        "--device", default="cpu", help="time mode: cpu, or cuda[:N] for the GPU suite"
+    )
     return parser
 
 
@@ -167,15 +234,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if len(args.samples) != len(args.workloads):
         parser.error("give one --samples value per workload")
-    if args.mode == "memory" and len(args.workloads) != 1:
-        parser.error("memory mode measures one workload per process")
-    sizes = zip((WORKLOADS[key] for key in args.workloads), args.samples, strict=True)
+    if args.mode == "memory" and (len(args.workloads) != 1 or args.device != "cpu"):
+        parser.error("memory mode measures one workload per process, on the CPU")
+    suite = WORKLOADS if args.device == "cpu" else GPU_WORKLOADS
+    unknown = [key for key in args.workloads if key not in suite]
+    if unknown:
+        parser.error(f"no workload {', '.join(unknown)} on {args.device}")
+    sizes = zip((suite[key] for key in args.workloads), args.samples, strict=True)
     if args.mode == "memory":
         for workload, samples in sizes:
             print(json.dumps(measure_memory(workload, samples, args.epochs)), flush=True)
         return 0
-    found = implementations(args.torch_threads)
-    print(json.dumps(environment(found)), flush=True)
+    found = implementations(args.torch_threads, args.device)
+    print(json.dumps(environment(found, args.device)), flush=True)
     for workload, samples in sizes:
         print(json.dumps(time_workload(workload, samples, args.repeats, found)), flush=True)
     return 0

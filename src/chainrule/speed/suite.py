@@ -6,6 +6,9 @@ memory, and turn the raw figures into ratios against their targets.
 options (quick by default). Targets are never asserts: a missed target is a ✗ in the
 table. What fails the run (exit code 1) is a wrong answer, losses that disagree after the
 epoch, or a measuring process that crashed.
+
+With ``--device cuda`` it runs the GPU suite instead: (c) and (f), chainrule against PyTorch,
+both on the GPU; chainrule's memory is measured in the CPU suite only.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import Device, DeviceError, as_device
+from ..train import TrainingError
 from .report import print_report
 from .runner import CHAINRULE, HAND_WRITTEN, PYTORCH
-from .workloads import WORKLOADS, Target, Workload
+from .workloads import GPU_WORKLOADS, WORKLOADS, Target, Workload
 
 MEMORY_EPOCHS = (1, 3)
 MEMORY_TARGET = Target("<=", 1.5)
@@ -38,13 +43,19 @@ BLAS_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 class Options:
     """What to run: workload keys in order, timed epochs per implementation, quick sizes or
     full ones, every workload's sample count overridden (None: its own), PyTorch's threads
-    (None: its default)."""
+    (None: its default), and the device ("cpu", or "cuda:N" for the GPU suite)."""
 
     workloads: tuple[str, ...] = tuple(WORKLOADS)
     repeats: int = 5
     quick: bool = False
     samples: int | None = None
     torch_threads: int | None = None
+    device: str = "cpu"
+
+    @property
+    def suite(self) -> dict[str, Workload]:
+        """The workloads of this device's suite, by key."""
+        return WORKLOADS if self.device == "cpu" else GPU_WORKLOADS
 
     def samples_of(self, workload: Workload) -> int:
         if self.samples is not None:
@@ -78,9 +89,10 @@ def _time(options: Options, progress: Callable[[str], None]) -> tuple[dict, dict
     timings: dict[str, dict[str, Any]] = {}
     environment: dict[str, Any] = {}
     for group in groups:
-        progress(f"timing {', '.join(f'({key})' for key in group)}")
-        sizes = [str(options.samples_of(WORKLOADS[key])) for key in group]
+        progress(f"timing {', '.join(f'({key})' for key in group)} on {options.device}")
+        sizes = [str(options.samples_of(options.suite[key])) for key in group]
         args = ["time", *group, "--samples", *sizes, "--repeats", str(options.repeats)]
+        args += ["--device", options.device]
         if options.torch_threads is not None:
             args += ["--torch-threads", str(options.torch_threads)]
         lines, error = _runner(args)
@@ -149,21 +161,25 @@ def _memory_summary(runs: dict[int, Any]) -> dict[str, Any]:
     }
 
 
-def summarise(workload: Workload, timing: dict[str, Any], memory: dict[int, Any]) -> dict:
+def summarise(workload: Workload, timing: dict[str, Any], memory: dict[int, Any] | None) -> dict:
     """One workload's record of the report: its settings, each implementation's figures, the
-    two time ratios against their targets, the loss agreement, and the memory ratio."""
+    two time ratios against their targets, the loss agreement, and the memory ratio (None:
+    not measured, as on a GPU). Where the hand-written NumPy is untimed (on a GPU), its
+    ratio is None; there PyTorch's time over chainrule's is chainrule's samples/s over
+    PyTorch's."""
     record: dict[str, Any] = {
         "workload": workload.key,
         "title": workload.title,
         "batch": workload.batch,
         "note": workload.note,
-        "memory": _memory_summary(memory),
+        "memory": {"skipped": "on the CPU only"} if memory is None else _memory_summary(memory),
     }
     if "error" in timing:
         return {**record, "status": "FAILED", "error": timing["error"]}
     implementations = timing["implementations"]
     chainrule, hand, torch = (implementations[name] for name in (CHAINRULE, HAND_WRITTEN, PYTORCH))
     torch_ratio = torch["seconds"] / chainrule["seconds"] if "seconds" in torch else None
+    hand_ratio = chainrule["seconds"] / hand["seconds"] if "seconds" in hand else None
     agreement = _agreement(workload, implementations)
     error = record["memory"].get("error") or (
         None if agreement["agree"] else "the losses after the epoch disagree"
@@ -175,9 +191,7 @@ def summarise(workload: Workload, timing: dict[str, Any], memory: dict[int, Any]
         "initial_loss": timing["initial_loss"],
         "implementations": implementations,
         "ratios": {
-            "chainrule/hand-written": _ratio(
-                chainrule["seconds"] / hand["seconds"], workload.over_reference
-            ),
+            "chainrule/hand-written": _ratio(hand_ratio, workload.over_reference),
             "pytorch/chainrule": _ratio(torch_ratio, workload.torch_over_chainrule),
         },
         "agreement": agreement,
@@ -203,11 +217,15 @@ def run_suite(options: Options, progress: Callable[[str], None] = lambda _: None
     started = time.perf_counter()
     machine = _machine()
     timings, environment = _time(options, progress)
-    memory = _memory(options, progress)
+    memory = _memory(options, progress) if options.device == "cpu" else None
     machine.update(environment, load_average_after=list(os.getloadavg()))
-    workloads = [summarise(WORKLOADS[key], timings[key], memory[key]) for key in options.workloads]
+    workloads = [
+        summarise(options.suite[key], timings[key], memory[key] if memory else None)
+        for key in options.workloads
+    ]
     return {
         "suite": "chainrule speed",
+        "device": options.device,
         "quick": options.quick,
         "repeats": options.repeats,
         "torch_threads_requested": options.torch_threads,
@@ -223,12 +241,20 @@ def run_suite(options: Options, progress: Callable[[str], None] = lambda _: None
 
 def _workload_keys(text: str) -> tuple[str, ...]:
     keys = tuple(key.strip() for key in text.split(",") if key.strip())
-    unknown = [key for key in keys if key not in WORKLOADS]
+    known = {**WORKLOADS, **GPU_WORKLOADS}
+    unknown = [key for key in keys if key not in known]
     if unknown or not keys:
         raise argparse.ArgumentTypeError(
-            f"workloads are a comma-separated choice of {','.join(WORKLOADS)}, not {text!r}"
+            f"workloads are a comma-separated choice of {','.join(known)}, not {text!r}"
         )
     return keys
+
+
+def _device_name(text: str) -> str:
+    try:
+        return str(Device(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _positive(text: str) -> int:
@@ -244,8 +270,17 @@ def add_arguments(parser: argparse.ArgumentParser, *, quick_by_default: bool) ->
     parser.add_argument(
         "--workloads",
         type=_workload_keys,
-        default=tuple(WORKLOADS),
-        help=f"comma-separated, in this order (default: {','.join(WORKLOADS)})",
+        default=None,
+        help=f"comma-separated, in this order (default: {','.join(WORKLOADS)}; "
+        f"on a GPU, {','.join(GPU_WORKLOADS)})",
+    )
+    parser.add_argument(
+        "--device",
+        type=_device_name,
+        default="cpu",
+        help="cpu (default), or cuda[:N] for the GPU suite: chainrule against PyTorch CUDA "
+        f"eager, both on that GPU, on {' and '.join(f'({key})' for key in GPU_WORKLOADS)} "
+        "(needs CuPy; without a CUDA build of PyTorch, chainrule runs alone)",
     )
     parser.add_argument(
         "--repeats",
@@ -279,11 +314,28 @@ def add_arguments(parser: argparse.ArgumentParser, *, quick_by_default: bool) ->
         )
 
 
+def _options(args: argparse.Namespace) -> Options:
+    """The options that parsed ``add_arguments`` options ask for: a DeviceError if this
+    machine has no such device (a GPU without CuPy), a TrainingError for a workload that is
+    not in the device's suite."""
+    device = str(as_device(args.device))
+    suite = WORKLOADS if device == "cpu" else GPU_WORKLOADS
+    keys = args.workloads or tuple(suite)
+    elsewhere = [key for key in keys if key not in suite]
+    if elsewhere:
+        where = "the CPU suite" if device == "cpu" else f"the GPU suite, on {device},"
+        raise TrainingError(
+            f"{where} has workloads {','.join(suite)}, not {','.join(elsewhere)}"
+            + ("; add --device cuda for the GPU suite" if device == "cpu" else "")
+        )
+    repeats = args.repeats or (1 if args.quick else 5)
+    return Options(keys, repeats, args.quick, args.samples, args.torch_threads, device)
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Run the suite from parsed ``add_arguments`` options: the table on stdout (unless JSON
     goes there), progress on stderr when it is a terminal. Exit code 1 if anything failed."""
-    repeats = args.repeats or (1 if args.quick else 5)
-    options = Options(args.workloads, repeats, args.quick, args.samples, args.torch_threads)
+    options = _options(args)
     show_progress = sys.stderr.isatty()
 
     def progress(message: str) -> None:
@@ -307,4 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "hand-written NumPy, PyTorch) and print the ratios against their targets.",
     )
     add_arguments(parser, quick_by_default=False)
-    return run_command(parser.parse_args(argv))
+    try:
+        return run_command(parser.parse_args(argv))
+    except (DeviceError, TrainingError) as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")

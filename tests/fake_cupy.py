@@ -248,9 +248,18 @@ class _DeviceContext:
         return None
 
 
+__version__ = "stand-in"
 random = types.SimpleNamespace(default_rng=_Generator)
 cuda = types.SimpleNamespace(
-    runtime=types.SimpleNamespace(getDeviceCount=lambda: 1),
+    runtime=types.SimpleNamespace(
+        getDeviceCount=lambda: 1,
+        getDeviceProperties=lambda index: {
+            "name": b"CuPy stand-in",
+            "totalGlobalMem": 2**34,
+            "major": 9,
+            "minor": 0,
+        },
+    ),
     Device=_DeviceContext,
 )
 

@@ -29,7 +29,11 @@ CUDA_INSTALL_HINT = 'pip install "chainrule[cuda]"'
 
 
 class DeviceError(RuntimeError):
-    """A device that this machine cannot give, or tensors on different devices in one op."""
+    """Tensors on different devices in one op, or a device this machine cannot give."""
+
+
+class DeviceUnavailableError(DeviceError):
+    """A device this machine cannot give: no CuPy, no GPU, or no GPU of that number."""
 
 
 class Device:
@@ -92,7 +96,8 @@ _cupy: ModuleType | None = None  # CuPy, once a GPU has been asked for and found
 
 
 def cupy() -> ModuleType:
-    """CuPy, imported on first use; a ``DeviceError`` saying what to do if there is no GPU."""
+    """CuPy, imported on first use; a ``DeviceUnavailableError`` saying what to do if there
+    is no GPU."""
     global _cupy
     if _cupy is not None:
         return _cupy
@@ -100,14 +105,18 @@ def cupy() -> ModuleType:
         module = importlib.import_module("cupy")
     except ImportError as error:
         if error.name == "cupy":
-            raise DeviceError(
+            raise DeviceUnavailableError(
                 f"device 'cuda' needs CuPy, which is not installed; install it with: "
                 f"{CUDA_INSTALL_HINT}"
             ) from None
-        raise DeviceError(f"device 'cuda' needs CuPy, which failed to import: {error}") from None
+        raise DeviceUnavailableError(
+            f"device 'cuda' needs CuPy, which failed to import: {error}"
+        ) from None
     count = _gpu_count(module)
     if isinstance(count, str):
-        raise DeviceError(f"device 'cuda' was asked for, but CuPy finds no NVIDIA GPU: {count}")
+        raise DeviceUnavailableError(
+            f"device 'cuda' was asked for, but CuPy finds no NVIDIA GPU: {count}"
+        )
     _cupy = module
     return module
 
@@ -125,7 +134,7 @@ def cuda_available() -> bool:
     """Whether a GPU can be used: CuPy is installed and sees at least one device."""
     try:
         cupy()
-    except DeviceError:
+    except DeviceUnavailableError:
         return False
     return True
 
@@ -143,7 +152,7 @@ def as_device(device: str | Device | None) -> Device:
     if resolved.type == "cuda":
         count = int(cupy().cuda.runtime.getDeviceCount())
         if resolved.index >= count:
-            raise DeviceError(
+            raise DeviceUnavailableError(
                 f"device {resolved} does not exist; this machine has {count} GPU(s), "
                 f"cuda:0 to cuda:{count - 1}"
             )

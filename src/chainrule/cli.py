@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from ._backend import DeviceError
+from ._backend import DeviceUnavailableError
 from .commands import COMMANDS
 from .data import DatasetError
 from .explain import ExplainError
@@ -21,7 +21,7 @@ from .train import TrainingError
 
 USER_ERRORS = (
     TrainingError,
-    DeviceError,
+    DeviceUnavailableError,
     DatasetError,
     SerializationError,
     InputError,

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import data, nn, optim
 from . import functional as F
-from ._backend import Device, DeviceError, as_device, to_device, xp_of
+from ._backend import Device, DeviceUnavailableError, as_device, to_device, xp_of
 from .function import no_grad
 from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import load_checkpoint, save_checkpoint
@@ -296,8 +296,8 @@ class Run:
 
 def start(settings: Settings) -> Run:
     """A fresh run: seed everything, load the data, build the model, move it to the settings'
-    device and make its optimizer there. A DeviceError, before anything is loaded, if this
-    machine cannot give that device (a GPU without CuPy, say)."""
+    device and make its optimizer there. A DeviceUnavailableError, before anything is loaded,
+    if this machine cannot give that device (a GPU without CuPy, say)."""
     device = as_device(settings.device)
     manual_seed(settings.seed)
     bundle = load_data(settings.data, settings.seed)
@@ -376,10 +376,10 @@ def resume(path: str | Path, epochs: int | None = None, device: str | None = Non
         settings.device = device_named(device)
     try:
         run = start(settings)
-    except DeviceError as error:
+    except DeviceUnavailableError as error:
         if device is not None:
             raise
-        raise DeviceError(
+        raise DeviceUnavailableError(
             f"{error}; {path} trained on {settings.device}: add --device cpu to resume on the CPU"
         ) from None
     _restore_model(path, run.model, checkpoint)

@@ -35,7 +35,8 @@ from functools import partial
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
-from .._backend import Device, cupy
+from .._backend import cupy
+from ..cuda import get_device_properties
 from . import chainrule_version, reference
 from .inputs import Problem, make_problem
 from .workloads import GPU_WORKLOADS, WORKLOADS, Workload
@@ -181,16 +182,13 @@ def measure_memory(workload: Workload, samples: int, epochs: int) -> dict[str, A
 def gpu(device: str) -> dict[str, Any]:
     """The GPU that ``device`` names, as CUDA describes it: its name, memory and compute
     capability, and the CuPy that drives it."""
-    module = cupy()
-    index = Device(device).index
-    properties = module.cuda.runtime.getDeviceProperties(index)
-    name = properties["name"]
+    properties = get_device_properties(device)
     return {
         "device": device,
-        "name": name.decode() if isinstance(name, bytes) else str(name),
-        "memory_bytes": int(properties["totalGlobalMem"]),
-        "compute_capability": f"{properties['major']}.{properties['minor']}",
-        "cupy": module.__version__,
+        "name": properties.name,
+        "memory_bytes": properties.total_memory,
+        "compute_capability": f"{properties.major}.{properties.minor}",
+        "cupy": cupy().__version__,
     }
 
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import Device, DeviceError, as_device
+from .._backend import Device, DeviceUnavailableError, as_device
 from ..train import TrainingError
 from .report import print_report
 from .runner import CHAINRULE, HAND_WRITTEN, PYTORCH
@@ -315,9 +315,9 @@ def add_arguments(parser: argparse.ArgumentParser, *, quick_by_default: bool) ->
 
 
 def _options(args: argparse.Namespace) -> Options:
-    """The options that parsed ``add_arguments`` options ask for: a DeviceError if this
-    machine has no such device (a GPU without CuPy), a TrainingError for a workload that is
-    not in the device's suite."""
+    """The options that parsed ``add_arguments`` options ask for: a DeviceUnavailableError
+    if this machine has no such device (a GPU without CuPy), a TrainingError for a workload
+    that is not in the device's suite."""
     device = str(as_device(args.device))
     suite = WORKLOADS if device == "cpu" else GPU_WORKLOADS
     keys = args.workloads or tuple(suite)
@@ -361,5 +361,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_arguments(parser, quick_by_default=False)
     try:
         return run_command(parser.parse_args(argv))
-    except (DeviceError, TrainingError) as error:
+    except (DeviceUnavailableError, TrainingError) as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")

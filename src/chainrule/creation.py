@@ -118,23 +118,24 @@ def rand(
     *size: Any, dtype: Any = None, device: DeviceLike = None, requires_grad: bool = False
 ) -> Tensor:
     """Uniform samples in [0, 1) from the seeded generator (see ``manual_seed``)."""
-    where = as_device(device)
-    with on_device(where):
-        array = random.generator_for(where).random(
-            _size(size), dtype=np.dtype(dtype or default_float)
-        )
-    return _made(array, requires_grad)
+    return _drawn("random", size, dtype, device, requires_grad)
 
 
 def randn(
     *size: Any, dtype: Any = None, device: DeviceLike = None, requires_grad: bool = False
 ) -> Tensor:
     """Standard normal samples from the seeded generator (see ``manual_seed``)."""
+    return _drawn("standard_normal", size, dtype, device, requires_grad)
+
+
+def _drawn(
+    distribution: str, size: tuple[Any, ...], dtype: Any, device: DeviceLike, requires_grad: bool
+) -> Tensor:
+    """A tensor of samples from ``distribution``, a method of the device's generator."""
     where = as_device(device)
     with on_device(where):
-        array = random.generator_for(where).standard_normal(
-            _size(size), dtype=np.dtype(dtype or default_float)
-        )
+        draw = getattr(random.generator_for(where), distribution)
+        array = draw(_size(size), dtype=np.dtype(dtype or default_float))
     return _made(array, requires_grad)
 
 

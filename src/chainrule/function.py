@@ -117,8 +117,13 @@ def check_one_device(op_name: str, arrays: list[Any]) -> None:
     """Raise a ``DeviceError`` naming both devices if ``arrays`` do not all live on one."""
     if _backend._cupy is None:  # without CuPy, every array is a NumPy array on the CPU
         return
-    devices = {device_of(a) for a in arrays if is_array(a)}
-    if len(devices) > 1:
+    gpu_array = _backend._cupy.ndarray
+    on_gpu = [a for a in arrays if isinstance(a, gpu_array)]
+    if not on_gpu:  # a CPU op, on a machine that has a GPU: nothing to compare
+        return
+    gpus = {a.device.id for a in on_gpu}
+    if len(gpus) > 1 or any(isinstance(a, np.ndarray) for a in arrays):
+        devices = {device_of(a) for a in arrays if is_array(a)}
         first, second = sorted(devices, key=str)[:2]
         raise DeviceError(
             f"{op_name} got tensors on different devices, {first} and {second}; "

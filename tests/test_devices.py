@@ -356,3 +356,24 @@ def test_a_dataset_already_on_the_gpu_is_batched_there():
     assert all(_on_gpu(t) for batch in batches for t in batch)
     rows = np.concatenate([b[1].cpu().numpy() for b in batches])
     assert sorted(rows.tolist()) == [0, 1, 2]
+
+
+@pytest.mark.usefixtures("fake_gpu")
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda **kw: nn.Linear(3, 2, **kw),
+        lambda **kw: nn.Conv2d(2, 3, 3, padding=1, **kw),
+        lambda **kw: nn.BatchNorm1d(3, **kw),
+    ],
+    ids=["Linear", "Conv2d", "BatchNorm1d"],
+)
+def test_layers_are_made_on_the_device_and_dtype_asked_for(make):
+    cr.manual_seed(3)
+    on_cpu = make()
+    cr.manual_seed(3)
+    on_gpu = make(device="cuda", dtype=cr.float64)
+    for (key, p), q in zip(on_cpu.state_dict().items(), on_gpu.state_dict().values(), strict=True):
+        assert _on_gpu(q), key
+        assert q.dtype == (np.float64 if p.dtype.kind == "f" else p.dtype), key
+        np.testing.assert_allclose(q.cpu().numpy(), p.numpy(), err_msg=key)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from .. import functional as F
+from .._backend import Device
 from ..tensor import Tensor
 from . import init
 from .module import Module
@@ -21,6 +23,7 @@ class Conv2d(Module):
     pairs. ``weight`` is (out_channels, in_channels, kH, kW) and ``bias`` (out_channels,), as
     in PyTorch, initialised as PyTorch does: both U(-1/sqrt(fan_in), 1/sqrt(fan_in)), with
     fan_in = in_channels·kH·kW (that is kaiming_uniform_ with a = sqrt(5) for the weight).
+    ``device`` and ``dtype`` place them, after they are drawn on the CPU.
     """
 
     def __init__(
@@ -31,6 +34,8 @@ class Conv2d(Module):
         stride: int | tuple[int, int] = 1,
         padding: int | tuple[int, int] = 0,
         bias: bool = True,
+        device: str | Device | None = None,
+        dtype: Any = None,
     ) -> None:
         super().__init__()
         self.in_channels = in_channels
@@ -42,6 +47,7 @@ class Conv2d(Module):
         self.weight = Parameter(np.empty(shape, dtype=np.float32))
         self.bias = Parameter(np.empty(out_channels, dtype=np.float32)) if bias else None
         self.reset_parameters()
+        self.to(device=device, dtype=dtype)
 
     def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))

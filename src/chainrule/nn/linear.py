@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
+from .._backend import Device
 from ..ops.linear import Linear as LinearOp
 from ..tensor import Tensor
 from . import init
@@ -18,15 +20,25 @@ class Linear(Module):
 
     ``weight`` is (out_features, in_features) and ``bias`` (out_features,), as in PyTorch,
     initialised as PyTorch does: U(-1/sqrt(in_features), 1/sqrt(in_features)) for both.
+    ``device`` and ``dtype`` place them, after they are drawn on the CPU: a seed gives the
+    same layer everywhere.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: str | Device | None = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype=np.float32))
         self.bias = Parameter(np.empty(out_features, dtype=np.float32)) if bias else None
         self.reset_parameters()
+        self.to(device=device, dtype=dtype)
 
     def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))

@@ -3,9 +3,12 @@ running estimates of them when evaluating."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import functional as F
+from .._backend import Device
 from ..tensor import Tensor
 from .module import Module
 from .parameter import Parameter
@@ -33,6 +36,8 @@ class BatchNorm1d(Module):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
+        device: str | Device | None = None,
+        dtype: Any = None,
     ) -> None:
         super().__init__()
         self.num_features = num_features
@@ -50,6 +55,7 @@ class BatchNorm1d(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+        self.to(device=device, dtype=dtype)
 
     def reset_running_stats(self) -> None:
         """Forget the running statistics: mean 0, var 1, no batches tracked."""

@@ -42,8 +42,10 @@ def _calls(a: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
     return {
         "sigmoid": (a["x"],),
         "sigmoid_backward": (a["g"], a["y"]),
+        "relu_backward": (a["g"], a["x"]),
         "cross_entropy_backward": (a["probs"], a["labels"], 4, 0.25),
         "cross_entropy_backward_unreduced": (a["probs"], a["labels"], 4, a["probs"][:, :1]),
+        "sgd_step": (a["g"], 0.1, a["param"]),
         "sgd_momentum_step": (a["g"], 0.1, 0.9, 1.0, 0, a["param"], a["buffer"]),
         "nesterov_step": (a["g"], 0.1, 0.9, 0.5, 1, a["param"], a["buffer"]),
         "adam_step": adam,

@@ -1,6 +1,6 @@
 """Fused elementwise kernels for the GPU, where a chain of small array ops would cost more
-in kernel launches than in arithmetic: the sigmoid and its derivative, the softmax
-cross-entropy's gradient, and the SGD-with-momentum and Adam updates.
+in kernel launches and memory passes than in arithmetic: the sigmoid and its derivative,
+ReLU's derivative, the softmax cross-entropy's gradient, and the SGD and Adam updates.
 
 Each kernel is written twice, side by side: as one line of CUDA C that CuPy compiles into
 a single ``ElementwiseKernel``, and as array arithmetic, its reference. The reference runs
@@ -74,11 +74,19 @@ def _sigmoid_backward(g: Any, y: Any) -> Any:
     return g * y * (1 - y)
 
 
+def _relu_backward(g: Any, y: Any) -> Any:
+    return g * (y > 0)
+
+
 def _cross_entropy_backward(probs: Any, target: Any, classes: int, scale: Any) -> Any:
     grad = probs.copy()
     grad[xp_of(probs).arange(probs.shape[0]), target] -= 1
     grad *= scale
     return grad
+
+
+def _sgd_step(g: Any, lr: float, param: Any) -> None:
+    param -= lr * g
 
 
 def _sgd_momentum_step(
@@ -129,6 +137,11 @@ sigmoid_backward = FusedKernel(
 )
 """dx = g σ(x) (1 - σ(x)), from the saved output y = σ(x)."""
 
+relu_backward = FusedKernel(
+    "relu_backward", "T g, T y", "T dx", "dx = g * (T)(y > 0)", _relu_backward
+)
+"""dx = g where the output y = max(x, 0) is positive, else 0 (NaN in g stays NaN)."""
+
 cross_entropy_backward = FusedKernel(
     "cross_entropy_backward",
     "T probs, raw int64 target, int64 classes, T scale",
@@ -138,6 +151,10 @@ cross_entropy_backward = FusedKernel(
 )
 """dx = (softmax(x) - one_hot(target)) * scale, for class-index targets; ``scale`` is
 g / N, or g[:, None] per sample when unreduced."""
+
+sgd_step = FusedKernel("sgd_step", "T g, T lr", "T param", "param -= lr * g", _sgd_step)
+"""param -= lr * g: one pass over the parameters instead of two, which a GPU's memory
+bandwidth feels on large layers."""
 
 sgd_momentum_step = FusedKernel(
     "sgd_momentum_step",

@@ -44,7 +44,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx: Function, g: Any) -> Any:
         (y,) = ctx.saved_tensors
-        return g * (y > 0)
+        return kernels.relu_backward(g, y)
 
 
 class LeakyReLU(Function):

@@ -66,7 +66,7 @@ class SGD(Optimizer):
             if weight_decay or maximize:
                 g = effective_grad(data, g, weight_decay, maximize)
             if not momentum:
-                data -= lr * g
+                kernels.sgd_step(g, lr, data)
                 continue
             state = self.state.setdefault(p, {})
             buf = state.get("momentum_buffer")

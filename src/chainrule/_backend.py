@@ -152,9 +152,9 @@ def as_device(device: str | Device | None) -> Device:
     if resolved.type == "cuda":
         count = int(cupy().cuda.runtime.getDeviceCount())
         if resolved.index >= count:
+            gpus = "one GPU, cuda:0" if count == 1 else f"{count} GPUs, cuda:0 to cuda:{count - 1}"
             raise DeviceUnavailableError(
-                f"device {resolved} does not exist; this machine has {count} GPU(s), "
-                f"cuda:0 to cuda:{count - 1}"
+                f"device {resolved} does not exist; this machine has {gpus}"
             )
     return resolved
 

@@ -378,3 +378,25 @@ def test_layers_are_made_on_the_device_and_dtype_asked_for(make):
         assert _on_gpu(q), key
         assert q.dtype == (np.float64 if p.dtype.kind == "f" else p.dtype), key
         np.testing.assert_allclose(q.cpu().numpy(), p.numpy(), err_msg=key)
+
+
+@pytest.mark.usefixtures("fake_gpu")
+@pytest.mark.parametrize(
+    "initialise",
+    [
+        nn.init.uniform_,
+        nn.init.normal_,
+        nn.init.xavier_uniform_,
+        nn.init.kaiming_normal_,
+        lambda t: nn.init.constant_(t, 0.5),
+        nn.init.zeros_,
+    ],
+    ids=["uniform_", "normal_", "xavier_uniform_", "kaiming_normal_", "constant_", "zeros_"],
+)
+def test_initialisers_fill_gpu_tensors_as_they_fill_cpu_ones(initialise):
+    on_cpu, on_gpu = cr.zeros(4, 3), cr.zeros(4, 3, device="cuda")
+    cr.manual_seed(2)
+    initialise(on_cpu)
+    cr.manual_seed(2)
+    assert initialise(on_gpu) is on_gpu and _on_gpu(on_gpu)
+    np.testing.assert_array_equal(on_gpu.cpu().numpy(), on_cpu.numpy())

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from .._backend import device_of, to_device
 from ..random import default_generator
 from ..tensor import Tensor
 
@@ -46,8 +47,11 @@ def _fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    tensor.data[...] = values
+def _fill(tensor: Tensor, values: np.ndarray | float) -> Tensor:
+    """Write ``values`` into ``tensor`` on its device. Samples are drawn on the CPU, so a
+    seed gives the same weights wherever the tensor lives."""
+    data = tensor.data
+    data[...] = to_device(values, device_of(data)) if isinstance(values, np.ndarray) else values
     return tensor
 
 

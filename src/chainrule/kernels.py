@@ -6,7 +6,8 @@ Each kernel is written twice, side by side: as one line of CUDA C that CuPy comp
 a single ``ElementwiseKernel``, and as array arithmetic, its reference. The reference runs
 wherever the compiled kernel cannot (no CUDA compiler, a dtype the kernel does not take,
 the test suite's CuPy stand-in), and the GPU tests check the two against each other. On
-the CPU the ops keep their own NumPy code, which is tuned for NumPy.
+the CPU the reference is what runs, so it is written for NumPy: in place, with few
+temporaries.
 """
 
 from __future__ import annotations

@@ -144,6 +144,14 @@ def cuda_device_count() -> int:
     return int(cupy().cuda.runtime.getDeviceCount()) if cuda_available() else 0
 
 
+def as_gpu(device: int | str | Device | None = None) -> Device:
+    """The GPU that ``x.cuda(device)`` means: ``cuda:0`` for None, ``cuda:N`` for N, else
+    ``device`` itself."""
+    if device is None:
+        return Device("cuda")
+    return Device("cuda", device) if isinstance(device, int) else as_device(device)
+
+
 def as_device(device: str | Device | None) -> Device:
     """``device`` as a ``Device`` (the CPU when None); a GPU must exist to be named."""
     if device is None:
@@ -206,7 +214,7 @@ def to_device(array: Any, device: Device) -> Any:
     module = cupy()
     if isinstance(array, module.ndarray) and int(array.device.id) == device.index:
         return array
-    with module.cuda.Device(device.index):
+    with on_device(device):
         return module.asarray(array)
 
 

@@ -17,6 +17,7 @@ from ._backend import (
     Device,
     as_array,
     as_device,
+    as_gpu,
     default_float,
     device_of,
     is_floating,
@@ -302,7 +303,7 @@ class Tensor:
 
     def cuda(self, device: int | str | Device | None = None) -> Tensor:
         """This tensor on a GPU: ``cuda:0`` unless ``device`` names another."""
-        return self.to(Device("cuda", device) if isinstance(device, int) else device or "cuda")
+        return self.to(as_gpu(device))
 
     def float(self) -> Tensor:
         return self.to(np.float32)

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._backend import CPU, Device, as_array, device_of, is_floating, to_device
+from .._backend import CPU, Device, as_array, as_gpu, device_of, is_floating, to_device
 from ..tensor import Tensor, parse_to_args
 from .parameter import Parameter
 
@@ -240,7 +240,7 @@ class Module:
 
     def cuda(self, device: int | str | Device | None = None) -> Module:
         """Move every parameter and buffer to a GPU (``cuda:0`` unless told), in place."""
-        return self.to(Device("cuda", device) if isinstance(device, int) else device or "cuda")
+        return self.to(as_gpu(device))
 
     def float(self) -> Module:
         return self.to(np.float32)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from .. import kernels
-from .._backend import xp_of
 from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
 
 
@@ -72,14 +71,13 @@ class Adam(Optimizer):
         decoupled = group["decoupled_weight_decay"]
         for p, g in self._with_grad(group):
             data = p.data
-            xp = xp_of(data)
             state = self._state_of(p, group)
             step = state["step"] = state["step"] + 1
             if decoupled:
                 if weight_decay:
                     data *= 1 - lr * weight_decay
                 if maximize:
-                    g = xp.negative(g)
+                    g = -g
             elif weight_decay or maximize:
                 g = effective_grad(data, g, weight_decay, maximize)
             scalars = (lr / (1 - beta1**step), 1 - beta1, beta2, 1 - beta2, eps)

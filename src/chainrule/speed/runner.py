@@ -39,7 +39,7 @@ from .._backend import cupy
 from ..cuda import get_device_properties
 from . import chainrule_version, reference
 from .inputs import Problem, make_problem
-from .workloads import GPU_WORKLOADS, WORKLOADS, Workload
+from .workloads import GPU_WORKLOADS, WORKLOADS, Workload, suite_for
 
 WARM_UP_BATCHES = 5
 REPEAT_BUDGET_SECONDS = 60.0
@@ -234,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("give one --samples value per workload")
     if args.mode == "memory" and (len(args.workloads) != 1 or args.device != "cpu"):
         parser.error("memory mode measures one workload per process, on the CPU")
-    suite = WORKLOADS if args.device == "cpu" else GPU_WORKLOADS
+    suite = suite_for(args.device)
     unknown = [key for key in args.workloads if key not in suite]
     if unknown:
         parser.error(f"no workload {', '.join(unknown)} on {args.device}")

@@ -32,7 +32,7 @@ from .._backend import Device, DeviceUnavailableError, as_device
 from ..train import TrainingError
 from .report import print_report
 from .runner import CHAINRULE, HAND_WRITTEN, PYTORCH
-from .workloads import GPU_WORKLOADS, WORKLOADS, Target, Workload
+from .workloads import GPU_WORKLOADS, WORKLOADS, Target, Workload, suite_for
 
 MEMORY_EPOCHS = (1, 3)
 MEMORY_TARGET = Target("<=", 1.5)
@@ -55,7 +55,7 @@ class Options:
     @property
     def suite(self) -> dict[str, Workload]:
         """The workloads of this device's suite, by key."""
-        return WORKLOADS if self.device == "cpu" else GPU_WORKLOADS
+        return suite_for(self.device)
 
     def samples_of(self, workload: Workload) -> int:
         if self.samples is not None:
@@ -319,7 +319,7 @@ def _options(args: argparse.Namespace) -> Options:
     if this machine has no such device (a GPU without CuPy), a TrainingError for a workload
     that is not in the device's suite."""
     device = str(as_device(args.device))
-    suite = WORKLOADS if device == "cpu" else GPU_WORKLOADS
+    suite = suite_for(device)
     keys = args.workloads or tuple(suite)
     elsewhere = [key for key in keys if key not in suite]
     if elsewhere:

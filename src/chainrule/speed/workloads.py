@@ -202,3 +202,8 @@ the time a library's own per-step work, and on (f), where the matrix products ar
 of it. There the ratio of epoch times PyTorch/chainrule is chainrule's samples/s over
 PyTorch's; the hand-written NumPy trains once, untimed, on the CPU, for the loss both must
 agree with."""
+
+
+def suite_for(device: str) -> dict[str, Workload]:
+    """The workloads timed on ``device``: the CPU suite, or the GPU suite for any GPU."""
+    return WORKLOADS if device == "cpu" else GPU_WORKLOADS

@@ -269,14 +269,17 @@ def test_gradcheck_on_the_gpu():
         lambda x, y: cr.cat([x, y]),
         lambda x, y: cr.where(x > 0, x, y),
         lambda x, y: F.mse_loss(x, y),
+        lambda x, y: y < x,
     ],
-    ids=["add", "mul", "matmul", "cat", "where", "mse_loss"],
+    ids=["add", "mul", "matmul", "cat", "where", "mse_loss", "comparison"],
 )
 def test_mixing_devices_raises_naming_both(op: Callable[..., Any]):
     x = cr.tensor([1.0, -2.0], requires_grad=True)
     y = cr.tensor([3.0, 4.0], device="cuda")
-    with pytest.raises(DeviceError, match=r"cpu and cuda:0"):
+    with pytest.raises(DeviceError, match=r"different devices, cpu and cuda:0; move") as raised:
         op(x, y)
+    # A program's bug, not a machine's lack: the CLI shows it with its traceback.
+    assert not isinstance(raised.value, _backend.DeviceUnavailableError)
 
 
 def test_to_device_sends_the_gradient_back_to_the_cpu():
@@ -329,6 +332,11 @@ def test_repr_names_the_device():
     assert repr(cr.tensor([1.5], device="cuda")) == "tensor([1.5], device='cuda:0')"
 
 
-def test_numpy_of_a_gpu_tensor_says_to_copy_it_first():
+def test_gpu_tensors_do_not_turn_into_numpy_silently():
+    on_gpu = cr.tensor([1.0, 2.0], device="cuda")
+    with pytest.raises(TypeError, match=r"on cuda:0; copy it there first with \.cpu\(\)"):
+        on_gpu.numpy()
     with pytest.raises(TypeError, match=r"\.cpu\(\)"):
-        cr.tensor([1.0], device="cuda").numpy()
+        np.asarray(on_gpu)
+    assert on_gpu.tolist() == [1.0, 2.0]
+    assert on_gpu.sum().item() == 3.0

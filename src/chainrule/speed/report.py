@@ -175,7 +175,8 @@ def notes(report: dict[str, Any]) -> list[str]:
         "run, in one process per workload"
         + (" (quick: one process for all)." if report["quick"] else "."),
         "Ratios are of epoch times: chainrule/hand-written, lower is better (the overhead over "
-        "plain NumPy); PyTorch/chainrule, higher is better.",
+        "plain NumPy)"
+        + ("; PyTorch/chainrule, higher is better." if machine.get("torch") else "."),
         "Loss after: the mean loss on the first 1,000 samples (XOR: its 4 points) after the "
         "epoch; agrees: its largest relative difference from the hand-written one's over all "
         "runs, within rtol, or the run fails.",

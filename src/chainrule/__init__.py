@@ -13,6 +13,7 @@ from ._backend import Device as device
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .function import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
+from .promotion import promote_types, result_type
 from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import (
     SerializationError,
@@ -38,8 +39,10 @@ from .tensor_functions import (
     log_softmax,
     matmul,
     max,
+    maximum,
     mean,
     min,
+    minimum,
     permute,
     relu,
     reshape,
@@ -101,8 +104,10 @@ __all__ = [
     "manual_seed",
     "matmul",
     "max",
+    "maximum",
     "mean",
     "min",
+    "minimum",
     "nn",
     "no_grad",
     "numerical_grad",
@@ -110,10 +115,12 @@ __all__ = [
     "ones_like",
     "optim",
     "permute",
+    "promote_types",
     "rand",
     "randn",
     "relu",
     "reshape",
+    "result_type",
     "save",
     "save_checkpoint",
     "set_rng_state",

@@ -6,6 +6,7 @@ in ``chainrule.ops``, where the forward and the local derivative live side by si
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -20,12 +21,14 @@ from ._backend import (
     as_gpu,
     default_float,
     device_of,
+    is_array,
     is_floating,
     is_gpu_array,
     to_device,
     to_numpy,
     xp_of,
 )
+from .promotion import result_type
 
 Axis = int | Sequence[int] | None
 
@@ -97,6 +100,19 @@ def _resolve_axis(dim: Axis, axis: Axis) -> Axis:
     return tuple(axis) if isinstance(axis, list) else axis
 
 
+def _reduced_axis(axis: Axis, ndim: int) -> Axis:
+    """The dimensions a reduction runs over, in NumPy's terms: all of them for None or for
+    an empty tuple (as PyTorch reads ``dim=()``); a 0-d tensor takes dim 0 or -1, as in
+    PyTorch, which reduce nothing."""
+    if axis is None or axis == ():
+        return None
+    if ndim == 0:
+        for dim in axis if isinstance(axis, tuple) else (axis,):
+            _dim(dim, 1)
+        return None
+    return axis
+
+
 def _resolve_keep(keepdim: bool, keepdims: bool | None) -> bool:
     return keepdim if keepdims is None else keepdims
 
@@ -126,6 +142,50 @@ def _operand(value: Any) -> Any:
     if isinstance(value, Tensor | np.ndarray | int | float):
         return value
     return Tensor(value)
+
+
+# For each Python number type, the kinds of dtype its value joins without changing them.
+_FITS = {float: "fc", int: "iufc", bool: "biufc"}
+
+
+def _promoted(a: Any, b: Any, true_division: bool = False) -> tuple[Any, Any]:
+    """The operands of a binary operator (one is a Tensor) converted to the dtype PyTorch
+    computes it in (see ``chainrule.promotion``); true division of integers is in the
+    default float. Gradients come back to each input in its own dtype.
+
+    A Python number stays as it is: NumPy reads it in the other side's dtype. An ndarray
+    is left to NumPy's rules, as PyTorch leaves ``tensor * ndarray`` to NumPy.
+    """
+    # The common case first, and cheaply: nothing to convert (this runs on every operator).
+    if isinstance(a, Tensor):
+        kind = a.data.dtype.kind
+        fits = (
+            a.data.dtype == b.data.dtype
+            if isinstance(b, Tensor)
+            else kind in _FITS.get(type(b), "")
+        )
+    else:
+        kind = b.data.dtype.kind
+        fits = kind in _FITS.get(type(a), "")
+    if fits and (kind in "fc" or not true_division):
+        return a, b
+    a, b = _operand(a), _operand(b)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return a, b
+    dtype = result_type(a, b)
+    if true_division and dtype.kind in "biu":
+        dtype = default_float
+    return _cast(a, dtype), _cast(b, dtype)
+
+
+def _cast(value: Any, dtype: np.dtype) -> Any:
+    """``value`` in ``dtype``: a Tensor through ``Cast`` (so its gradient comes back in its
+    own dtype), an array by ``astype``; a Python number as it is."""
+    if isinstance(value, Tensor):
+        return value if value.data.dtype == dtype else Cast.apply(value, dtype)
+    if hasattr(value, "astype") and value.dtype != dtype:
+        return value.astype(dtype)
+    return value
 
 
 class Tensor:
@@ -373,34 +433,34 @@ class Tensor:
 
     # ----------------------------------------------------------------- arithmetic
     def __add__(self, other: Any) -> Tensor:
-        return Add.apply(self, _operand(other))
+        return Add.apply(*_promoted(self, other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return Add.apply(_operand(other), self)
+        return Add.apply(*_promoted(other, self))
 
     def __sub__(self, other: Any) -> Tensor:
-        return Sub.apply(self, _operand(other))
+        return Sub.apply(*_promoted(self, other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return Sub.apply(_operand(other), self)
+        return Sub.apply(*_promoted(other, self))
 
     def __mul__(self, other: Any) -> Tensor:
-        return Mul.apply(self, _operand(other))
+        return Mul.apply(*_promoted(self, other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return Mul.apply(_operand(other), self)
+        return Mul.apply(*_promoted(other, self))
 
     def __truediv__(self, other: Any) -> Tensor:
-        return Div.apply(self, _operand(other))
+        return Div.apply(*_promoted(self, other, true_division=True))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return Div.apply(_operand(other), self)
+        return Div.apply(*_promoted(other, self, true_division=True))
 
     def __pow__(self, exponent: Any) -> Tensor:
-        return Pow.apply(self, _operand(exponent))
+        return Pow.apply(*_promoted(self, exponent))
 
     def __rpow__(self, base: Any) -> Tensor:
-        return Pow.apply(_operand(base), self)
+        return Pow.apply(*_promoted(base, self))
 
     def __neg__(self) -> Tensor:
         return Neg.apply(self)
@@ -424,11 +484,13 @@ class Tensor:
 
     # ----------------------------------------------------------------- comparison (no gradient)
     def _compare(self, other: Any, compare: Callable[[Any, Any], Any]) -> Tensor:
-        operand = _operand(other)
-        if isinstance(operand, Tensor):
-            operand = operand.data
-        check_one_device("comparison", [self.data, operand])
-        return Tensor._from_op(compare(self.data, operand), None)
+        """``compare`` elementwise in the promoted dtype, as PyTorch compares."""
+        if isinstance(other, Tensor):
+            other = other.detach()
+        a, b = _promoted(self.detach(), other)
+        a, b = a.data, (b.data if isinstance(b, Tensor) else b)
+        check_one_device("comparison", [a, b])
+        return Tensor._from_op(compare(a, b), None)
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, operator.lt)
@@ -466,7 +528,8 @@ class Tensor:
         keepdims: bool | None = None,
     ) -> Tensor:
         """Sum over ``dim`` (all dimensions when None)."""
-        return Sum.apply(self, _resolve_axis(dim, axis), _resolve_keep(keepdim, keepdims))
+        axis = _reduced_axis(_resolve_axis(dim, axis), self.ndim)
+        return Sum.apply(self, axis, _resolve_keep(keepdim, keepdims))
 
     def mean(
         self,
@@ -476,8 +539,15 @@ class Tensor:
         axis: Axis = None,
         keepdims: bool | None = None,
     ) -> Tensor:
-        """Mean over ``dim`` (all dimensions when None)."""
-        return Mean.apply(self, _resolve_axis(dim, axis), _resolve_keep(keepdim, keepdims))
+        """Mean over ``dim`` (all dimensions when None); NaN over no elements, as in
+        PyTorch."""
+        if not is_floating(self.data.dtype):
+            raise RuntimeError(
+                f"mean() needs a floating-point tensor, and this one is {self.data.dtype}; "
+                "convert it first with .float()"
+            )
+        axis = _reduced_axis(_resolve_axis(dim, axis), self.ndim)
+        return Mean.apply(self, axis, _resolve_keep(keepdim, keepdims))
 
     def max(
         self,
@@ -487,12 +557,16 @@ class Tensor:
         axis: Axis = None,
         keepdims: bool | None = None,
     ) -> Tensor:
-        """Largest values over ``dim``; tied maxima share the gradient equally.
+        """Largest values over ``dim``; tied maxima share the gradient equally. Given a
+        tensor instead of a dim, the elementwise ``maximum``, as PyTorch's ``max(a, b)``.
 
         Returns the values only (like NumPy's ``max`` and PyTorch's ``amax``); use
         ``argmax`` for the positions.
         """
-        return Max.apply(self, _resolve_axis(dim, axis), _resolve_keep(keepdim, keepdims))
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        axis = _reduced_axis(_resolve_axis(dim, axis), self.ndim)
+        return Max.apply(self, axis, _resolve_keep(keepdim, keepdims))
 
     def min(
         self,
@@ -502,24 +576,36 @@ class Tensor:
         axis: Axis = None,
         keepdims: bool | None = None,
     ) -> Tensor:
-        """Smallest values over ``dim``; tied minima share the gradient equally."""
-        return Min.apply(self, _resolve_axis(dim, axis), _resolve_keep(keepdim, keepdims))
+        """Smallest values over ``dim``; tied minima share the gradient equally. Given a
+        tensor instead of a dim, the elementwise ``minimum``, as PyTorch's ``min(a, b)``."""
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        axis = _reduced_axis(_resolve_axis(dim, axis), self.ndim)
+        return Min.apply(self, axis, _resolve_keep(keepdim, keepdims))
 
     def argmax(
         self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None
     ) -> Tensor:
         """Index of the largest value over ``dim`` (of the flattened tensor when None)."""
-        return Tensor._from_op(
-            self.data.argmax(axis=_resolve_axis(dim, axis), keepdims=keepdim), None
-        )
+        axis = _reduced_axis(_resolve_axis(dim, axis), self.ndim)
+        return Tensor._from_op(self.data.argmax(axis=axis, keepdims=keepdim), None)
 
     def argmin(
         self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None
     ) -> Tensor:
         """Index of the smallest value over ``dim`` (of the flattened tensor when None)."""
-        return Tensor._from_op(
-            self.data.argmin(axis=_resolve_axis(dim, axis), keepdims=keepdim), None
-        )
+        axis = _reduced_axis(_resolve_axis(dim, axis), self.ndim)
+        return Tensor._from_op(self.data.argmin(axis=axis, keepdims=keepdim), None)
+
+    def maximum(self, other: Any) -> Tensor:
+        """The larger of this tensor and ``other`` (which broadcasts), elementwise; where
+        they tie, each gets half the gradient, as in PyTorch."""
+        return Maximum.apply(*_promoted(self, other))
+
+    def minimum(self, other: Any) -> Tensor:
+        """The smaller of this tensor and ``other`` (which broadcasts), elementwise; where
+        they tie, each gets half the gradient, as in PyTorch."""
+        return Minimum.apply(*_promoted(self, other))
 
     # ----------------------------------------------------------------- elementwise
     def exp(self) -> Tensor:
@@ -556,11 +642,11 @@ class Tensor:
 
     def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """exp(x) / sum(exp(x)) along ``dim``, computed without overflow."""
-        return Softmax.apply(self, dim if axis is None else axis)
+        return Softmax.apply(self, _reduced_axis(dim if axis is None else axis, self.ndim))
 
     def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """log(softmax(x)) along ``dim``, computed without overflow or log(0)."""
-        return LogSoftmax.apply(self, dim if axis is None else axis)
+        return LogSoftmax.apply(self, _reduced_axis(dim if axis is None else axis, self.ndim))
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape: Any) -> Tensor:
@@ -586,24 +672,31 @@ class Tensor:
         return Permute.apply(self, dims)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Merge dimensions ``start_dim`` .. ``end_dim`` (inclusive) into one."""
+        """Merge dimensions ``start_dim`` .. ``end_dim`` (inclusive) into one; a 0-d tensor
+        becomes 1-d. Zero-size dimensions merge too: (0, 3) from dim 1 on stays (0, 3)."""
         shape = self.shape
+        start, end = _dim(start_dim, max(len(shape), 1)), _dim(end_dim, max(len(shape), 1))
+        if start > end:
+            raise RuntimeError(
+                f"flatten() got start_dim {start_dim} after end_dim {end_dim}; "
+                "start_dim must come first"
+            )
         if not shape:
             return self.reshape(1)
-        start, end = _dim(start_dim, len(shape)), _dim(end_dim, len(shape))
-        return self.reshape(*shape[:start], -1, *shape[end + 1 :])
+        return self.reshape(*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :])
 
-    def squeeze(self, dim: int | None = None) -> Tensor:
-        """Drop dimension ``dim`` if its size is 1 (every size-1 dimension when None)."""
+    def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
+        """Drop dimension ``dim`` (or each of a tuple of dims) if its size is 1; every
+        size-1 dimension when None. A 0-d tensor takes dim 0 or -1, as in PyTorch."""
         shape = self.shape
         if dim is None:
             return self.reshape(tuple(s for s in shape if s != 1))
-        if not shape:
-            return self
-        dim = _dim(dim, len(shape))
-        if shape[dim] == 1:
-            return self.reshape(shape[:dim] + shape[dim + 1 :])
-        return self
+        dims = tuple(dim) if isinstance(dim, Sequence) else (dim,)
+        drop = {_dim(d, max(len(shape), 1)) for d in dims}
+        if len(drop) != len(dims):
+            raise RuntimeError(f"squeeze() got dims {dims} that name one dimension twice")
+        kept = tuple(size for i, size in enumerate(shape) if size != 1 or i not in drop)
+        return self if kept == shape else self.reshape(kept)
 
     def unsqueeze(self, dim: int) -> Tensor:
         """Insert a dimension of size 1 at ``dim``."""
@@ -614,26 +707,58 @@ class Tensor:
         return GetItem.apply(self, _index_key(key, xp_of(self.data)))
 
 
-def _index_key(key: Any, xp: Any) -> Any:
-    """An index with tensors replaced by their arrays and lists by integer arrays, on the
-    device of the tensor it indexes (``xp``), as PyTorch lets a CPU index pick from a GPU
-    tensor."""
-    if isinstance(key, tuple):
-        return tuple(_index_key(k, xp) for k in key)
-    if isinstance(key, Tensor):
-        key = key.data
-    elif isinstance(key, list):
-        key = np.asarray(key)
-    if xp is not np and isinstance(key, np.ndarray):
-        return xp.asarray(key)
-    return key
+def _index_key(key: Any, xp: Any) -> tuple[Any, ...]:
+    """``key`` as a tuple of NumPy index parts on the device of the indexed tensor
+    (``xp``), as PyTorch lets a CPU index pick from a GPU tensor: tensors and lists become
+    arrays, NumPy scalars Python numbers, and a 0-d integer index an int.
+
+    A short list holding lists, tensors, slices, None or ... is refused: PyTorch 2.13 reads
+    it as a tuple of indices (deprecated), later versions as one index tensor.
+    """
+    if type(key) is tuple:
+        if all(type(part) in _PLAIN_INDEX for part in key):
+            return key
+        return tuple(_index_part(part, xp) for part in key)
+    if (
+        type(key) is list
+        and len(key) < 32
+        and not all(type(k) in _NUMBERS for k in key)
+        and any(k is None or isinstance(k, _SEQUENCE_INDEX) for k in key)
+    ):
+        raise IndexError(
+            "an index that is a list of lists, tensors, slices, None or ... is ambiguous "
+            "(PyTorch 2.13 reads it as a tuple, later versions as one index tensor); "
+            "write x[tuple(index)] or x[cr.tensor(index)]"
+        )
+    return (_index_part(key, xp),)
+
+
+_PLAIN_INDEX = {int, slice, type(None), type(Ellipsis)}
+_NUMBERS = {int, bool, float}
+_SEQUENCE_INDEX = (Sequence, slice, type(Ellipsis), Tensor, np.ndarray)
+
+
+def _index_part(part: Any, xp: Any) -> Any:
+    if type(part) in _PLAIN_INDEX:
+        return part
+    if isinstance(part, Tensor):
+        part = part.data
+    elif isinstance(part, list):
+        part = np.asarray(part) if part else np.zeros(0, np.int64)
+    elif isinstance(part, np.generic):
+        return part.item()
+    if is_array(part) and part.ndim == 0 and part.dtype.kind in "iu":
+        return int(part)  # drops its dimension, as a Python int does
+    if xp is not np and isinstance(part, np.ndarray):
+        return xp.asarray(part)
+    return part
 
 
 # The ops need Tensor to exist, so they are imported after it.
 from .function import backward as _backward  # noqa: E402
 from .function import check_one_device  # noqa: E402
 from .ops.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax  # noqa: E402
-from .ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub  # noqa: E402
+from .ops.arithmetic import Add, Div, Maximum, Minimum, Mul, Neg, Pow, Sub  # noqa: E402
 from .ops.device import ToDevice  # noqa: E402
 from .ops.elementwise import Abs, Cast, Clip, Clone, Exp, Log, Sqrt, Tanh  # noqa: E402
 from .ops.indexing import GetItem  # noqa: E402

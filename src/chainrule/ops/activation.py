@@ -72,8 +72,11 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any, axis: int) -> Any:
-        e = xp_of(x).exp(x - x.max(axis=axis, keepdims=True))
-        y = e / e.sum(axis=axis, keepdims=True)
+        if x.size == 0:  # nothing to normalise, and no maximum to shift by
+            y = xp_of(x).empty_like(x)
+        else:
+            e = xp_of(x).exp(x - x.max(axis=axis, keepdims=True))
+            y = e / e.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(y)
         ctx.axis = axis
         return y
@@ -91,9 +94,12 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any, axis: int) -> Any:
-        shifted = x - x.max(axis=axis, keepdims=True)
         xp = xp_of(x)
-        y = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        if x.size == 0:  # nothing to normalise, and no maximum to shift by
+            y = xp.empty_like(x)
+        else:
+            shifted = x - x.max(axis=axis, keepdims=True)
+            y = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(y)
         ctx.axis = axis
         return y

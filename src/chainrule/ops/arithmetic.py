@@ -1,7 +1,9 @@
-"""Arithmetic: + - * / ** and unary minus. Inputs may broadcast; the engine sums back."""
+"""Arithmetic: + - * / **, unary minus, and elementwise maximum and minimum. Inputs may
+broadcast; the engine sums back."""
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -114,3 +116,41 @@ class Pow(Function):
                 else:  # a number base (2.0 ** x): CuPy's where needs an array condition
                     gb = g * (y * np.log(a)) if a != 0 else g * 0
         return ga, gb
+
+
+class _Between(Function):
+    """The larger (``Maximum``) or smaller (``Minimum``) of a and b, elementwise. Where they
+    tie, each gets half of g, as in PyTorch; where one is NaN, both get all of it."""
+
+    formula = "da = g where a wins, g / 2 where tied, else 0;  db likewise"
+    pick = "maximum"
+    loses = operator.lt  # loses(a, b): a is not picked
+
+    @classmethod
+    def forward(cls, ctx: Function, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        return getattr(xp_of(a if is_array(a) else b), cls.pick)(a, b)
+
+    @classmethod
+    def backward(cls, ctx: Function, g: Any) -> tuple[Any, Any]:
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        xp = xp_of(g)
+        shared = xp.where(a == b, g / 2, g)
+        ga = xp.where(cls.loses(a, b), 0, shared) if need_a else None
+        gb = xp.where(cls.loses(b, a), 0, shared) if need_b else None
+        return ga, gb
+
+
+class Maximum(_Between):
+    """y = the larger of a and b, elementwise."""
+
+    pick = "maximum"
+    loses = operator.lt
+
+
+class Minimum(_Between):
+    """y = the smaller of a and b, elementwise."""
+
+    pick = "minimum"
+    loses = operator.gt

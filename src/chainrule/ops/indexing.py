@@ -8,30 +8,86 @@ from .._backend import is_array, xp_of
 from ..function import Function
 
 
-def _is_advanced(key: Any) -> bool:
-    """Whether ``key`` uses integer or boolean arrays, which may pick an element twice."""
-    parts = key if isinstance(key, tuple) else (key,)
-    return any(is_array(part) for part in parts)
+def _dims_indexed(part: Any) -> int:
+    """How many dimensions of the indexed array one part of a key uses up."""
+    if part is None or part is Ellipsis or isinstance(part, bool):
+        return 0
+    if is_array(part) and part.dtype == bool:
+        return part.ndim  # a mask covers as many dimensions as it has (0 for True/False)
+    return 1
+
+
+def split_key(key: tuple[Any, ...], ndim: int, xp: Any) -> tuple[tuple[Any, ...], Any]:
+    """``x[key]`` as PyTorch computes it, in two NumPy steps: ``x[basic][advanced]``.
+
+    The basic step (ints, slices, None, ...) makes a view, each int dropping its dimension;
+    the advanced step (index arrays and masks, or None when there are none) then indexes
+    that view by NumPy's rules. Done in one step, NumPy would count an int beside an index
+    array as one more index array, and a slice between them would move the indexed
+    dimensions to the front: ``x[0, :, idx]`` on (2, 3, 4) is (3, 2) in PyTorch, (2, 3)
+    in NumPy. True and False add a dimension of size 1 that they keep or empty, as in
+    PyTorch. Steps below 1 are refused, as in PyTorch.
+    """
+    arrays = bools = ints = False
+    for part in key:
+        if type(part) is slice:
+            if part.step is not None and part.step < 1:
+                raise ValueError(f"slice step must be greater than zero, as in PyTorch; got {part}")
+        elif isinstance(part, bool):
+            bools = True
+        elif isinstance(part, int):
+            ints = True
+        elif is_array(part):
+            arrays = True
+            bools = bools or part.ndim == 0
+    if not (arrays or bools):
+        return key, None
+    if not (ints or bools):  # then NumPy's one step gives PyTorch's layout
+        return (), key
+    unfilled = ndim - sum(_dims_indexed(part) for part in key)  # the dimensions ... stands for
+    basic: list[Any] = []
+    advanced: list[Any] = []
+    for part in key:
+        if part is Ellipsis:
+            basic.append(part)
+            advanced += [slice(None)] * max(unfilled, 0)
+        elif part is None or isinstance(part, slice):
+            basic.append(part)
+            advanced.append(slice(None))
+        elif isinstance(part, bool) or (is_array(part) and part.ndim == 0):
+            basic.append(None)
+            advanced.append(xp.zeros(int(bool(part)), dtype=xp.int64))
+        elif is_array(part):
+            basic += [slice(None)] * _dims_indexed(part)
+            advanced.append(part)
+        else:
+            basic.append(part)
+    return tuple(basic), tuple(advanced)
 
 
 class GetItem(Function):
-    """y = x[key], for any NumPy index: integers, slices, None, ..., integer or bool arrays."""
+    """y = x[key], for any mix of ints, slices, None, ..., masks and integer index arrays,
+    with PyTorch's layout of the result (see ``split_key``)."""
 
     formula = "dx = zeros with g added at the picked positions (repeats add up)"
 
     @staticmethod
-    def forward(ctx: Function, x: Any, key: Any) -> Any:
-        ctx.shape, ctx.dtype, ctx.key = x.shape, x.dtype, key
-        return x[key]
+    def forward(ctx: Function, x: Any, key: tuple[Any, ...]) -> Any:
+        basic, advanced = split_key(key, x.ndim, xp_of(x))
+        ctx.shape, ctx.basic, ctx.advanced = x.shape, basic, advanced
+        y = x[basic]
+        return y if advanced is None else y[advanced]
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None]:
         xp = xp_of(g)
         dx = xp.zeros(ctx.shape, dtype=g.dtype)
-        if _is_advanced(ctx.key):
-            xp.add.at(dx, ctx.key, g)
+        if ctx.advanced is None:
+            dx[ctx.basic] = g
+        elif all(part.dtype == bool for part in ctx.advanced if is_array(part)):
+            dx[ctx.basic][ctx.advanced] = g  # masks pick each position at most once
         else:
-            dx[ctx.key] = g
+            xp.add.at(dx[ctx.basic], ctx.advanced, g)
         return dx, None
 
 

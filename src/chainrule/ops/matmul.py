@@ -9,12 +9,17 @@ from ..function import Function
 
 class MatMul(Function):
     """y = a @ b with NumPy's rules: a 1-D operand is a row (a) or column (b) vector, and
-    leading dimensions broadcast as batches."""
+    leading dimensions broadcast as batches. Both have one dtype, as PyTorch requires."""
 
     formula = "da = g @ b.T;  db = a.T @ g"
 
     @staticmethod
     def forward(ctx: Function, a: Any, b: Any) -> Any:
+        if a.dtype != b.dtype:  # PyTorch refuses to promote here
+            raise TypeError(
+                f"matmul needs operands of one dtype, and got {a.dtype} and {b.dtype}; "
+                "convert one with .to(dtype)"
+            )
         ctx.save_for_backward(a, b)
         return a @ b
 

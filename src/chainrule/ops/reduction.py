@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import numpy as np
 
 from .._backend import xp_of
 from ..function import Function
@@ -23,7 +26,9 @@ class Sum(Function):
     @staticmethod
     def forward(ctx: Function, x: Any, axis: Any, keepdims: bool) -> Any:
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        return x.sum(axis=axis, keepdims=keepdims)
+        # PyTorch sums bool and every integer type into int64; NumPy does so for signed ones.
+        dtype = np.int64 if x.dtype.kind in "bu" else None
+        return x.sum(axis=axis, keepdims=keepdims, dtype=dtype)
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
@@ -38,15 +43,21 @@ class Mean(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any, axis: Any, keepdims: bool) -> Any:
-        y = x.mean(axis=axis, keepdims=keepdims)
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        ctx.count = x.size // max(y.size, 1)
+        if x.size == 0:  # a mean of no numbers is NaN, as in PyTorch, where NumPy also warns
+            ctx.count = 0
+            return xp_of(x).full_like(x.sum(axis=axis, keepdims=keepdims), math.nan)
+        y = x.mean(axis=axis, keepdims=keepdims)
+        ctx.count = x.size // y.size
         return y
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
+        xp = xp_of(g)
+        if ctx.count == 0:
+            return xp.zeros(ctx.shape, g.dtype), None, None
         g = _unreduce(g, ctx.axis, ctx.keepdims) / ctx.count
-        return xp_of(g).broadcast_to(g, ctx.shape), None, None
+        return xp.broadcast_to(g, ctx.shape), None, None
 
 
 class _Extremum(Function):

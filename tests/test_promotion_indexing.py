@@ -1,0 +1,603 @@
+"""PyTorch's type promotion, indexing and tensor-level edge cases.
+
+Each behaviour is pinned twice: by expectations written here (shapes, dtypes, values), which
+run without PyTorch, and, where PyTorch is importable, by running the same program in both
+libraries and comparing values, dtypes and gradients.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed")
+
+
+def _torch() -> Any:
+    import torch
+
+    return torch
+
+
+def _dtype(m: Any, name: str) -> Any:
+    """The dtype called ``name`` in the library ``m`` (cr or torch)."""
+    return getattr(m, name, None) or np.dtype(name)
+
+
+def _name(dtype: Any) -> str:
+    """A dtype's name, the same for NumPy's and PyTorch's: 'float32', 'bool'..."""
+    return str(dtype).removeprefix("torch.").replace("bool_", "bool")
+
+
+def _values(t: Any) -> np.ndarray:
+    return t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
+
+
+# ---------------------------------------------------------------------------- promotion
+def _t(m: Any, data: Any, dtype: str) -> Any:
+    return m.tensor(data, dtype=_dtype(m, dtype))
+
+
+# (the program, as a function of the library; the dtype PyTorch 2.13 gives its result)
+PROMOTIONS: dict[str, tuple[Callable[[Any], Any], str]] = {
+    "float32 * int64": (lambda m: _t(m, [1.5, 2.0], "float32") * _t(m, [2, 3], "int64"), "float32"),
+    "int64 * float32": (lambda m: _t(m, [2, 3], "int64") * _t(m, [1.5, 2.0], "float32"), "float32"),
+    "int64 + 2.5": (lambda m: _t(m, [1, 2], "int64") + 2.5, "float32"),
+    "2.5 - int64": (lambda m: 2.5 - _t(m, [1, 2], "int64"), "float32"),
+    "int32 + 2": (lambda m: _t(m, [1, 2], "int32") + 2, "int32"),
+    "int64 / int64": (lambda m: _t(m, [1, 3], "int64") / _t(m, [2, 2], "int64"), "float32"),
+    "int64 / 2": (lambda m: _t(m, [1, 3], "int64") / 2, "float32"),
+    "7 / int32": (lambda m: 7 / _t(m, [2, 4], "int32"), "float32"),
+    "bool / bool": (lambda m: _t(m, [True, True], "bool") / _t(m, [True, True], "bool"), "float32"),
+    "float32 + 0-d float64": (
+        lambda m: _t(m, [1.0, 2.0], "float32") + _t(m, 0.1, "float64"),
+        "float32",
+    ),
+    "0-d float64 * float32": (
+        lambda m: _t(m, 0.1, "float64") * _t(m, [1.0, 2.0], "float32"),
+        "float32",
+    ),
+    "float32 * np.float64": (lambda m: _t(m, [1.0, 2.0], "float32") * np.float64(0.1), "float32"),
+    "np.float64 * float32": (lambda m: np.float64(0.1) * _t(m, [1.0, 2.0], "float32"), "float32"),
+    "float16 * 0-d float64": (
+        lambda m: _t(m, [1.0, 2.0], "float16") * _t(m, 3.0, "float64"),
+        "float16",
+    ),
+    "int32 + 0-d int64": (lambda m: _t(m, [1, 2], "int32") + _t(m, 5, "int64"), "int32"),
+    "int64 + 0-d float64": (lambda m: _t(m, [1, 2], "int64") + _t(m, 0.5, "float64"), "float64"),
+    "0-d int64 + 0-d float32": (lambda m: _t(m, 1, "int64") + _t(m, 0.5, "float32"), "float32"),
+    "0-d float64 + 0-d float32": (
+        lambda m: _t(m, 1.0, "float64") + _t(m, 0.5, "float32"),
+        "float64",
+    ),
+    "0-d int32 + 2.5": (lambda m: _t(m, 1, "int32") + 2.5, "float32"),
+    "bool + bool": (lambda m: _t(m, [True, False], "bool") + _t(m, [True, True], "bool"), "bool"),
+    "bool * bool": (lambda m: _t(m, [True, False], "bool") * _t(m, [True, True], "bool"), "bool"),
+    "bool + 1": (lambda m: _t(m, [True, False], "bool") + 1, "int64"),
+    "bool + 1.5": (lambda m: _t(m, [True, False], "bool") + 1.5, "float32"),
+    "bool + True": (lambda m: _t(m, [True, False], "bool") + True, "bool"),
+    "float16 + float32": (
+        lambda m: _t(m, [1.0, 2.0], "float16") + _t(m, [0.5, 0.25], "float32"),
+        "float32",
+    ),
+    "float16 + int64": (lambda m: _t(m, [1.0, 2.0], "float16") + _t(m, [1, 2], "int64"), "float16"),
+    "uint8 + int8": (lambda m: _t(m, [1, 2], "uint8") + _t(m, [-1, 2], "int8"), "int16"),
+    "int64 ** 2": (lambda m: _t(m, [2, 3], "int64") ** 2, "int64"),
+    "int64 ** 0.5": (lambda m: _t(m, [2, 3], "int64") ** 0.5, "float32"),
+    "2.0 ** int64": (lambda m: 2.0 ** _t(m, [2, 3], "int64"), "float32"),
+    "float32 ** int64": (
+        lambda m: _t(m, [2.0, 3.0], "float32") ** _t(m, [2, 3], "int64"),
+        "float32",
+    ),
+    "maximum(float32, int64)": (
+        lambda m: m.maximum(_t(m, [1.5, 2.0], "float32"), _t(m, [2, 1], "int64")),
+        "float32",
+    ),
+    "max(int32, float64)": (
+        lambda m: m.max(_t(m, [1, 5], "int32"), _t(m, [1.5, 2.0], "float64")),
+        "float64",
+    ),
+    "where(c, int64, float32)": (
+        lambda m: m.where(
+            _t(m, [True, False], "bool"), _t(m, [1, 2], "int64"), _t(m, [0.5], "float32")
+        ),
+        "float32",
+    ),
+    "where(c, int64, 2.5)": (
+        lambda m: m.where(_t(m, [True, False], "bool"), _t(m, [1, 2], "int64"), 2.5),
+        "float32",
+    ),
+    "where(c, 1, 2.5)": (lambda m: m.where(_t(m, [True, False], "bool"), 1, 2.5), "float32"),
+    "where(c, 1, 2)": (lambda m: m.where(_t(m, [True, False], "bool"), 1, 2), "int64"),
+    "where(c, float32, 0-d float64)": (
+        lambda m: m.where(
+            _t(m, [True, False], "bool"), _t(m, [1.0, 2.0], "float32"), _t(m, 0.5, "float64")
+        ),
+        "float32",
+    ),
+    "cat(float32, int64)": (
+        lambda m: m.cat([_t(m, [1.5], "float32"), _t(m, [2, 3], "int64")]),
+        "float32",
+    ),
+    "cat(float16, float64)": (
+        lambda m: m.cat([_t(m, [1.5], "float16"), _t(m, [2.0], "float64")]),
+        "float64",
+    ),
+    "stack(int32, uint8)": (
+        lambda m: m.stack([_t(m, [1, 2], "int32"), _t(m, [2, 3], "uint8")]),
+        "int32",
+    ),
+    "int64 == 2.5": (lambda m: _t(m, [2, 3], "int64") == 2.5, "bool"),
+    "int64 < float32": (lambda m: _t(m, [2, 3], "int64") < _t(m, [2.5, 2.5], "float32"), "bool"),
+    # Compared in float32, where 2**24 + 1 rounds to 2**24; NumPy (in float64) says False.
+    "int64 == float32 in float32": (
+        lambda m: _t(m, [2**24 + 1], "int64") == _t(m, [2.0**24], "float32"),
+        "bool",
+    ),
+}
+
+# The values PyTorch gives, for the cases where they say something about promotion.
+PROMOTED_VALUES = {
+    "int64 / int64": [0.5, 1.5],
+    "7 / int32": [3.5, 1.75],
+    "bool + bool": [True, True],
+    "bool + 1": [2, 1],
+    "int64 == float32 in float32": [True],
+    "int64 < float32": [True, False],
+    "where(c, 1, 2.5)": [1.0, 2.5],
+}
+
+
+@pytest.mark.parametrize("case", PROMOTIONS, ids=list(PROMOTIONS))
+def test_promotion_dtype(case):
+    program, dtype = PROMOTIONS[case]
+    result = program(cr)
+    assert _name(result.dtype) == dtype
+    if case in PROMOTED_VALUES:
+        assert result.tolist() == PROMOTED_VALUES[case]
+
+
+@needs_torch
+@pytest.mark.parametrize("case", PROMOTIONS, ids=list(PROMOTIONS))
+def test_promotion_matches_torch(case):
+    program, _ = PROMOTIONS[case]
+    ours, theirs = program(cr), program(_torch())
+    assert _name(ours.dtype) == _name(theirs.dtype)
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(_values(ours), _values(theirs), rtol=1e-6)
+
+
+def test_result_type_ranks_dimensioned_zero_dim_and_numbers():
+    f32, f64 = cr.ones(2), cr.ones(2, dtype=cr.float64)
+    i32 = cr.tensor([1, 2], dtype=cr.int32)
+    assert cr.result_type(f32, cr.tensor(1.0, dtype=cr.float64)) == np.float32
+    assert cr.result_type(i32, cr.tensor(1.0, dtype=cr.float64)) == np.float64
+    assert cr.result_type(i32, 2.5) == np.float32
+    assert cr.result_type(i32, 2) == np.int32
+    assert cr.result_type(f64, 2.5) == np.float64
+    assert cr.result_type(1, 2.5) == np.float32
+    assert cr.result_type(True, 2) == np.int64
+    assert cr.promote_types(np.int64, np.float16) == np.float16
+    assert cr.promote_types(np.uint8, np.int8) == np.int16
+
+
+@needs_torch
+def test_result_type_matches_torch():
+    torch = _torch()
+    programs = [
+        lambda m: (m.ones(2), m.tensor(1.0, dtype=m.float64)),
+        lambda m: (m.tensor([1, 2], dtype=m.int32), m.tensor(1.0, dtype=m.float64)),
+        lambda m: (m.tensor([1, 2], dtype=m.int32), 2.5),
+        lambda m: (m.tensor(1, dtype=m.int32), m.tensor(1, dtype=m.int64)),
+        lambda m: (m.tensor([True]), 2),
+    ]
+    for program in programs:
+        assert _name(cr.result_type(*program(cr))) == _name(torch.result_type(*program(torch)))
+
+
+def test_gradients_come_back_in_each_inputs_dtype():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    scale = cr.tensor(3.0, dtype=cr.float64, requires_grad=True)
+    y = x * scale
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [3.0, 3.0]
+    assert scale.grad.dtype == np.float64 and scale.grad.item() == 3.0
+
+
+@needs_torch
+def test_mixed_dtype_gradients_match_torch():
+    """float32 data, an int64 offset and a 0-d float64 scale: the result stays float32 (NumPy
+    would make it float64), and each gradient comes back in its input's dtype."""
+    torch = _torch()
+    rng = np.random.default_rng(11)
+    a, b, c = rng.normal(size=(3, 4)), rng.integers(-3, 3, size=4), rng.normal()
+
+    def program(a: Any, b: Any, c: Any) -> Any:
+        return ((a * c + b) / (c + 1) - a**2 * c).sum()
+
+    results = []
+    for m in (cr, torch):
+        inputs = [
+            m.tensor(a, dtype=m.float32, requires_grad=True),
+            m.tensor(b, dtype=m.int64),
+            m.tensor(c, dtype=m.float64, requires_grad=True),
+        ]
+        out = program(*inputs)
+        out.backward()
+        results.append((out, inputs[0].grad, inputs[2].grad))
+    for ours, theirs in zip(*results, strict=True):
+        assert _name(ours.dtype) == _name(theirs.dtype)
+        np.testing.assert_allclose(_values(ours), _values(theirs), rtol=1e-5)
+    assert [_name(t.dtype) for t in results[0]] == ["float32", "float32", "float64"]
+
+
+def test_matmul_refuses_mixed_dtypes():
+    with pytest.raises(TypeError, match="matmul needs operands of one dtype"):
+        cr.ones(2, 2) @ cr.ones(2, 2, dtype=cr.float64)
+
+
+# ---------------------------------------------------------------------------- max / min of two
+def test_max_of_two_tensors_is_elementwise_and_splits_ties():
+    a = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = cr.tensor([1.0, 1.0, 4.0], requires_grad=True)
+    cr.max(a, b).sum().backward()
+    assert a.grad.tolist() == [0.5, 1.0, 0.0]
+    assert b.grad.tolist() == [0.5, 0.0, 1.0]
+    a.grad = b.grad = None
+    y = cr.min(a, b)
+    assert y.tolist() == [1.0, 1.0, 3.0]
+    y.sum().backward()
+    assert a.grad.tolist() == [0.5, 0.0, 1.0]
+    assert b.grad.tolist() == [0.5, 1.0, 0.0]
+    assert cr.max(cr.tensor([[1.0, 5.0]]), 1).tolist() == [5.0]  # a number is a dim
+
+
+@needs_torch
+def test_maximum_minimum_ties_nan_and_broadcast_match_torch():
+    torch = _torch()
+    a = np.array([[1.0, 2.0, np.nan], [0.0, -1.0, 3.0]])
+    b = np.array([1.0, 3.0, 0.0])
+    w = np.arange(6.0).reshape(2, 3)
+    for name in ("maximum", "minimum", "max", "min"):
+        results = []
+        for m in (cr, torch):
+            x, y = m.tensor(a, requires_grad=True), m.tensor(b, requires_grad=True)
+            out = getattr(m, name)(x, y)
+            (out * m.tensor(w)).sum().backward()
+            results.append([_values(out), _values(x.grad), _values(y.grad)])
+        for ours, theirs in zip(*results, strict=True):
+            np.testing.assert_array_equal(ours, theirs, err_msg=name)
+
+
+# ---------------------------------------------------------------------------- indexing
+X234 = np.arange(24.0).reshape(2, 3, 4)
+
+# (the key, the shape PyTorch 2.13 gives x[key] for x of shape (2, 3, 4))
+KEYS: list[tuple[Any, tuple[int, ...]]] = [
+    ((0, slice(None), [0, 2]), (3, 2)),  # NumPy: (2, 3)
+    ((slice(None), 0, [0, 2]), (2, 2)),
+    ((0, [0, 2], 0), (2,)),
+    (([1, 0], slice(None), 0), (2, 3)),
+    (([[0], [1]], slice(None), [0, 1, 3]), (2, 3, 3)),
+    ((0, slice(None), cr.tensor([3, 1, 1])), (3, 3)),
+    ((cr.tensor(1), slice(None), [0, 2]), (3, 2)),  # a 0-d integer tensor is an int
+    ((np.int64(1), slice(None), np.array([0, 2])), (3, 2)),
+    ((Ellipsis, [0, 2]), (2, 3, 2)),
+    ((0, Ellipsis, None, [0, 2]), (3, 1, 2)),
+    ((None, 0, None, [0, 2]), (1, 1, 2, 4)),
+    ((True, 0), (1, 3, 4)),
+    ((0, False), (0, 3, 4)),
+    ((cr.tensor(True), 0, slice(None), [1, 2]), (2, 3)),  # True is an index array too
+    ((True, slice(None), [0, 1]), (2, 2, 4)),
+    ((slice(None), X234[0] > 5), (2, 6)),
+    ((0, cr.tensor([True, False, True])), (2, 4)),
+    ((1, slice(None), [True, False, True, True]), (3, 3)),
+    (([], 0), (0, 4)),
+    ([1, 0, 1], (3, 3, 4)),
+    ([True, False], (1, 3, 4)),
+]
+
+
+@pytest.mark.parametrize(("key", "shape"), KEYS, ids=[repr(k)[:40] for k, _ in KEYS])
+def test_index_has_torchs_layout(key, shape):
+    x = cr.tensor(X234, requires_grad=True)
+    y = x[key]
+    assert y.shape == shape
+    y.sum().backward()
+    assert x.grad.shape == x.shape
+
+
+def test_int_beside_index_array_keeps_the_dims_in_place():
+    x = cr.tensor(X234)
+    y = x[0, :, [0, 2]]
+    np.testing.assert_array_equal(y.numpy(), X234[0][:, [0, 2]])
+
+
+def test_index_repeats_add_up_in_the_gradient():
+    x = cr.tensor(X234, requires_grad=True)
+    x[1, :, [3, 3, 0]].sum().backward()
+    expected = np.zeros_like(X234)
+    expected[1, :, 3] = 2.0
+    expected[1, :, 0] = 1.0
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+@pytest.mark.parametrize(
+    ("key", "error", "message"),
+    [
+        ((0, 5), IndexError, "index 5 is out of bounds"),
+        ((0, slice(None), [0, 4]), IndexError, "index 4 is out of bounds"),
+        ((-3,), IndexError, "index -3 is out of bounds"),
+        ((slice(None, None, -1),), ValueError, "step must be greater than zero"),
+        (cr.tensor([0.5]), IndexError, "integer"),
+        ([[0, 1], [1, 0]], IndexError, "x\\[tuple\\(index\\)\\] or x\\[cr.tensor\\(index\\)\\]"),
+        ([0, slice(None)], IndexError, "ambiguous"),
+        ((0, 0, 0, 0), IndexError, "too many indices"),
+    ],
+)
+def test_bad_index_is_refused_clearly(key, error, message):
+    with pytest.raises(error, match=message):
+        cr.tensor(X234)[key]
+
+
+def _random_key(rng: np.random.Generator, shape: tuple[int, ...]) -> list[tuple[str, Any]]:
+    """A random valid index for ``shape``, as (kind, value) parts in order. Each part is
+    drawn for the dimension it lands on; the index arrays and masks of one key broadcast
+    together (``family``: the shape they broadcast to, fixed by the first of them)."""
+    parts: list[tuple[str, Any]] = []
+    family: tuple[int, ...] | None = None
+    dim = 0
+    while dim < len(shape) and rng.random() > 0.1:
+        extra = rng.random()
+        if extra < 0.08:
+            parts.append(("none", None))
+        elif extra < 0.12:
+            parts.append(("bool", True))
+        elif extra < 0.14 and family is None:
+            parts.append(("bool", False))
+            family = (0,)
+        size = shape[dim]
+        kind = rng.choice(["int", "slice", "full", "array", "mask"], p=[0.25, 0.2, 0.2, 0.2, 0.15])
+        if kind == "int":
+            parts.append(("int", int(rng.integers(-size, size))))
+            dim += 1
+        elif kind == "slice":
+            start, stop = rng.integers(-size - 1, size + 2, size=2)
+            step = [None, 1, 2, 3][rng.integers(4)]
+            parts.append(("slice", slice(int(start), int(stop), step)))
+            dim += 1
+        elif kind == "full":
+            parts.append(("full", slice(None)))
+            dim += 1
+        elif kind == "array":
+            if family is None:
+                family = [(2,), (3,), (1,), (2, 3), (3, 1)][rng.integers(5)]
+            index_shape = tuple(n if rng.random() < 0.7 else 1 for n in family)
+            index_shape = (
+                index_shape[rng.integers(len(index_shape)) :] if rng.random() < 0.2 else index_shape
+            )
+            parts.append(("array", rng.integers(-size, size, size=index_shape)))
+            dim += 1
+        else:
+            k = int(rng.integers(1, min(2, len(shape) - dim) + 1))
+            cells = int(np.prod(shape[dim : dim + k]))
+            if family is None:
+                count = int(rng.integers(0, cells + 1))
+            elif len(family) == 1 and family[0] <= cells:
+                count = family[0]
+            else:
+                continue
+            mask = np.zeros(cells, dtype=bool)
+            mask[rng.choice(cells, size=count, replace=False)] = True
+            parts.append(("mask", mask.reshape(shape[dim : dim + k])))
+            family = (count,)
+            dim += k
+    fulls = [i for i, (kind, _) in enumerate(parts) if kind == "full"]
+    if rng.random() < 0.4:  # one run of full slices (maybe none) becomes ...
+        parts += [("full", slice(None))] * (len(shape) - dim)
+        fulls = [i for i, (kind, _) in enumerate(parts) if kind == "full"]
+        start = fulls[rng.integers(len(fulls))] if fulls else rng.integers(len(parts) + 1)
+        stop = start
+        while stop < len(parts) and parts[stop][0] == "full" and rng.random() < 0.7:
+            stop += 1
+        parts[start:stop] = [("ellipsis", Ellipsis)]
+    return parts
+
+
+def _as_key(parts: list[tuple[str, Any]], m: Any, rng: np.random.Generator) -> Any:
+    """The key in library ``m``'s spelling; arrays as tensors, lists or ndarrays at random
+    (``rng`` draws the same choices for both libraries when seeded alike).
+
+    Beside ``...``, a mask of several dimensions is always a tensor: given as a list or an
+    ndarray there, PyTorch 2.13 counts it as one dimension and fails (chainrule does not).
+    """
+    key = []
+    ellipsis = any(kind == "ellipsis" for kind, _ in parts)
+    for kind, value in parts:
+        form = rng.integers(3)
+        if kind == "mask" and ellipsis and value.ndim > 1:
+            key.append(m.tensor(value))
+        elif kind in ("array", "mask"):
+            key.append([m.tensor(value), value.tolist(), value][form])
+        elif kind == "int":
+            key.append([value, np.int64(value), m.tensor(value)][form])
+        elif kind == "bool":
+            key.append([value, value, m.tensor(value)][form])
+        else:
+            key.append(value)
+    if (
+        len(key) == 1
+        and not (isinstance(key[0], list) and np.ndim(key[0]) > 1)
+        and rng.random() < 0.5
+    ):
+        return key[0]
+    return tuple(key)
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(2, 3, 4), (4,), (3, 1, 2, 2), (2, 5)])
+def test_random_indices_match_torch(shape):
+    """Seed 11: 150 random keys per shape; values, shape and the gradient of a randomly
+    weighted sum must all be PyTorch's."""
+    torch = _torch()
+    rng = np.random.default_rng(11)
+    data = rng.normal(size=shape)
+    for _ in range(150):
+        parts = _random_key(rng, shape)
+        seed = int(rng.integers(2**32))
+        x = cr.tensor(data, requires_grad=True)
+        t = torch.tensor(data, requires_grad=True)
+        ours = x[_as_key(parts, cr, np.random.default_rng(seed))]
+        theirs = t[_as_key(parts, torch, np.random.default_rng(seed))]
+        assert ours.shape == tuple(theirs.shape), parts
+        np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy(), err_msg=str(parts))
+        weight = rng.normal(size=ours.shape)
+        (ours * cr.tensor(weight)).sum().backward()
+        (theirs * torch.tensor(weight)).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), err_msg=str(parts))
+
+
+# ---------------------------------------------------------------------------- edge cases
+@pytest.mark.parametrize(
+    "program",
+    [
+        lambda m, z: z.sum(0),
+        lambda m, z: z.sum(-1, keepdim=True),
+        lambda m, z: z.mean(-1),
+        lambda m, z: z.mean((0,)),
+        lambda m, z: z.amax(-1) if m is not cr else z.max(-1),
+        lambda m, z: z.amin(0) if m is not cr else z.min(0),
+        lambda m, z: z.argmax(0),
+        lambda m, z: z.softmax(0),
+        lambda m, z: z.log_softmax(-1),
+        lambda m, z: z.flatten(),
+        lambda m, z: z.squeeze(0),
+        lambda m, z: z.squeeze((0,)),
+    ],
+)
+def test_zero_dim_tensor_takes_dim_0_and_minus_1(program):
+    z = cr.tensor(3.0)
+    result = program(cr, z)
+    assert result.ndim in (0, 1)
+    if HAS_TORCH:
+        torch = _torch()
+        theirs = program(torch, torch.tensor(3.0))
+        assert result.shape == tuple(theirs.shape)
+        assert _name(result.dtype) == _name(theirs.dtype)
+        np.testing.assert_allclose(_values(result), _values(theirs))
+
+
+def test_zero_dim_tensor_refuses_other_dims():
+    with pytest.raises(IndexError, match="dimension 1 is out of range"):
+        cr.tensor(3.0).sum(1)
+
+
+def test_an_empty_dim_tuple_reduces_everything_as_in_torch():
+    x = cr.ones(2, 3)
+    assert x.sum(()).item() == 6.0
+    assert x.mean(dim=[]).item() == 1.0
+    assert x.max(()).item() == 1.0
+
+
+def test_mean_of_nothing_is_nan_without_a_warning():
+    x = cr.ones(0, 3, requires_grad=True)
+    whole, columns, rows = x.mean(), x.mean(0), x.mean(1)
+    assert np.isnan(whole.item())
+    assert columns.shape == (3,) and np.isnan(columns.numpy()).all()
+    assert rows.shape == (0,)
+    (whole + columns.sum() + rows.sum()).backward()
+    assert x.grad.shape == (0, 3)
+
+
+def test_mean_of_integers_is_refused_as_in_torch():
+    with pytest.raises(RuntimeError, match=r"mean\(\) needs a floating-point tensor"):
+        cr.tensor([1, 2]).mean()
+
+
+def test_sum_of_small_integers_is_int64():
+    assert cr.tensor(np.array([200, 100], dtype=np.uint8)).sum().dtype == np.int64
+    assert cr.tensor([True, True]).sum().dtype == np.int64
+    assert cr.tensor([1, 2], dtype=cr.int32).sum().dtype == np.int64
+
+
+@pytest.mark.parametrize(
+    ("shape", "args", "expected"),
+    [
+        ((0, 3), (), (0,)),
+        ((0, 3), (1,), (0, 3)),
+        ((2, 0, 3), (1,), (2, 0)),
+        ((2, 3, 0), (0, 1), (6, 0)),
+        ((), (), (1,)),
+        ((), (0, -1), (1,)),
+    ],
+)
+def test_flatten_zero_size_and_zero_dim(shape, args, expected):
+    x = cr.zeros(*shape, requires_grad=True)
+    y = x.flatten(*args)
+    assert y.shape == expected
+    assert cr.nn.Flatten(*args)(x).shape == expected if args else True
+    y.sum().backward()
+    assert x.grad.shape == shape
+
+
+def test_flatten_refuses_start_after_end():
+    with pytest.raises(RuntimeError, match="start_dim 1 after end_dim 0"):
+        cr.ones(2, 3).flatten(1, 0)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize(("shape", "dim"), [((0, 3), -1), ((0, 3), 0), ((2, 0), -1), ((2, 0), 0)])
+def test_softmax_of_zero_size_tensors(name, shape, dim):
+    x = cr.zeros(*shape, requires_grad=True)
+    y = getattr(x, name)(dim)
+    assert y.shape == shape and y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.shape == shape
+    assert getattr(cr.functional, name)(x, dim).shape == shape
+
+
+def test_squeeze_a_tuple_of_dims():
+    x = cr.ones(1, 2, 1, requires_grad=True)
+    assert x.squeeze((0, 2)).shape == (2,)
+    assert x.squeeze((0, 1)).shape == (2, 1)  # dim 1 has size 2: kept
+    assert x.squeeze([-1]).shape == (1, 2)
+    assert x.squeeze(()).shape == (1, 2, 1)
+    x.squeeze((0, 2)).sum().backward()
+    assert x.grad.shape == (1, 2, 1)
+    with pytest.raises(RuntimeError, match="name one dimension twice"):
+        x.squeeze((0, -3))
+    with pytest.raises(IndexError, match="out of range"):
+        x.squeeze((0, 3))
+
+
+def test_cat_refuses_zero_dim_tensors_and_stack_takes_them():
+    with pytest.raises(RuntimeError, match=r"zero-dimensional tensor \(at position 1\)"):
+        cr.cat([cr.ones(2), cr.tensor(1.0)])
+    assert cr.stack([cr.tensor(1.0), cr.tensor(2.0)]).tolist() == [1.0, 2.0]
+
+
+@needs_torch
+def test_edge_case_errors_match_torchs_kind():
+    """Where PyTorch refuses, chainrule refuses with the same exception type."""
+    torch = _torch()
+    programs = [
+        lambda m: m.cat([m.ones(2), m.tensor(1.0)]),
+        lambda m: m.tensor([1, 2]).mean(),
+        lambda m: m.ones(2, 3).flatten(1, 0),
+        lambda m: m.ones(1, 2).squeeze((0, -2)),
+        lambda m: m.tensor(3.0).sum(1),
+        lambda m: m.ones(3)[5],
+    ]
+    for program in programs:
+        with pytest.raises(Exception) as theirs:
+            program(torch)
+        with pytest.raises(theirs.type):
+            program(cr)

@@ -134,6 +134,9 @@ PROMOTIONS: dict[str, tuple[Callable[[Any], Any], str]] = {
         lambda m: m.stack([_t(m, [1, 2], "int32"), _t(m, [2, 3], "uint8")]),
         "int32",
     ),
+    "int64.clamp(0.5)": (lambda m: _t(m, [0, 2], "int64").clamp(0.5), "float32"),
+    "int32.clamp(0, 1)": (lambda m: _t(m, [0, 2], "int32").clamp(0, 1), "int32"),
+    "float16.clamp(max=0.5)": (lambda m: _t(m, [0.0, 2.0], "float16").clamp(max=0.5), "float16"),
     "int64 == 2.5": (lambda m: _t(m, [2, 3], "int64") == 2.5, "bool"),
     "int64 < float32": (lambda m: _t(m, [2, 3], "int64") < _t(m, [2.5, 2.5], "float32"), "bool"),
     # Compared in float32, where 2**24 + 1 rounds to 2**24; NumPy (in float64) says False.

@@ -633,10 +633,13 @@ class Tensor:
         return LeakyReLU.apply(self, negative_slope)
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Values limited to [min, max]; the gradient passes where the input was inside."""
+        """Values limited to [min, max]; the gradient passes where the input was inside.
+        The result's dtype is promoted as for ``+``: an integer tensor clipped at 0.5 is
+        float32."""
         if min is None and max is None:
             raise ValueError("clip() needs min, max, or both")
-        return Clip.apply(self, min, max)
+        dtype = result_type(self, *(bound for bound in (min, max) if bound is not None))
+        return Clip.apply(_cast(self, dtype), min, max)
 
     clamp = clip
 

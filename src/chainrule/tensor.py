@@ -485,9 +485,7 @@ class Tensor:
     # ----------------------------------------------------------------- comparison (no gradient)
     def _compare(self, other: Any, compare: Callable[[Any, Any], Any]) -> Tensor:
         """``compare`` elementwise in the promoted dtype, as PyTorch compares."""
-        if isinstance(other, Tensor):
-            other = other.detach()
-        a, b = _promoted(self.detach(), other)
+        a, b = _promoted(self, other)
         a, b = a.data, (b.data if isinstance(b, Tensor) else b)
         check_one_device("comparison", [a, b])
         return Tensor._from_op(compare(a, b), None)
@@ -719,9 +717,7 @@ def _index_key(key: Any, xp: Any) -> tuple[Any, ...]:
     it as a tuple of indices (deprecated), later versions as one index tensor.
     """
     if type(key) is tuple:
-        if all(type(part) in _PLAIN_INDEX for part in key):
-            return key
-        return tuple(_index_part(part, xp) for part in key)
+        return tuple([_index_part(part, xp) for part in key])
     if (
         type(key) is list
         and len(key) < 32

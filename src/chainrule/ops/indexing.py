@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .._backend import is_array, xp_of
 from ..function import Function
 
@@ -17,16 +19,16 @@ def _dims_indexed(part: Any) -> int:
     return 1
 
 
-def split_key(key: tuple[Any, ...], ndim: int, xp: Any) -> tuple[tuple[Any, ...], Any]:
+def split_key(key: tuple[Any, ...], x: Any) -> tuple[Any, Any]:
     """``x[key]`` as PyTorch computes it, in two NumPy steps: ``x[basic][advanced]``.
 
     The basic step (ints, slices, None, ...) makes a view, each int dropping its dimension;
-    the advanced step (index arrays and masks, or None when there are none) then indexes
-    that view by NumPy's rules. Done in one step, NumPy would count an int beside an index
-    array as one more index array, and a slice between them would move the indexed
-    dimensions to the front: ``x[0, :, idx]`` on (2, 3, 4) is (3, 2) in PyTorch, (2, 3)
-    in NumPy. True and False add a dimension of size 1 that they keep or empty, as in
-    PyTorch. Steps below 1 are refused, as in PyTorch.
+    the advanced step (index arrays and masks) then indexes that view by NumPy's rules.
+    Either is None when it has nothing to do. In one step, NumPy would count an int beside
+    an index array as one more index array, and a slice between them would move the
+    indexed dimensions to the front: ``x[0, :, idx]`` on (2, 3, 4) is (3, 2) in PyTorch,
+    (2, 3) in NumPy. True and False add a dimension of size 1 that they keep or empty, as
+    in PyTorch. Steps below 1 are refused, as in PyTorch.
     """
     arrays = bools = ints = False
     for part in key:
@@ -43,8 +45,8 @@ def split_key(key: tuple[Any, ...], ndim: int, xp: Any) -> tuple[tuple[Any, ...]
     if not (arrays or bools):
         return key, None
     if not (ints or bools):  # then NumPy's one step gives PyTorch's layout
-        return (), key
-    unfilled = ndim - sum(_dims_indexed(part) for part in key)  # the dimensions ... stands for
+        return None, key
+    unfilled = x.ndim - sum(_dims_indexed(part) for part in key)  # the dimensions ... stands for
     basic: list[Any] = []
     advanced: list[Any] = []
     for part in key:
@@ -56,7 +58,7 @@ def split_key(key: tuple[Any, ...], ndim: int, xp: Any) -> tuple[tuple[Any, ...]
             advanced.append(slice(None))
         elif isinstance(part, bool) or (is_array(part) and part.ndim == 0):
             basic.append(None)
-            advanced.append(xp.zeros(int(bool(part)), dtype=xp.int64))
+            advanced.append(xp_of(x).zeros(int(bool(part)), dtype=np.int64))
         elif is_array(part):
             basic += [slice(None)] * _dims_indexed(part)
             advanced.append(part)
@@ -73,9 +75,9 @@ class GetItem(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any, key: tuple[Any, ...]) -> Any:
-        basic, advanced = split_key(key, x.ndim, xp_of(x))
+        basic, advanced = split_key(key, x)
         ctx.shape, ctx.basic, ctx.advanced = x.shape, basic, advanced
-        y = x[basic]
+        y = x if basic is None else x[basic]
         return y if advanced is None else y[advanced]
 
     @staticmethod
@@ -84,10 +86,12 @@ class GetItem(Function):
         dx = xp.zeros(ctx.shape, dtype=g.dtype)
         if ctx.advanced is None:
             dx[ctx.basic] = g
-        elif all(part.dtype == bool for part in ctx.advanced if is_array(part)):
-            dx[ctx.basic][ctx.advanced] = g  # masks pick each position at most once
+            return dx, None
+        view = dx if ctx.basic is None else dx[ctx.basic]
+        if all(part.dtype == bool for part in ctx.advanced if is_array(part)):
+            view[ctx.advanced] = g  # masks pick each position at most once
         else:
-            xp.add.at(dx[ctx.basic], ctx.advanced, g)
+            xp.add.at(view, ctx.advanced, g)
         return dx, None
 
 

@@ -16,7 +16,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx: Function, a: Any, b: Any) -> Any:
         if a.dtype != b.dtype:  # PyTorch refuses to promote here
-            raise TypeError(
+            raise RuntimeError(
                 f"matmul needs operands of one dtype, and got {a.dtype} and {b.dtype}; "
                 "convert one with .to(dtype)"
             )

@@ -549,7 +549,7 @@ class Tensor:
 
     def max(
         self,
-        dim: Axis = None,
+        dim: Axis | Tensor = None,
         keepdim: bool = False,
         *,
         axis: Axis = None,
@@ -568,7 +568,7 @@ class Tensor:
 
     def min(
         self,
-        dim: Axis = None,
+        dim: Axis | Tensor = None,
         keepdim: bool = False,
         *,
         axis: Axis = None,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,8 @@ def _check_same_shape(loss: str, prediction: Tensor, target: Any) -> None:
 
 def _reduce(per_element: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
+        if not per_element.numel():  # NaN, silently, as in PyTorch (NumPy's mean would warn)
+            return per_element.sum() * math.nan
         return per_element.mean()
     if reduction == "sum":
         return per_element.sum()
@@ -88,6 +91,14 @@ def _reduce(per_element: Tensor, reduction: str) -> Tensor:
 def _target_array(target: Any) -> Any:
     """The target as an array, on the device it is on (lists and numbers on the CPU)."""
     return as_array(target.data if isinstance(target, Tensor) else target)
+
+
+def _target_like(target: Any, prediction: Tensor) -> Any:
+    """The target in the prediction's dtype: a Tensor stays in the graph (a target that
+    requires grad gets its gradient), anything else becomes an array."""
+    if isinstance(target, Tensor):
+        return target.to(prediction.dtype)
+    return as_array(target, dtype=prediction.dtype)
 
 
 def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -101,12 +112,19 @@ def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor
 
 def binary_cross_entropy(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p; each log is clamped at -100 as in
-    PyTorch, so p = 0 or 1 gives a large finite loss and a finite gradient."""
+    PyTorch, so p = 0 or 1 gives a large finite loss and a finite gradient. A p outside
+    [0, 1] (or NaN) is refused, as PyTorch does."""
     _check_reduction(reduction)
     _check_same_shape("binary_cross_entropy", prediction, target)
-    return BinaryCrossEntropy.apply(
-        prediction, _target_array(target).astype(prediction.dtype), reduction
-    )
+    p = prediction.data
+    inside = (p >= 0) & (p <= 1)  # False for NaN too
+    if not inside.all():
+        raise ValueError(
+            f"binary_cross_entropy: all elements of the prediction should be between 0 and 1, "
+            f"found {p[~inside].reshape(-1)[0].item()}; pass probabilities (after a sigmoid), "
+            "or logits to binary_cross_entropy_with_logits"
+        )
+    return BinaryCrossEntropy.apply(prediction, _target_like(target, prediction), reduction)
 
 
 def binary_cross_entropy_with_logits(
@@ -115,18 +133,20 @@ def binary_cross_entropy_with_logits(
     """Binary cross-entropy of sigmoid(logits), computed stably in one op."""
     _check_reduction(reduction)
     _check_same_shape("binary_cross_entropy_with_logits", logits, target)
-    return BCEWithLogits.apply(logits, _target_array(target).astype(logits.dtype), reduction)
+    return BCEWithLogits.apply(logits, _target_like(target, logits), reduction)
 
 
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy of logits (N, C) against class indices (N,) or class
-    probabilities (N, C), fused so that its gradient is (softmax - target) / N."""
+    probabilities (N, C): -sum_c target_nc * log softmax(logits_n)_c for any weights
+    target_nc, as in PyTorch, fused so that its gradient is (softmax - target) / N when each
+    row of the target sums to 1."""
     _check_reduction(reduction)
     labels = _target_array(target)
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (N, C), not {logits.shape}")
     if labels.shape == logits.shape and is_floating(labels.dtype):
-        return SoftmaxCrossEntropy.apply(logits, labels.astype(logits.dtype), reduction)
+        return SoftmaxCrossEntropy.apply(logits, _target_like(target, logits), reduction)
     _check_class_indices("cross_entropy", logits, labels, probabilities_too=True)
     return SoftmaxCrossEntropy.apply(logits, labels, reduction)
 

@@ -56,7 +56,9 @@ class Device:
             raise TypeError(f"a device is a string such as 'cpu' or 'cuda', not {spec!r}")
         kind, _, number = spec.strip().lower().partition(":")
         if kind not in ("cpu", "cuda") or (number and not number.isdigit()):
-            raise ValueError(f"unknown device {spec!r}; use 'cpu', 'cuda' or 'cuda:N'")
+            raise ValueError(
+                f"unknown device {spec!r}; chainrule runs on 'cpu' and 'cuda'/'cuda:N'"
+            )
         if number:
             if index is not None:
                 raise ValueError(f"device {spec!r} already names an index; drop index={index}")

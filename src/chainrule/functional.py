@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -19,32 +20,52 @@ from .tensor import Tensor
 _REDUCTIONS = ("mean", "sum", "none")
 
 
+def _not_a_tensor(where: str, argument: str, value: Any) -> TypeError:
+    """The error for a list, array or number passed where ``where`` needs a Tensor."""
+    return TypeError(
+        f"{where}: argument {argument!r} must be a Tensor, not {type(value).__name__}; "
+        "make one with cr.tensor(...)"
+    )
+
+
+def _check_tensor(where: str, argument: str, value: Any) -> None:
+    if not isinstance(value, Tensor):
+        raise _not_a_tensor(where, argument, value)
+
+
 def relu(x: Tensor) -> Tensor:
+    _check_tensor("relu", "x", x)
     return x.relu()
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    _check_tensor("leaky_relu", "x", x)
     return x.leaky_relu(negative_slope)
 
 
 def sigmoid(x: Tensor) -> Tensor:
+    _check_tensor("sigmoid", "x", x)
     return x.sigmoid()
 
 
 def tanh(x: Tensor) -> Tensor:
+    _check_tensor("tanh", "x", x)
     return x.tanh()
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    _check_tensor("softmax", "x", x)
     return x.softmax(dim)
 
 
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    _check_tensor("log_softmax", "x", x)
     return x.log_softmax(dim)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias, in one op;  x (..., in), weight (out, in), bias (out,)."""
+    _check_tensor("linear", "x", x)
     if x.shape[-1:] != weight.shape[1:]:
         raise ValueError(
             f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}; "
@@ -79,6 +100,8 @@ def _check_same_shape(loss: str, prediction: Tensor, target: Any) -> None:
 
 def _reduce(per_element: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
+        if not per_element.numel():  # NaN, silently, as in PyTorch (NumPy's mean would warn)
+            return per_element.sum() * math.nan
         return per_element.mean()
     if reduction == "sum":
         return per_element.sum()
@@ -90,8 +113,17 @@ def _target_array(target: Any) -> Any:
     return as_array(target.data if isinstance(target, Tensor) else target)
 
 
+def _target_like(target: Any, prediction: Tensor) -> Any:
+    """The target in the prediction's dtype: a Tensor stays in the graph (a target that
+    requires grad gets its gradient), anything else becomes an array."""
+    if isinstance(target, Tensor):
+        return target.to(prediction.dtype)
+    return as_array(target, dtype=prediction.dtype)
+
+
 def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error: reduce((prediction - target)²)."""
+    _check_tensor("mse_loss", "prediction", prediction)
     _check_reduction(reduction)
     _check_same_shape("mse_loss", prediction, target)
     if not isinstance(target, Tensor):
@@ -101,38 +133,51 @@ def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor
 
 def binary_cross_entropy(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p; each log is clamped at -100 as in
-    PyTorch, so p = 0 or 1 gives a large finite loss and a finite gradient."""
+    PyTorch, so p = 0 or 1 gives a large finite loss and a finite gradient. A p outside
+    [0, 1] (or NaN) is refused, as PyTorch does."""
+    _check_tensor("binary_cross_entropy", "prediction", prediction)
     _check_reduction(reduction)
     _check_same_shape("binary_cross_entropy", prediction, target)
-    return BinaryCrossEntropy.apply(
-        prediction, _target_array(target).astype(prediction.dtype), reduction
-    )
+    p = prediction.data
+    inside = (p >= 0) & (p <= 1)  # False for NaN too
+    if not inside.all():
+        raise ValueError(
+            f"binary_cross_entropy: all elements of the prediction should be between 0 and 1, "
+            f"found {p[~inside].reshape(-1)[0].item()}; pass probabilities (after a sigmoid), "
+            "or logits to binary_cross_entropy_with_logits"
+        )
+    return BinaryCrossEntropy.apply(prediction, _target_like(target, prediction), reduction)
 
 
 def binary_cross_entropy_with_logits(
     logits: Tensor, target: Any, reduction: str = "mean"
 ) -> Tensor:
     """Binary cross-entropy of sigmoid(logits), computed stably in one op."""
+    _check_tensor("binary_cross_entropy_with_logits", "logits", logits)
     _check_reduction(reduction)
     _check_same_shape("binary_cross_entropy_with_logits", logits, target)
-    return BCEWithLogits.apply(logits, _target_array(target).astype(logits.dtype), reduction)
+    return BCEWithLogits.apply(logits, _target_like(target, logits), reduction)
 
 
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy of logits (N, C) against class indices (N,) or class
-    probabilities (N, C), fused so that its gradient is (softmax - target) / N."""
+    probabilities (N, C): -sum_c target_nc * log softmax(logits_n)_c for any weights
+    target_nc, as in PyTorch, fused so that its gradient is (softmax - target) / N when each
+    row of the target sums to 1."""
+    _check_tensor("cross_entropy", "logits", logits)
     _check_reduction(reduction)
     labels = _target_array(target)
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (N, C), not {logits.shape}")
     if labels.shape == logits.shape and is_floating(labels.dtype):
-        return SoftmaxCrossEntropy.apply(logits, labels.astype(logits.dtype), reduction)
+        return SoftmaxCrossEntropy.apply(logits, _target_like(target, logits), reduction)
     _check_class_indices("cross_entropy", logits, labels, probabilities_too=True)
     return SoftmaxCrossEntropy.apply(logits, labels, reduction)
 
 
 def nll_loss(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices (N,) under log-probabilities (N, C)."""
+    _check_tensor("nll_loss", "log_probs", log_probs)
     _check_reduction(reduction)
     labels = _target_array(target)
     if log_probs.ndim != 2:
@@ -204,6 +249,7 @@ def conv2d(
     OH = (H + 2·padding - kH) // stride + 1 and so for OW; ``stride`` and ``padding`` are
     an int or a (rows, columns) pair. An unbatched input (C, H, W) gives (O, OH, OW).
     """
+    _check_tensor("conv2d", "x", x)
     if x.ndim == 3:
         return conv2d(x.unsqueeze(0), weight, bias, stride, padding).squeeze(0)
     if weight.ndim != 4:
@@ -238,6 +284,7 @@ def max_pool2d(
     The gradient of each window goes to its first maximum (row-major), as in PyTorch.
     Padding counts as -inf and may be at most half the kernel. (C, H, W) gives (C, OH, OW).
     """
+    _check_tensor("max_pool2d", "x", x)
     if x.ndim == 3:
         return max_pool2d(x.unsqueeze(0), kernel_size, stride, padding).squeeze(0)
     if x.ndim != 4:
@@ -277,6 +324,7 @@ def batch_norm(
     gradient through the batch statistics too; a fused op would save a few passes over the
     activations, worth its hand-written backward only if a benchmark shows it matters.
     """
+    _check_tensor("batch_norm", "x", x)
     if x.ndim < 2:
         raise ValueError(f"batch_norm expects input (N, C) or (N, C, *), got {x.shape}")
     channels = x.shape[1]
@@ -333,6 +381,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     The mask is drawn on x's device from its seeded generator (``cr.manual_seed``); p = 1
     gives zeros.
     """
+    _check_tensor("dropout", "x", x)
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:

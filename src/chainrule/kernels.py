@@ -61,18 +61,23 @@ class FusedKernel:
 
 # The largest argument whose exp is finite, per dtype (rounded down); 709 for float64 and
 # for integers, which are computed in float64.
-_EXP_LIMIT = {np.dtype(np.float16): 11.0, np.dtype(np.float32): 88.0}
+_EXP_LIMIT = {np.dtype(np.float32): 88.0}
+_FLOAT16 = np.dtype(np.float16)
 
 
 def _sigmoid(x: Any) -> Any:
     # -x is capped where exp would overflow (x < -88 in float32, -709 in float64); the output
     # there is below the smallest normal number either way, and no warning fires.
+    if x.dtype == _FLOAT16:
+        # In float32, rounded once, as PyTorch does: float16's own exp overflows past 11, and
+        # its tail (σ(-15) ≈ 3e-7) lies far below 1 / (1 + e^11).
+        return _sigmoid(x.astype(np.float32)).astype(np.float16)
     xp = xp_of(x)
     return 1 / (1 + xp.exp(xp.minimum(-x, _EXP_LIMIT.get(x.dtype, 709.0))))
 
 
 def _sigmoid_backward(g: Any, y: Any) -> Any:
-    return g * y * (1 - y)
+    return g * (1 - y) * y  # PyTorch's order, so that the roundings agree too
 
 
 def _relu_backward(g: Any, y: Any) -> Any:
@@ -134,7 +139,7 @@ sigmoid = FusedKernel("sigmoid", "T x", "T y", "y = 1 / (1 + exp(-x))", _sigmoid
 and 1 / inf is 0."""
 
 sigmoid_backward = FusedKernel(
-    "sigmoid_backward", "T g, T y", "T dx", "dx = g * y * (1 - y)", _sigmoid_backward
+    "sigmoid_backward", "T g, T y", "T dx", "dx = g * (1 - y) * y", _sigmoid_backward
 )
 """dx = g σ(x) (1 - σ(x)), from the saved output y = σ(x)."""
 

@@ -15,6 +15,7 @@ extras) as JSON in the header's ``__metadata__``. Every write is atomic.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -268,7 +269,16 @@ def _atomic_write(path: PathLike, write: Callable[[BinaryIO], None]) -> None:
     temp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
     # os.open with 0o666 lets the umask decide the permissions, as open() does (mkstemp: 0o600).
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(temp, flags, 0o666)
+    try:
+        fd = os.open(temp, flags, 0o666)
+    except OSError as error:  # name the user's path, not the temporary file
+        if not os.path.isdir(directory):
+            raise FileNotFoundError(
+                errno.ENOENT,
+                f"cannot save {path}: the folder {directory} does not exist; create it first "
+                "(os.makedirs)",
+            ) from None
+        raise type(error)(error.errno, error.strerror, path) from None
     try:
         with os.fdopen(fd, "wb") as file:
             write(file)

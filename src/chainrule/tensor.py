@@ -67,13 +67,12 @@ def parse_to_args(
     args: tuple[Any, ...], dtype: Any = None, device: str | Device | None = None
 ) -> tuple[Device | None, np.dtype | None]:
     """The device and dtype that ``to(...)`` asks for, from PyTorch's spellings: a device
-    (``"cuda"``, ``"cpu"``, a ``Device``), a dtype, both, or a tensor to match."""
+    (``"cuda"``, ``"cpu"``, a ``Device``), a dtype, both, or a tensor to match. A string is
+    always a device, as in PyTorch, so ``to("mps")`` is refused as an unknown device."""
     for arg in args:
         if isinstance(arg, Tensor):
             device, dtype = arg.device, arg.dtype
-        elif isinstance(arg, Device) or (
-            isinstance(arg, str) and arg.partition(":")[0].strip().lower() in ("cpu", "cuda")
-        ):
+        elif isinstance(arg, Device | str):
             device = arg
         else:
             dtype = arg

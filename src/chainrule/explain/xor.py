@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from .. import nn, optim
 from ..data import xor
 from ..function import no_grad
 from ..random import manual_seed
+from ..tensor import Tensor
 from .labels import say
 from .numbers import fmt
 
@@ -100,7 +99,7 @@ class XorStory:
         return self.to_text()
 
 
-def _train(model: nn.Module, x: np.ndarray, t: np.ndarray, steps: int) -> float:
+def _train(model: nn.Module, x: Tensor, t: Tensor, steps: int) -> float:
     criterion = nn.BCELoss()
     optimizer = optim.SGD(model.parameters(), lr=1.0)
     for _ in range(steps):
@@ -118,16 +117,17 @@ def _line(unit: str, layer: nn.Linear, row: int) -> Line:
 
 def xor_story(seed: int = 777, steps: int = 10_001) -> XorStory:
     """Train seed 003's perceptron and 2-2-1 network on XOR and describe what each learned."""
-    inputs, targets = (t.numpy() for t in xor().tensors)
+    x, t = xor().tensors
+    inputs, targets = x.numpy(), t.numpy()
     manual_seed(seed)
     perceptron = nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())
     network = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 1), nn.Sigmoid())
-    perceptron_cost = _train(perceptron, inputs, targets, steps)
-    network_cost = _train(network, inputs, targets, steps)
+    perceptron_cost = _train(perceptron, x, t, steps)
+    network_cost = _train(network, x, t, steps)
     with no_grad():
-        perceptron_out = perceptron(inputs).numpy()[:, 0]
-        hidden = network[1](network[0](inputs)).numpy()
-        network_out = network(inputs).numpy()[:, 0]
+        perceptron_out = perceptron(x).numpy()[:, 0]
+        hidden = network[1](network[0](x)).numpy()
+        network_out = network(x).numpy()[:, 0]
     return XorStory(
         inputs=tuple((float(a), float(b)) for a, b in inputs),
         targets=tuple(float(v) for v in targets[:, 0]),

@@ -30,7 +30,11 @@ class Sequential(Module):
             self.add_module(str(index), layer)
 
     def forward(self, x: Any) -> Any:
-        for layer in self._modules.values():
+        layers = iter(self._modules.values())
+        first = next(layers, None)
+        if first is not None:
+            x = first(x)  # through __call__, which checks what the first layer takes
+        for layer in layers:
             x = layer.forward(x)  # what layer(x) runs, one Python call fewer per layer
         return x
 

@@ -8,6 +8,7 @@ in_channels × kernel area); ``fan_out`` the number of units each input feeds.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -55,6 +56,15 @@ def _fill(tensor: Tensor, values: np.ndarray | float) -> Tensor:
     return tensor
 
 
+def _skip_empty(tensor: Tensor) -> bool:
+    """Whether ``tensor`` has no elements (its fan may be 0), warning as PyTorch's Kaiming
+    initialisers do before they leave it alone: ``nn.Linear(0, n)`` warns in both."""
+    if 0 not in tensor.shape:
+        return False
+    warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)
+    return True
+
+
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """Samples from U(a, b)."""
     return _fill(tensor, default_generator().uniform(a, b, size=tensor.shape))
@@ -94,6 +104,8 @@ def kaiming_uniform_(
     tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
 ) -> Tensor:
     """U(-b, b) with b = gain · sqrt(3 / fan) (He et al., 2015)."""
+    if _skip_empty(tensor):
+        return tensor
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
     return uniform_(tensor, -bound, bound)
 
@@ -102,4 +114,6 @@ def kaiming_normal_(
     tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
 ) -> Tensor:
     """N(0, std²) with std = gain / sqrt(fan)."""
+    if _skip_empty(tensor):
+        return tensor
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))

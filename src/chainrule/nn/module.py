@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from .._backend import CPU, Device, as_array, as_gpu, device_of, is_floating, to_device
+from ..functional import _not_a_tensor
 from ..tensor import Tensor, parse_to_args
 from .parameter import Parameter
 
@@ -25,6 +27,24 @@ class Module:
     """
 
     training: bool
+    _tensor_arguments: tuple[tuple[int, str], ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Note which arguments of a chainrule layer's ``forward`` must be Tensors: those its
+        signature annotates so. ``__call__`` refuses anything else (a Python list, say) with
+        an error that says so; a user's own ``forward`` is left to itself, as in PyTorch."""
+        super().__init_subclass__(**kwargs)
+        forward = cls.forward
+        package = getattr(forward, "__module__", "").partition(".")[0]
+        if package != __name__.partition(".")[0]:  # not chainrule's own forward
+            cls._tensor_arguments = ()
+            return
+        parameters = list(inspect.signature(forward).parameters.values())[1:]  # after self
+        cls._tensor_arguments = tuple(
+            (index, p.name)
+            for index, p in enumerate(parameters)
+            if p.annotation in ("Tensor", Tensor) and p.kind is p.POSITIONAL_OR_KEYWORD
+        )
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
@@ -85,6 +105,15 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        for index, name in self._tensor_arguments:
+            if index < len(args):
+                value = args[index]
+            elif name in kwargs:
+                value = kwargs[name]
+            else:
+                continue  # forward itself says what is missing
+            if not isinstance(value, Tensor):
+                raise _not_a_tensor(type(self).__name__, name, value)
         return self.forward(*args, **kwargs)
 
     def train(self, mode: bool = True) -> Module:

@@ -16,7 +16,7 @@ from ..function import Function
 class Sigmoid(Function):
     """y = 1 / (1 + exp(-x))"""
 
-    formula = "dx = g * y * (1 - y)"
+    formula = "dx = g * (1 - y) * y"
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -11,21 +12,27 @@ from .._backend import is_gpu_array, xp_of
 from ..function import Function
 
 
+def _mean(total: Any, count: int) -> Any:
+    """total / count; NaN for an empty batch, silently, as in PyTorch (0 / 0 would warn)."""
+    return total / count if count else total * math.nan
+
+
 def _reduce(per_sample: Any, reduction: str) -> Any:
     if reduction == "none":
         return per_sample
     total = xp_of(per_sample).add.reduce(per_sample, axis=None)  # .sum(), unwrapped
-    return total / per_sample.size if reduction == "mean" else total
+    return _mean(total, per_sample.size) if reduction == "mean" else total
 
 
 def _unreduce(g: Any, count: int, reduction: str) -> Any:
     """The incoming gradient as a per-sample factor, ready to broadcast over the samples: a
-    Python number for a reduced loss (arithmetic on 0-d arrays costs more than the math)."""
+    Python number for a reduced loss (arithmetic on 0-d arrays costs more than the math).
+    An empty batch has no samples to scale: the factor is then ``g`` itself."""
     if reduction == "none":
         return g
     if not is_gpu_array(g):  # reading a GPU number would wait for the GPU; keep it there
         g = float(g)
-    return g / count if reduction == "mean" else g
+    return g / count if reduction == "mean" and count else g
 
 
 class MeanSquaredError(Function):
@@ -42,7 +49,7 @@ class MeanSquaredError(Function):
             return diff * diff
         flat = diff.reshape(-1)
         total = xp_of(flat).dot(flat, flat)  # the sum of squares in one BLAS call
-        return total / flat.size if reduction == "mean" else total
+        return _mean(total, flat.size) if reduction == "mean" else total
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, Any, None]:
@@ -54,49 +61,63 @@ class MeanSquaredError(Function):
 class SoftmaxCrossEntropy(Function):
     """loss_n = -sum_c target_nc * log softmax(x_n)_c, over logits x (N, C).
 
-    ``target`` holds class indices (N,) or class probabilities (N, C). The backward is
-    seed 004's (softmax(x) - target) / N, in one step.
+    ``target`` holds class indices (N,) or class probabilities (N, C); the probabilities may
+    be any weights (multi-hot, unnormalised, negative), as in PyTorch. The backward is seed
+    004's (softmax(x) - target) / N in one step when each row of the target sums to 1, and
+    softmax(x) * sum(target) - target in general. A probability target that requires grad
+    gets -log softmax(x).
     """
 
-    formula = "dx = (softmax(x) - target) * g / N"
+    formula = "dx = (softmax(x) * sum_c(t) - t) * g / N;  dt = -log_softmax(x) * g / N"
 
     @staticmethod
     def forward(ctx: Function, x: Any, target: Any, reduction: str) -> Any:
-        # log softmax(x)_t = (x_t - max x) - log Σ exp(x - max x): only the target's entry is
-        # needed, and the exponentials become the saved probabilities in place.
+        # log softmax(x)_c = (x_c - max x) - log Σ exp(x - max x): the loss needs only the
+        # target's entries of it, and the exponentials become the saved probabilities in place.
         xp = xp_of(x)
-        shifted = x - x.max(axis=1, keepdims=True)  # CuPy has no maximum.reduce
+        peak = x.max(axis=1, keepdims=True)  # CuPy has no maximum.reduce
+        shifted = x - peak
         if target.ndim == 1:
             picked = shifted[xp.arange(x.shape[0]), target]
         else:
             picked = xp.add.reduce(target * shifted, axis=1)
+            mass = xp.add.reduce(target, axis=1, keepdims=True)  # 1 for a distribution
         probs = xp.exp(shifted, out=shifted)
         total = xp.add.reduce(probs, axis=1, keepdims=True)
         probs /= total
-        per_sample = xp.log(total[:, 0]) - picked
-        ctx.save_for_backward(probs, target)
+        log_total = xp.log(total)
+        if target.ndim == 1:
+            per_sample = log_total[:, 0] - picked
+            ctx.save_for_backward(probs, target)
+        else:
+            per_sample = (log_total * mass)[:, 0] - picked
+            # log Σ exp(x) lets backward rebuild log softmax(x) = x - it without underflow.
+            ctx.save_for_backward(probs, target, mass, x, peak + log_total)
         ctx.reduction = reduction
         return _reduce(per_sample, reduction)
 
     @staticmethod
-    def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
-        probs, target = ctx.saved_tensors
+    def backward(ctx: Function, g: Any) -> tuple[Any, Any, None]:
+        probs, target, *rest = ctx.saved_tensors
         scale = _unreduce(g, probs.shape[0], ctx.reduction)
         if ctx.reduction == "none":
             scale = scale[:, None]
         if target.ndim == 1:
             labels = target.astype(np.int64, copy=False)
             return kernels.cross_entropy_backward(probs, labels, probs.shape[1], scale), None, None
-        grad = probs - target
+        mass, x, log_sum_exp = rest
+        grad = probs * mass
+        grad -= target
         grad *= scale
-        return grad, None, None
+        grad_target = (log_sum_exp - x) * scale if ctx.needs_input_grad[1] else None
+        return grad, grad_target, None
 
 
 class BCEWithLogits(Function):
     """loss = -(t log σ(x) + (1 - t) log(1 - σ(x))), written as max(x, 0) - x t + log(1 + e^-|x|)
     so that no exp overflows and no log sees 0."""
 
-    formula = "dx = (sigmoid(x) - t) * g / N"
+    formula = "dx = (sigmoid(x) - t) * g / N;  dt = -x * g / N"
 
     @staticmethod
     def forward(ctx: Function, x: Any, target: Any, reduction: str) -> Any:
@@ -107,11 +128,13 @@ class BCEWithLogits(Function):
         return _reduce(per_element, reduction)
 
     @staticmethod
-    def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
+    def backward(ctx: Function, g: Any) -> tuple[Any, Any, None]:
         x, target = ctx.saved_tensors
+        scale = _unreduce(g, x.size, ctx.reduction)
         with np.errstate(over="ignore"):
             probs = 1 / (1 + xp_of(x).exp(-x))
-        return (probs - target) * _unreduce(g, x.size, ctx.reduction), None, None
+        grad_target = -x * scale if ctx.needs_input_grad[1] else None
+        return (probs - target) * scale, grad_target, None
 
 
 class BinaryCrossEntropy(Function):
@@ -119,10 +142,11 @@ class BinaryCrossEntropy(Function):
 
     The clamps keep the loss finite at p = 0 or 1 (a saturated sigmoid reaches them in
     float32); the gradient's denominator is kept at least 1e-12 for the same reason.
+    The target's gradient, log(1 - p) - log(p), is not clamped: ±inf at p = 1 or 0.
     These are PyTorch's choices, so the two libraries agree there too.
     """
 
-    formula = "dp = (p - t) / max(p (1 - p), 1e-12) * g / N"
+    formula = "dp = (p - t) / max(p (1 - p), 1e-12) * g / N;  dt = (log(1 - p) - log p) * g / N"
 
     @staticmethod
     def forward(ctx: Function, p: Any, target: Any, reduction: str) -> Any:
@@ -135,7 +159,13 @@ class BinaryCrossEntropy(Function):
         return _reduce(-(target * log_p + (1 - target) * log_not_p), reduction)
 
     @staticmethod
-    def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
+    def backward(ctx: Function, g: Any) -> tuple[Any, Any, None]:
         p, target = ctx.saved_tensors
-        grad = (p - target) / xp_of(p).maximum(p * (1 - p), 1e-12)
-        return grad * _unreduce(g, p.size, ctx.reduction), None, None
+        xp = xp_of(p)
+        scale = _unreduce(g, p.size, ctx.reduction)
+        grad = (p - target) / xp.maximum(p * (1 - p), 1e-12)
+        grad_target = None
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore"):
+                grad_target = (xp.log1p(-p) - xp.log(p)) * scale
+        return grad * scale, grad_target, None

@@ -3,6 +3,9 @@
 As in PyTorch, a scheduler counts epochs in ``last_epoch``: making one is epoch 0 (the
 optimizer's lr stays as given, and is remembered as each group's ``"initial_lr"``), and each
 ``step()``, called after the epoch's ``optimizer.step()``, moves to the next epoch.
+
+Each step changes the lr each group has now (PyTorch's recursive, "chainable" form), so
+two schedulers on one optimizer compose, and an lr changed by hand carries on from there.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ class LRScheduler:
     """Base class: subclasses write ``get_lr()``, the lrs of epoch ``last_epoch``."""
 
     _last_lr: list[float]
+    _is_initial = False  # True during the constructor's step, which keeps the lrs as they are
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -35,7 +39,9 @@ class LRScheduler:
                 )
         self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._is_initial = True
         self.step()
+        del self._is_initial  # back to the class's False, and out of state_dict()
 
     def get_lr(self) -> list[float]:
         """The lr of each parameter group at epoch ``last_epoch``."""
@@ -93,9 +99,10 @@ class CosineAnnealingLR(LRScheduler):
     """Anneal the lr from its initial value to ``eta_min`` along half a cosine over ``T_max``
     epochs: lr = eta_min + (initial_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2.
 
-    Past ``T_max`` the cosine carries on, so the lr rises again, as in PyTorch. After epoch 0
-    the lr is computed from the epoch alone (PyTorch's closed form), so it overrides other
-    changes to it.
+    As in PyTorch, each step scales the current lr's distance to ``eta_min`` by the ratio of
+    this epoch's cosine term to the last one's, which gives the formula above when nothing
+    else touches the lr, and keeps a change by another scheduler or by hand. Past ``T_max``
+    the cosine carries on, so the lr rises again.
     """
 
     def __init__(
@@ -108,7 +115,19 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        if self.last_epoch == 0:  # keep the lrs a loaded optimizer state dict set
-            return [group["lr"] for group in self.optimizer.param_groups]
-        factor = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
-        return [self.eta_min + (base - self.eta_min) * factor for base in self.base_lrs]
+        groups = self.optimizer.param_groups
+        if self._is_initial:  # keep the lrs a loaded optimizer state dict set
+            return [group["lr"] for group in groups]
+        epoch, period, eta_min = self.last_epoch, self.T_max, self.eta_min
+        if (epoch - 1 - period) % (2 * period) == 0:
+            # One past a trough, where the ratio below would divide by 0: climb out of it by
+            # the closed form's step.
+            rise = (1 - math.cos(math.pi / period)) / 2
+            return [
+                group["lr"] + (base - eta_min) * rise
+                for base, group in zip(self.base_lrs, groups, strict=True)
+            ]
+        ratio = (1 + math.cos(math.pi * epoch / period)) / (
+            1 + math.cos(math.pi * (epoch - 1) / period)
+        )
+        return [eta_min + (group["lr"] - eta_min) * ratio for group in groups]

@@ -380,25 +380,10 @@ def test_linear_with_no_inputs_matches_torch():
     np.testing.assert_array_equal(out.numpy(), expected)
 
 
-def _flatten_handles_zero_size() -> bool:
-    try:
-        cr.zeros(0, 2, 3).flatten(1)
-    except ValueError:
-        return False
-    return True
-
-
-# A zero among the dimensions kept makes the merged size ambiguous to reshape(..., -1).
-_NEEDS_TENSOR_FLATTEN_FIX = pytest.mark.xfail(
-    not _flatten_handles_zero_size(),
-    reason="nn.Flatten calls Tensor.flatten, fixed for zero-size tensors in another part of "
-    "issue 11",
-    raises=ValueError,
-)
 FLATTEN_CASES = [
-    pytest.param((0, 2, 3), 1, -1, (0, 6), marks=_NEEDS_TENSOR_FLATTEN_FIX),
-    pytest.param((0, 4), 1, -1, (0, 4), marks=_NEEDS_TENSOR_FLATTEN_FIX),
-    pytest.param((3, 0, 2, 5), 2, 3, (3, 0, 10), marks=_NEEDS_TENSOR_FLATTEN_FIX),
+    ((0, 2, 3), 1, -1, (0, 6)),
+    ((0, 4), 1, -1, (0, 4)),
+    ((3, 0, 2, 5), 2, 3, (3, 0, 10)),
     ((2, 0, 3), 1, -1, (2, 0)),
     ((2, 0, 3), 0, -1, (0,)),
     ((4, 0), 0, 1, (0,)),

@@ -276,3 +276,27 @@ def test_retain_grad_keeps_an_intermediate_gradient():
     z = x * 2
     z.sum().backward()
     assert z.grad is None  # not retained: intermediate gradients are not kept by default
+
+
+POWER_GRADIENTS_AT_0_AND_4 = {0: [0.0, 0.0], 1: [1.0, 1.0], 2: [0.0, 8.0], 0.5: [np.inf, 0.25]}
+
+
+def test_the_gradient_of_a_power_at_zero_is_pytorchs():
+    for exponent, expected in POWER_GRADIENTS_AT_0_AND_4.items():
+        x = cr.tensor([0.0, 4.0], requires_grad=True)
+        with np.errstate(divide="ignore"):  # 0 ** -0.5
+            (x**exponent).sum().backward()
+        assert x.grad.tolist() == expected, exponent  # d(x**0)/dx = 0, not 0 * 0**-1 = nan
+    torch = pytest.importorskip("torch")
+    for exponent, expected in POWER_GRADIENTS_AT_0_AND_4.items():
+        t = torch.tensor([0.0, 4.0], requires_grad=True)
+        (t**exponent).sum().backward()
+        assert t.grad.tolist() == expected, exponent
+
+
+def test_the_gradient_of_a_power_with_a_zero_tensor_exponent_is_zero():
+    x = cr.tensor([0.0, 2.0], requires_grad=True)
+    e = cr.tensor([0.0, 0.0], requires_grad=True)
+    (x**e).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
+    assert e.grad.tolist() == [0.0, np.float32(np.log(2.0))]  # x**e log x, 0 at x = 0

@@ -278,6 +278,65 @@ def test_retain_grad_keeps_an_intermediate_gradient():
     assert z.grad is None  # not retained: intermediate gradients are not kept by default
 
 
+def test_a_second_backward_through_an_inner_freed_node_needs_retain_graph():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    y, z = h * 3, h * 4
+    y.sum().backward()  # frees h's node too: z's graph now reaches a freed node
+    with pytest.raises(RuntimeError, match=r"already freed.*retain_graph=True"):
+        z.sum().backward()
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    y, z = h * 3, h * 4
+    y.sum().backward(retain_graph=True)
+    z.sum().backward()
+    assert x.grad.tolist() == [14.0, 14.0]
+    torch = pytest.importorskip("torch")  # which refuses the same program the same way
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    y, z = h * 3, h * 4
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        z.sum().backward()
+
+
+class _TensorGrads(cr.Function):
+    """A backward written as for PyTorch: it returns Tensors, not arrays."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return cr.tensor(grad * b), cr.tensor(grad * a)
+
+
+class _TensorGrad(cr.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        return cr.tensor(grad) * 3
+
+
+def test_a_custom_backward_may_return_tensors():
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    b = cr.tensor([3.0, -1.0], requires_grad=True)
+    _TensorGrads.apply(a, b).sum().backward()
+    assert a.grad.tolist() == [3.0, -1.0] and b.grad.tolist() == [1.0, 2.0]
+    assert isinstance(a.grad.data, np.ndarray)
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    (_TensorGrad.apply(x) * x).sum().backward()  # the Tensor gradient also passes a node on
+    assert x.grad.tolist() == [6.0, 12.0]  # d(3x * x)/dx = 6x
+    with cr.detect_anomaly():
+        _TensorGrad.apply(cr.tensor([1.0], requires_grad=True)).backward()
+
+
 POWER_GRADIENTS_AT_0_AND_4 = {0: [0.0, 0.0], 1: [1.0, 1.0], 2: [0.0, 8.0], 0.5: [np.inf, 0.25]}
 
 

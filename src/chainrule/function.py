@@ -92,6 +92,8 @@ def _check_forward(op: type, out: Any, arrays: list[Any]) -> None:
 
 def _check_backward(node: Function, upstream: Any, input_grads: tuple[Any, ...]) -> None:
     for index, g in enumerate(input_grads):
+        if isinstance(g, Tensor):
+            g = g.data
         if g is not None and not _finite(g):
             cause = (
                 "the gradient it received was finite"
@@ -234,16 +236,27 @@ def _sum_to(grad: np.ndarray, shape: tuple[int, ...], node: Function) -> np.ndar
     return grad.reshape(shape)
 
 
+_FREED = (
+    "this graph was already freed by an earlier backward(); "
+    "pass retain_graph=True to the first backward() to run a second one"
+)
+
+
 def _topological_order(root: Function) -> list[Function]:
     """The nodes reachable from ``root``, each after every node that consumes its output.
 
     An op's inputs exist before the op is called, so every node was made after the nodes
     that produced its inputs: newest first is a topological order of the reverse graph.
+    A node already freed by an earlier backward is an error here, before any gradient is
+    computed.
     """
     nodes = [root]
     seen = {root}
     for node in nodes:  # grows while it is walked: a breadth-first search without a queue
-        for tensor, need in zip(node.inputs, node.needs_input_grad, strict=True):
+        inputs = node.inputs
+        if inputs is None:
+            raise RuntimeError(_FREED)
+        for tensor, need in zip(inputs, node.needs_input_grad, strict=True):
             if need:
                 producer = tensor._ctx
                 if producer is not None and producer not in seen:
@@ -278,11 +291,6 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
     if root._ctx is None:
         _accumulate_leaf(root, grad, grad)
         return
-    if root._ctx.inputs is None:
-        raise RuntimeError(
-            "this graph was already freed by an earlier backward(); "
-            "pass retain_graph=True to the first backward() to run a second one"
-        )
     grads: dict[Function, np.ndarray] = {root._ctx: grad}
     check = _Anomaly.enabled
     for node in _topological_order(root._ctx):
@@ -304,6 +312,8 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
         for tensor, g, need in zip(inputs, input_grads, node.needs_input_grad, strict=True):
             if not need or g is None:
                 continue
+            if isinstance(g, Tensor):  # as a custom backward written for PyTorch returns it
+                g = g.data
             data = tensor.data
             if g.shape != data.shape:
                 g = _sum_to(g, data.shape, node)

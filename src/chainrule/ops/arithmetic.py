@@ -45,7 +45,9 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx: Function, a: Any, b: Any) -> Any:
-        ctx.save_for_backward(a, b)
+        # Only what backward uses, as PyTorch: the other input may then change in place.
+        need_a, need_b = ctx.needs_input_grad or (False, False)
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return a * b
 
     @staticmethod

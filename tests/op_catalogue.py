@@ -84,6 +84,13 @@ def case(
     return Case(id, cr_fn, np_fn, torch_fn, arity, shapes, domains, out_dtype)
 
 
+def _first_row_from(x: Any, v: Any) -> Any:
+    """A copy of ``x`` whose first row is ``v``'s (chainrule, NumPy or torch alike)."""
+    y = x.copy() if isinstance(x, np.ndarray) else x.clone()
+    y[:1] = v[:1]
+    return y
+
+
 # ---------------------------------------------------------------------------- shapes
 _side = st.integers(1, 4)
 
@@ -1038,6 +1045,34 @@ CATALOGUE: list[Case] = [
         1,
         one(),
         SPACED,
+    ),
+    # --- in place, on a tensor in the graph (a clone): recorded, so gradients flow through
+    case(
+        "x.clone().mul_(y)",
+        lambda x, y: x.clone().mul_(y),
+        np.multiply,
+        lambda x, y: x.clone().mul_(y),
+        2,
+        same(2),
+    ),
+    case(
+        "x.clone().exp_()", lambda x: x.clone().exp_(), np.exp, lambda x: x.clone().exp_(), 1, one()
+    ),
+    case(
+        "x.clone().copy_(y)",
+        lambda x, y: x.clone().copy_(y),
+        lambda x, y: y.copy(),
+        lambda x, y: x.clone().copy_(y),
+        2,
+        same(2),
+    ),
+    case(
+        "y=x.clone();y[:1]=v[:1]",
+        lambda x, v: _first_row_from(x, v),
+        lambda x, v: _first_row_from(x, v),
+        lambda x, v: _first_row_from(x, v),
+        2,
+        same(2, min_dims=1),
     ),
     # --- copies and casts
     case("x.clone()", lambda x: x.clone(), np.copy, lambda x: x.clone(), 1, one()),

@@ -276,3 +276,86 @@ def test_retain_grad_keeps_an_intermediate_gradient():
     z = x * 2
     z.sum().backward()
     assert z.grad is None  # not retained: intermediate gradients are not kept by default
+
+
+def test_a_second_backward_through_an_inner_freed_node_needs_retain_graph():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    y, z = h * 3, h * 4
+    y.sum().backward()  # frees h's node too: z's graph now reaches a freed node
+    with pytest.raises(RuntimeError, match=r"already freed.*retain_graph=True"):
+        z.sum().backward()
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    y, z = h * 3, h * 4
+    y.sum().backward(retain_graph=True)
+    z.sum().backward()
+    assert x.grad.tolist() == [14.0, 14.0]
+    torch = pytest.importorskip("torch")  # which refuses the same program the same way
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    y, z = h * 3, h * 4
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        z.sum().backward()
+
+
+class _TensorGrads(cr.Function):
+    """A backward written as for PyTorch: it returns Tensors, not arrays."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return cr.tensor(grad * b), cr.tensor(grad * a)
+
+
+class _TensorGrad(cr.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        return cr.tensor(grad) * 3
+
+
+def test_a_custom_backward_may_return_tensors():
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    b = cr.tensor([3.0, -1.0], requires_grad=True)
+    _TensorGrads.apply(a, b).sum().backward()
+    assert a.grad.tolist() == [3.0, -1.0] and b.grad.tolist() == [1.0, 2.0]
+    assert isinstance(a.grad.data, np.ndarray)
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    (_TensorGrad.apply(x) * x).sum().backward()  # the Tensor gradient also passes a node on
+    assert x.grad.tolist() == [6.0, 12.0]  # d(3x * x)/dx = 6x
+    with cr.detect_anomaly():
+        _TensorGrad.apply(cr.tensor([1.0], requires_grad=True)).backward()
+
+
+POWER_GRADIENTS_AT_0_AND_4 = {0: [0.0, 0.0], 1: [1.0, 1.0], 2: [0.0, 8.0], 0.5: [np.inf, 0.25]}
+
+
+def test_the_gradient_of_a_power_at_zero_is_pytorchs():
+    for exponent, expected in POWER_GRADIENTS_AT_0_AND_4.items():
+        x = cr.tensor([0.0, 4.0], requires_grad=True)
+        with np.errstate(divide="ignore"):  # 0 ** -0.5
+            (x**exponent).sum().backward()
+        assert x.grad.tolist() == expected, exponent  # d(x**0)/dx = 0, not 0 * 0**-1 = nan
+    torch = pytest.importorskip("torch")
+    for exponent, expected in POWER_GRADIENTS_AT_0_AND_4.items():
+        t = torch.tensor([0.0, 4.0], requires_grad=True)
+        (t**exponent).sum().backward()
+        assert t.grad.tolist() == expected, exponent
+
+
+def test_the_gradient_of_a_power_with_a_zero_tensor_exponent_is_zero():
+    x = cr.tensor([0.0, 2.0], requires_grad=True)
+    e = cr.tensor([0.0, 0.0], requires_grad=True)
+    (x**e).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
+    assert e.grad.tolist() == [0.0, np.float32(np.log(2.0))]  # x**e log x, 0 at x = 0

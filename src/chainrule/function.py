@@ -10,7 +10,6 @@ the ``ctx`` both methods receive.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from operator import attrgetter
@@ -20,6 +19,7 @@ import numpy as np
 
 from . import _backend
 from ._backend import DeviceError, as_array, device_of, is_array, xp_of
+from .versions import Last, changed_since, clock, recorded_between
 
 
 class _GradMode:
@@ -92,6 +92,8 @@ def _check_forward(op: type, out: Any, arrays: list[Any]) -> None:
 
 def _check_backward(node: Function, upstream: Any, input_grads: tuple[Any, ...]) -> None:
     for index, g in enumerate(input_grads):
+        if isinstance(g, Tensor):
+            g = g.data
         if g is not None and not _finite(g):
             cause = (
                 "the gradient it received was finite"
@@ -144,7 +146,6 @@ class _Unrecorded:
 
 
 _UNRECORDED = _Unrecorded()
-_sequence = itertools.count()  # creation order of recorded nodes
 _by_sequence = attrgetter("sequence")
 _new = object.__new__
 
@@ -203,7 +204,7 @@ class Function:
             ctx = _new(cls)
             ctx.inputs = args
             ctx.needs_input_grad = tuple(needs)
-            ctx.sequence = next(_sequence)
+            ctx.sequence = next(clock)
         else:
             ctx = _UNRECORDED
         try:
@@ -234,24 +235,92 @@ def _sum_to(grad: np.ndarray, shape: tuple[int, ...], node: Function) -> np.ndar
     return grad.reshape(shape)
 
 
+_FREED = (
+    "this graph was already freed by an earlier backward(); "
+    "pass retain_graph=True to the first backward() to run a second one"
+)
+
+
+def _as_used_by(node: Function, tensor: Tensor) -> Tensor:
+    """``tensor`` as ``node`` used it, and ``node`` rewired to it for good.
+
+    ``tensor`` was changed in place since: each recorded in-place change made it the output
+    of a newer node, whose first input is the tensor's previous version.
+    """
+    used = tensor
+    while used._ctx is not None and used._ctx.sequence > node.sequence:
+        if used._ctx.inputs is None:
+            raise RuntimeError(_FREED)
+        used = used._ctx.inputs[0]
+    node.inputs = tuple(used if t is tensor else t for t in node.inputs)
+    return used
+
+
+def _producer_for(node: Function, tensor: Tensor, producer: Function) -> Function:
+    """The node that made ``tensor`` as ``node`` used it, once an in-place write was recorded
+    after ``producer`` (``tensor``'s maker now): ``tensor`` itself may have been changed in
+    place since ``node`` used it, or another tensor sharing its data may have been."""
+    if producer.sequence > node.sequence:
+        producer = _as_used_by(node, tensor)._ctx
+    if recorded_between(tensor.data, producer.sequence, node.sequence):
+        raise _stale(producer, node)
+    return producer
+
+
+def _stale(producer: Function, consumer: Function | None) -> RuntimeError:
+    user = "backward()" if consumer is None else type(consumer).__name__
+    return RuntimeError(
+        f"{user} used a tensor that {type(producer).__name__} made, and whose data was then "
+        "changed in place, with the graph recording, through another tensor that shares it "
+        "(a view of it, or its base); chainrule cannot carry that change back to "
+        f"{type(producer).__name__}: change a .clone() instead, or change the tensor before "
+        "taking views of it"
+    )
+
+
 def _topological_order(root: Function) -> list[Function]:
     """The nodes reachable from ``root``, each after every node that consumes its output.
 
     An op's inputs exist before the op is called, so every node was made after the nodes
     that produced its inputs: newest first is a topological order of the reverse graph.
+    Each edge is checked on the way: a freed node, or an input whose data another tensor
+    changed in place since it was made, is an error here, before any gradient is computed.
     """
     nodes = [root]
     seen = {root}
+    last_recorded_write = Last.recorded
     for node in nodes:  # grows while it is walked: a breadth-first search without a queue
-        for tensor, need in zip(node.inputs, node.needs_input_grad, strict=True):
+        inputs = node.inputs
+        if inputs is None:
+            raise RuntimeError(_FREED)
+        for tensor, need in zip(inputs, node.needs_input_grad, strict=True):
             if need:
                 producer = tensor._ctx
-                if producer is not None and producer not in seen:
+                if producer is None:
+                    continue
+                if producer.sequence <= last_recorded_write:  # the graph recorded a write since
+                    producer = _producer_for(node, tensor, producer)
+                if producer not in seen:
                     seen.add(producer)
                     nodes.append(producer)
     if len(nodes) > 1:
         nodes.sort(key=_by_sequence, reverse=True)
     return nodes
+
+
+def _check_saved(node: Function) -> None:
+    """Raise if an array ``node`` saved for its backward was changed in place since."""
+    for array in node.saved_tensors:
+        writes = changed_since(array, node.sequence)
+        if writes is not None:
+            saved = writes.version_at(node.sequence)
+            at = "at an earlier version" if saved is None else f"at version {saved}"
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"in-place operation: {type(node).__name__} saved a tensor of shape "
+                f"{tuple(array.shape)} {at} and it is now at version {writes.count}; change a "
+                ".clone() of it instead, or change it after backward()"
+            )
 
 
 def _own(grad: np.ndarray, upstream: np.ndarray) -> np.ndarray:
@@ -278,17 +347,18 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
     if root._ctx is None:
         _accumulate_leaf(root, grad, grad)
         return
-    if root._ctx.inputs is None:
-        raise RuntimeError(
-            "this graph was already freed by an earlier backward(); "
-            "pass retain_graph=True to the first backward() to run a second one"
-        )
+    made = root._ctx.sequence
+    if made < Last.recorded and recorded_between(root.data, made, Last.recorded + 1):
+        raise _stale(root._ctx, None)
     grads: dict[Function, np.ndarray] = {root._ctx: grad}
     check = _Anomaly.enabled
+    last_write = Last.write
     for node in _topological_order(root._ctx):
         upstream = grads.pop(node)
         if node.retained is not None:
             _accumulate_leaf(node.retained, upstream, upstream)
+        if node.sequence < last_write and node.saved_tensors:
+            _check_saved(node)
         input_grads = node.backward(node, upstream)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
@@ -304,6 +374,8 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
         for tensor, g, need in zip(inputs, input_grads, node.needs_input_grad, strict=True):
             if not need or g is None:
                 continue
+            if isinstance(g, Tensor):  # as a custom backward written for PyTorch returns it
+                g = g.data
             data = tensor.data
             if g.shape != data.shape:
                 g = _sum_to(g, data.shape, node)

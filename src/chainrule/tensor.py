@@ -515,6 +515,102 @@ class Tensor:
     def all(self) -> Tensor:
         return Tensor._from_op(self.data.all(), None)
 
+    # ----------------------------------------------------------------- in place
+    # PyTorch's rules (see ops/inplace.py): under no_grad, or when nothing needs a gradient,
+    # the array changes where it lies and every alias sees it; a leaf that requires grad
+    # refuses; on a tensor in the graph the change is recorded. Each returns the tensor.
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's data (shared with its views) was changed in place."""
+        return version(self.data)
+
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self += alpha * other, in place."""
+        other = other if alpha == 1 else other * alpha
+        return change_in_place(self, "add_", lambda t: t + other)
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self -= alpha * other, in place."""
+        other = other if alpha == 1 else other * alpha
+        return change_in_place(self, "sub_", lambda t: t - other)
+
+    def mul_(self, other: Any) -> Tensor:
+        return change_in_place(self, "mul_", lambda t: t * other)
+
+    def div_(self, other: Any) -> Tensor:
+        return change_in_place(self, "div_", lambda t: t / other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return change_in_place(self, "pow_", lambda t: t**exponent)
+
+    __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
+
+    def neg_(self) -> Tensor:
+        return change_in_place(self, "neg_", Tensor.neg)
+
+    def exp_(self) -> Tensor:
+        return change_in_place(self, "exp_", Tensor.exp)
+
+    def log_(self) -> Tensor:
+        return change_in_place(self, "log_", Tensor.log)
+
+    def sqrt_(self) -> Tensor:
+        return change_in_place(self, "sqrt_", Tensor.sqrt)
+
+    def abs_(self) -> Tensor:
+        return change_in_place(self, "abs_", Tensor.abs)
+
+    def sigmoid_(self) -> Tensor:
+        return change_in_place(self, "sigmoid_", Tensor.sigmoid)
+
+    def tanh_(self) -> Tensor:
+        return change_in_place(self, "tanh_", Tensor.tanh)
+
+    def relu_(self) -> Tensor:
+        return change_in_place(self, "relu_", Tensor.relu)
+
+    def clip_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Limit the values to [min, max], in place."""
+        return change_in_place(self, "clip_", lambda t: t.clip(min, max))
+
+    clamp_ = clip_
+
+    def copy_(self, src: Any) -> Tensor:
+        """Overwrite the values with ``src`` (broadcast to this shape, converted to this
+        dtype); the gradient goes to ``src``."""
+        return change_in_place(self, "copy_", lambda t: Overwrite.apply(t, src), any_dtype=True)
+
+    def fill_(self, value: Any) -> Tensor:
+        """Set every element to ``value``."""
+        return self.copy_(value)
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0."""
+        return self.copy_(0)
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Fill with samples from U[a, b) drawn from the seeded generator."""
+        return self.copy_(rand(self.shape, dtype=self.dtype, device=self.device) * (b - a) + a)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Fill with samples from N(mean, std²) drawn from the seeded generator."""
+        return self.copy_(randn(self.shape, dtype=self.dtype, device=self.device) * std + mean)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        """``x[key] = value``: the values converted to x's dtype; recorded in the graph when
+        x or ``value`` requires grad, as PyTorch does."""
+        key = _index_key(key, xp_of(self.data))
+        if is_grad_enabled() and (
+            self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
+        ):
+            change_in_place(self, "x[key] = value", lambda t: SetItem.apply(t, value, key), True)
+            return
+        check_one_device(
+            "assignment", [self.data, value.data if isinstance(value, Tensor) else value]
+        )
+        self.data[key] = value.data if isinstance(value, Tensor) else value
+        written(self)
+
     # ----------------------------------------------------------------- reductions
     def sum(
         self,
@@ -753,13 +849,16 @@ def _index_part(part: Any, xp: Any) -> Any:
 
 
 # The ops need Tensor to exist, so they are imported after it.
+from .creation import rand, randn  # noqa: E402
 from .function import backward as _backward  # noqa: E402
-from .function import check_one_device  # noqa: E402
+from .function import check_one_device, is_grad_enabled  # noqa: E402
 from .ops.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax  # noqa: E402
 from .ops.arithmetic import Add, Div, Maximum, Minimum, Mul, Neg, Pow, Sub  # noqa: E402
 from .ops.device import ToDevice  # noqa: E402
 from .ops.elementwise import Abs, Cast, Clip, Clone, Exp, Log, Sqrt, Tanh  # noqa: E402
 from .ops.indexing import GetItem  # noqa: E402
+from .ops.inplace import Overwrite, SetItem, change_in_place, written  # noqa: E402
 from .ops.matmul import MatMul  # noqa: E402
 from .ops.reduction import Max, Mean, Min, Sum  # noqa: E402
 from .ops.shape import Permute, Reshape  # noqa: E402
+from .versions import version  # noqa: E402

@@ -47,7 +47,9 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx: Function, a: Any, b: Any) -> Any:
-        ctx.save_for_backward(a, b)
+        # Only what backward uses, as PyTorch: the other input may then change in place.
+        need_a, need_b = ctx.needs_input_grad or (False, False)
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return a * b
 
     @staticmethod
@@ -105,7 +107,14 @@ class Pow(Function):
     def backward(ctx: Function, g: Any) -> tuple[Any, Any]:
         a, b, y = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        ga = g * b * a ** (b - 1) if need_a else None
+        ga = None
+        if need_a:
+            # b * a**(b - 1) is 0 * inf at a == 0 when b == 0; the derivative of a**0 is 0.
+            if is_array(b):
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ga = g * xp_of(b).where(b == 0, 0, b * a ** (b - 1))
+            else:
+                ga = g * 0 if b == 0 else g * b * a ** (b - 1)
         gb = None
         if need_b:
             # d(a**b)/db = a**b * log(a); at a == 0 the product's limit is 0, as in PyTorch.

@@ -1,0 +1,111 @@
+"""Version counters: every in-place change of a tensor's data is counted and stamped, so that
+``backward`` can refuse an array that changed after an op saved it, as PyTorch does.
+
+Writes are kept per storage, the array that owns the memory, so that every alias of it (a
+view made by slicing, ``reshape`` or ``transpose``, a ``detach``-ed tensor) sees one version.
+One clock orders graph nodes and writes, so a write can be placed between two nodes; nothing
+here runs, and nothing is kept, for arrays that are never changed in place.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from bisect import bisect_right
+from typing import Any
+
+from ._backend import is_array
+
+clock = itertools.count(1)
+"""The order of events: each graph node takes a tick when it is recorded (``Function.sequence``)
+and each in-place write takes one, or shares its node's when the graph records it."""
+
+_KEPT = 64  # the stamps kept per storage to say at which version a node saved it
+
+
+class Writes:
+    """The in-place writes of one storage: how many (its version) and when."""
+
+    __slots__ = ("count", "recent", "recorded")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.recent: list[int] = []  # the stamps of the latest writes, at most _KEPT
+        self.recorded: list[int] = []  # the stamps of the writes the graph recorded, all
+
+    def version_at(self, stamp: int) -> int | None:
+        """The version the storage had at ``stamp``, or None once that is too long ago."""
+        later = len(self.recent) - bisect_right(self.recent, stamp)
+        if later == len(self.recent) and len(self.recent) < self.count:
+            return None
+        return self.count - later
+
+
+_writes: dict[int, Writes] = {}  # id of the owning array -> its writes, while it lives
+
+
+class Last:
+    """The stamps of the latest write to any storage, and of the latest one the graph recorded:
+    ``backward`` compares a node's sequence with these before it looks anything up."""
+
+    write = 0
+    recorded = 0
+
+
+def storage(array: Any) -> Any:
+    """The array that owns ``array``'s memory (``array`` itself unless it is a view)."""
+    base = array.base
+    while base is not None and is_array(base):
+        array, base = base, base.base
+    return array
+
+
+def writes_of(array: Any) -> Writes | None:
+    """The writes to ``array``'s storage, or None if it was never changed in place."""
+    return _writes.get(id(storage(array))) if _writes else None
+
+
+def record_write(array: Any, stamp: int, recorded: bool) -> None:
+    """Count a write to ``array``'s storage at ``stamp``, ``recorded`` or not by the graph."""
+    owner = storage(array)
+    key = id(owner)
+    entry = _writes.get(key)
+    if entry is None:
+        try:
+            weakref.finalize(owner, _writes.pop, key, None)
+        except TypeError:  # an array type without weak references: it keeps no versions
+            return
+        entry = _writes[key] = Writes()
+    entry.count += 1
+    entry.recent.append(stamp)
+    if len(entry.recent) > _KEPT:
+        del entry.recent[: _KEPT // 2]
+    Last.write = stamp
+    if recorded:
+        entry.recorded.append(stamp)
+        Last.recorded = stamp
+
+
+def version(array: Any) -> int:
+    """How many times ``array``'s storage was changed in place."""
+    entry = writes_of(array)
+    return 0 if entry is None else entry.count
+
+
+def changed_since(array: Any, stamp: int) -> Writes | None:
+    """The writes to ``array``'s storage if one came after ``stamp``, else None."""
+    if not is_array(array):
+        return None
+    entry = writes_of(array)
+    if entry is None or entry.recent[-1] <= stamp:
+        return None
+    return entry
+
+
+def recorded_between(array: Any, after: int, before: int) -> bool:
+    """Whether the graph recorded a write to ``array``'s storage strictly between two stamps."""
+    entry = writes_of(array)
+    if entry is None or not entry.recorded:
+        return False
+    first_later = bisect_right(entry.recorded, after)
+    return first_later < len(entry.recorded) and entry.recorded[first_later] < before

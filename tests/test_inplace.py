@@ -1,0 +1,508 @@
+"""In-place operations, by PyTorch's rules: where they change the data, when they refuse,
+how the graph records them, and the version counter that guards saved tensors.
+
+Programs are written once for both libraries (``lib`` is chainrule or torch), so that
+PyTorch, when installed, is the reference; without it, gradients are checked against
+central differences and values against hard facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import nn
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+MODIFIED = r"modified by an in.?place operation"
+
+
+def _leaf(lib: Any, values: list[float]) -> Any:
+    return lib.tensor(values, dtype=lib.float64, requires_grad=True)
+
+
+# ----------------------------------------------------------------- without a graph
+
+
+def test_iadd_changes_the_tensor_itself():
+    x = cr.tensor([1.0, 2.0])
+    before = x
+    x += 1
+    x -= cr.tensor([0.5, 0.5])
+    x *= 4
+    x /= 2
+    x **= 2
+    assert x is before
+    assert x.tolist() == [9.0, 25.0]
+
+
+def test_every_alias_sees_an_in_place_change():
+    x = cr.tensor([[1.0, 2.0], [3.0, 4.0]])
+    row, flat, detached, array = x[1], x.reshape(4), x.detach(), x.data  # .data: the ndarray
+    x.mul_(10)
+    assert row.tolist() == [30.0, 40.0]
+    assert flat.tolist() == [10.0, 20.0, 30.0, 40.0]
+    assert detached.tolist() == x.tolist()
+    np.testing.assert_array_equal(array, x.data)
+    row.zero_()  # and a change through a view reaches the base
+    assert x.tolist() == [[10.0, 20.0], [0.0, 0.0]]
+
+
+def test_in_place_methods_return_the_tensor():
+    x = cr.ones(3)
+    assert x.add_(1) is x and x.zero_() is x and x.fill_(2.0) is x and x.clamp_(0, 1) is x
+
+
+@pytest.mark.parametrize(
+    ("method", "expected"),
+    [
+        (lambda x: x.add_(cr.tensor([1.0, 1.0, 1.0]), alpha=2), [1.0, 2.0, 6.0]),
+        (lambda x: x.sub_(1, alpha=0.5), [-1.5, -0.5, 3.5]),
+        (lambda x: x.mul_(2), [-2.0, 0.0, 8.0]),
+        (lambda x: x.div_(4), [-0.25, 0.0, 1.0]),
+        (lambda x: x.pow_(2), [1.0, 0.0, 16.0]),
+        (lambda x: x.neg_(), [1.0, 0.0, -4.0]),
+        (lambda x: x.abs_(), [1.0, 0.0, 4.0]),
+        (lambda x: x.relu_(), [0.0, 0.0, 4.0]),
+        (lambda x: x.clamp_(-0.5, 2), [-0.5, 0.0, 2.0]),
+        (lambda x: x.clip_(max=1), [-1.0, 0.0, 1.0]),
+        (lambda x: x.fill_(7), [7.0, 7.0, 7.0]),
+        (lambda x: x.zero_(), [0.0, 0.0, 0.0]),
+        (lambda x: x.copy_(cr.tensor([5, 6, 7])), [5.0, 6.0, 7.0]),
+        (lambda x: x.exp_().log_(), [-1.0, 0.0, 4.0]),
+        (lambda x: x.abs_().sqrt_(), [1.0, 0.0, 2.0]),
+        (lambda x: x.sigmoid_(), [1 / (1 + np.e), 0.5, 1 / (1 + np.exp(-4))]),
+        (lambda x: x.tanh_(), np.tanh([-1.0, 0.0, 4.0]).tolist()),
+    ],
+)
+def test_in_place_methods_compute_what_their_out_of_place_ops_do(method, expected):
+    x = cr.tensor([-1.0, 0.0, 4.0], dtype=cr.float64)
+    data = x.data
+    method(x)
+    assert x.data is data and x.dtype == cr.float64
+    np.testing.assert_allclose(x.numpy(), expected, rtol=1e-12)
+
+
+def test_in_place_keeps_the_dtype_and_casts_the_result_to_it():
+    x = cr.tensor([1.0, 2.0])  # float32
+    x += cr.tensor([0.1, 0.2], dtype=cr.float64)
+    assert x.dtype == cr.float32
+    np.testing.assert_array_equal(x.numpy(), np.array([1.1, 2.2], dtype=np.float32))
+    n = cr.tensor([1, 2], dtype=cr.int32)
+    n += cr.tensor([10, 20])  # int64 into int32: same kind
+    assert n.dtype == cr.int32 and n.tolist() == [11, 22]
+
+
+def test_copy_fill_and_assignment_convert_to_the_dtype_as_pytorch_does():
+    n = cr.tensor([0, 0, 0])
+    n.copy_(cr.tensor([1.7, 2.2, -3.9]))
+    assert n.dtype == cr.int64 and n.tolist() == [1, 2, -3]  # truncated toward zero
+    n.fill_(2.5)
+    assert n.tolist() == [2, 2, 2]
+    n[0] = 9.9
+    assert n.tolist() == [9, 2, 2]
+
+
+@pytest.mark.parametrize(
+    ("make", "change"),
+    [
+        (lambda lib: lib.tensor([1, 2]), lambda x: x.__iadd__(2.5)),
+        (lambda lib: lib.tensor([4, 6]), lambda x: x.__itruediv__(2)),
+        (lambda lib: lib.tensor([True, False]), lambda x: x.__iadd__(1)),
+        (lambda lib: lib.tensor([1, 2]), lambda x: x.add_(1, alpha=0.5)),
+        (lambda lib: lib.tensor([1.0, 2.0]), lambda x: x.__iadd__(1j)),
+    ],
+    ids=["int+=float", "int/=int", "bool+=int", "int.add_(alpha=float)", "float+=complex"],
+)
+def test_in_place_refuses_a_result_its_dtype_cannot_hold(make, change):
+    x = make(cr)
+    before = x.tolist()
+    with pytest.raises(RuntimeError, match="cannot hold"):
+        change(x)
+    assert x.tolist() == before
+    if torch is not None:
+        with pytest.raises(RuntimeError):
+            change(make(torch))
+
+
+def test_the_other_operand_broadcasts_to_the_tensor_but_not_the_reverse():
+    x = cr.zeros(2, 3)
+    x += cr.tensor([1.0, 2.0, 3.0])
+    assert x.tolist() == [[1.0, 2.0, 3.0]] * 2
+    small = cr.zeros(3)
+    with pytest.raises(RuntimeError, match=r"cannot change a tensor's shape"):
+        small += cr.ones(2, 3)
+    with pytest.raises(RuntimeError, match=r"cannot change a tensor's shape"):
+        small.copy_(cr.ones(2, 3))
+    assert small.shape == (3,)
+    if torch is not None:
+        with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+            torch.zeros(3).add_(torch.ones(2, 3))
+
+
+def test_assignment_by_index_changes_the_tensor_in_place():
+    x = cr.zeros(2, 3)
+    view = x[1]
+    x[1] = cr.tensor([1.0, 2.0, 3.0])
+    x[0, 1:] = 5
+    x[x > 2.5] = -1  # a mask from a tensor
+    assert x.tolist() == [[0.0, -1.0, -1.0], [1.0, 2.0, -1.0]]
+    assert view.tolist() == [1.0, 2.0, -1.0]
+
+
+def test_uniform_and_normal_fill_from_the_seeded_generator():
+    cr.manual_seed(7)
+    a = cr.zeros(1000).uniform_(-2, 3)
+    cr.manual_seed(7)
+    b = cr.zeros(1000).uniform_(-2, 3)
+    assert a.tolist() == b.tolist() and a.dtype == cr.float32
+    assert a.min().item() >= -2 and a.max().item() < 3
+    n = cr.zeros(20000, dtype=cr.float64).normal_(5.0, 2.0)
+    assert n.dtype == cr.float64
+    assert abs(n.mean().item() - 5.0) < 0.1 and abs(n.numpy().std() - 2.0) < 0.1
+
+
+def test_in_place_ops_keep_a_gpu_tensor_on_its_gpu(fake_gpu):
+    x = cr.ones(3, device="cuda")
+    data = x.data
+    x += 1
+    x *= cr.tensor([1.0, 2.0, 3.0], device="cuda")
+    x[0] = 5
+    x.clamp_(0, 5.5)
+    assert x.data is data and x.device == "cuda:0"
+    assert x.cpu().tolist() == [5.0, 4.0, 5.5]
+    with pytest.raises(cr.DeviceError, match="different devices"):
+        x += cr.ones(3)
+    w = cr.tensor([1.0, 2.0, 3.0], device="cuda", requires_grad=True)
+    y = w * 2
+    y += 1
+    y *= w
+    y[1] = 0.0
+    y.sum().backward()
+    assert w.grad.device == "cuda:0" and w.grad.cpu().tolist() == [5.0, 0.0, 13.0]  # 4w + 1
+
+
+# ----------------------------------------------------------------- leaves that require grad
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda w: w.__iadd__(1),
+        lambda w: w.__isub__(cr.ones(3)),
+        lambda w: w.mul_(2),
+        lambda w: w.zero_(),
+        lambda w: w.fill_(1),
+        lambda w: w.copy_(cr.zeros(3)),
+        lambda w: w.uniform_(),
+        lambda w: w.__setitem__(0, 5.0),
+    ],
+    ids=["+=", "-=", "mul_", "zero_", "fill_", "copy_", "uniform_", "w[0] ="],
+)
+def test_a_leaf_that_requires_grad_refuses_in_place_changes_with_grad_mode_on(change):
+    w = cr.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used"):
+        change(w)
+    assert w.tolist() == [1.0, 1.0, 1.0] and w.is_leaf
+    with cr.no_grad():
+        change(w)  # an optimizer step's way
+    assert w.is_leaf and w.grad_fn is None and w.requires_grad
+
+
+def test_a_view_of_a_leaf_that_requires_grad_refuses_in_place_changes():
+    w = cr.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        w[0:2].mul_(2)
+    assert w.tolist() == [1.0, 1.0, 1.0]
+    if torch is not None:
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+            torch.ones(3, requires_grad=True)[0:2].mul_(2)
+
+
+def test_sgd_written_by_hand_with_in_place_ops_trains_as_optim_sgd_does():
+    x = cr.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    target = cr.tensor([[0.0], [1.0], [1.0], [0.0]])
+    lr = 0.1
+
+    def model() -> nn.Module:
+        cr.manual_seed(0)
+        return nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+
+    by_hand, by_optim = model(), model()
+    weights = list(by_hand.parameters())
+    optimizer = cr.optim.SGD(by_optim.parameters(), lr=lr)
+    losses = []
+    for _ in range(60):
+        loss = cr.functional.mse_loss(by_hand(x), target)
+        loss.backward()
+        with cr.no_grad():
+            for p in by_hand.parameters():
+                p -= lr * p.grad  # PyTorch's tutorial idiom
+                p.grad.zero_()
+        reference = cr.functional.mse_loss(by_optim(x), target)
+        optimizer.zero_grad()
+        reference.backward()
+        optimizer.step()
+        assert loss.item() == reference.item()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
+    assert [p for p in by_hand.parameters()] == weights  # the same objects, still Parameters
+    assert all(isinstance(p, nn.Parameter) and p.is_leaf for p in weights)
+
+
+# ----------------------------------------------------------------- recorded in the graph
+
+
+def _chain(lib: Any, x: Any, w: Any) -> Any:
+    y = x * 2
+    before = y
+    y += 1
+    y *= w
+    assert y is before  # the same tensor, now the output of the last op
+    return y
+
+
+def test_an_in_place_chain_on_a_non_leaf_has_pytorch_gradients():
+    x, w = _leaf(cr, [1.0, 2.0, 3.0]), _leaf(cr, [0.5, -1.0, 2.0])
+    y = _chain(cr, x, w)
+    assert type(y.grad_fn).__name__ == "Mul" and type(y.grad_fn.inputs[0].grad_fn).__name__ == "Add"
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, -2.0, 4.0]  # d/dx (2x + 1) w = 2w
+    assert w.grad.tolist() == [3.0, 5.0, 7.0]  # 2x + 1
+    assert cr.gradcheck(lambda x, w: _chain(cr, x, w), (x, w))
+    if torch is not None:
+        tx, tw = _leaf(torch, [1.0, 2.0, 3.0]), _leaf(torch, [0.5, -1.0, 2.0])
+        _chain(torch, tx, tw).sum().backward()
+        assert x.grad.tolist() == tx.grad.tolist() and w.grad.tolist() == tw.grad.tolist()
+
+
+IN_GRAPH: dict[str, Callable[[Any, Any], Any]] = {
+    "add_ alpha": lambda y, w: y.add_(w, alpha=2),
+    "sub_ alpha": lambda y, w: y.sub_(w * w, alpha=0.5),
+    "mul_": lambda y, w: y.mul_(w),
+    "div_": lambda y, w: y.div_(w),
+    "pow_": lambda y, w: y.pow_(3),
+    "**= tensor": lambda y, w: y.__ipow__(w),
+    "neg_": lambda y, w: y.neg_(),
+    "exp_": lambda y, w: y.exp_(),
+    "log_": lambda y, w: y.log_(),
+    "sqrt_": lambda y, w: y.sqrt_(),
+    "abs_": lambda y, w: (y - 2).abs_(),
+    "sigmoid_": lambda y, w: y.sigmoid_(),
+    "tanh_": lambda y, w: y.tanh_(),
+    "relu_": lambda y, w: (y - 2).relu_(),
+    "clamp_": lambda y, w: y.clamp_(1.2, 2.5),
+    "copy_": lambda y, w: y.copy_(w * 3),
+    "fill_": lambda y, w: y.fill_(2.0),
+    "zero_": lambda y, w: y.zero_(),
+    "x[1:3] = w": lambda y, w: y.__setitem__(slice(1, 3), w[:2] * 2),
+    "x[[0, 2]] = w": lambda y, w: y.__setitem__([0, 2], w[1:]),
+    "x[mask] = 0": lambda y, w: y.__setitem__(y > 2, 0.0),
+    "twice": lambda y, w: y.mul_(w).add_(y.exp()).sigmoid_(),
+}
+
+
+@pytest.mark.parametrize("name", IN_GRAPH)
+def test_in_place_ops_in_the_graph_have_the_right_gradients(name):
+    change = IN_GRAPH[name]
+
+    def program(lib: Any, x: Any, w: Any) -> Any:
+        y = x * 1.5 + 0.25  # a non-leaf; positive, for log, sqrt and powers
+        result = change(y, w)  # y itself, a new tensor changed in place, or None (x[k] = v)
+        return (y if result is None else result) * lib.tensor([1.0, -2.0, 0.5], dtype=lib.float64)
+
+    values, weights = [0.5, 1.0, 2.0], [0.75, 1.5, 1.25]
+    x, w = _leaf(cr, values), _leaf(cr, weights)
+    program(cr, x, w).sum().backward()
+    assert cr.gradcheck(lambda x, w: program(cr, x, w), (_leaf(cr, values), _leaf(cr, weights)))
+    if torch is not None:
+        tx, tw = _leaf(torch, values), _leaf(torch, weights)
+        program(torch, tx, tw).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-15)
+        expected_w = np.zeros(3) if tw.grad is None else tw.grad.numpy()
+        got_w = np.zeros(3) if w.grad is None else w.grad.numpy()
+        np.testing.assert_allclose(got_w, expected_w, rtol=1e-12, atol=1e-15)
+
+
+def test_a_tensor_times_itself_in_place_has_the_gradient_of_its_square():
+    """PyTorch refuses y.mul_(y) at backward (mul_ saved y, then changed it); chainrule keeps
+    a copy of the value it saved, so the gradient is the square's."""
+
+    def square(x: Any) -> Any:
+        y = x * 1.5 + 0.25
+        y.mul_(y)
+        return y
+
+    x = _leaf(cr, [0.5, -1.0, 2.0])
+    square(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 3 * (1.5 * np.array([0.5, -1.0, 2.0]) + 0.25))
+    assert cr.gradcheck(square, (_leaf(cr, [0.5, -1.0, 2.0]),))
+
+
+def test_an_in_place_op_with_an_operand_that_requires_grad_puts_a_plain_tensor_in_the_graph():
+    total = before = cr.zeros(3)
+    x = _leaf(cr, [1.0, 2.0, 3.0])
+    total += x * x
+    assert total is before and total.requires_grad and not total.is_leaf
+    total.sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0, 6.0]
+
+
+def test_an_op_that_used_a_tensor_before_it_changed_gets_the_old_versions_gradient():
+    def program(lib: Any, x: Any) -> Any:
+        y = before = x * 2
+        z = y * 3  # uses y before the change; saves only the 3
+        y *= x  # y is now 2x²
+        assert y is before
+        return z + y
+
+    x = _leaf(cr, [1.0, -2.0])
+    program(cr, x).sum().backward()
+    assert x.grad.tolist() == [10.0, -2.0]  # 6 + 4x
+    if torch is not None:
+        tx = _leaf(torch, [1.0, -2.0])
+        program(torch, tx).sum().backward()
+        assert x.grad.tolist() == tx.grad.tolist()
+
+
+def test_retain_grad_follows_the_tensor_through_an_in_place_change():
+    x = _leaf(cr, [1.0, 2.0])
+    y = (x * 2).retain_grad()
+    y *= 3
+    (y * y).sum().backward()
+    assert y.grad.tolist() == [12.0, 24.0]  # the gradient of the new value, 2y
+    assert x.grad.tolist() == [72.0, 144.0]
+
+
+def test_a_view_of_a_non_leaf_changed_in_place_gives_the_views_gradient():
+    x = _leaf(cr, [1.0, 2.0, 3.0])
+    h = x * 2
+    v = h[0:2]
+    v *= 3
+    v.sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0, 0.0]
+    assert h.tolist() == [6.0, 12.0, 6.0]  # the base holds the change
+
+
+def test_using_a_tensor_after_another_view_of_its_data_changed_in_the_graph_is_refused():
+    """PyTorch rewrites a view's history when its base changes; chainrule refuses to
+    differentiate through it rather than give a gradient that ignores the change."""
+    x = _leaf(cr, [1.0, 2.0, 3.0])
+    h = x * 2
+    h[0:2].mul_(3)
+    with pytest.raises(RuntimeError, match=r"changed in place.*through another tensor"):
+        h.sum().backward()
+    x = _leaf(cr, [1.0, 2.0, 3.0])
+    h = x * 2
+    v = h[1:]
+    h.mul_(3)
+    with pytest.raises(RuntimeError, match=r"Sum used a tensor that GetItem made"):
+        v.sum().backward()
+
+
+def test_a_view_made_without_the_graph_cannot_be_changed_in_it():
+    base = cr.zeros(4)
+    view = base[0:2]
+    with pytest.raises(RuntimeError, match=r"view of another array.*\.clone\(\)"):
+        view += _leaf(cr, [1.0, 2.0])
+    assert base.tolist() == [0.0] * 4
+
+
+# ----------------------------------------------------------------- the version counter
+
+
+def test_the_version_counts_in_place_changes_and_is_shared_by_aliases():
+    x = cr.tensor([1.0, 2.0, 3.0])
+    view, detached = x[1:], x.detach()
+    assert x._version == 0
+    x += 1
+    view.mul_(2)
+    detached[0] = 0
+    x.data[0] = 5  # the array itself, as PyTorch's .data: not counted
+    assert (x._version, view._version, detached._version) == (3, 3, 3)
+    assert cr.tensor([1.0])._version == 0
+    if torch is not None:
+        t = torch.tensor([1.0, 2.0, 3.0])
+        tv, td = t[1:], t.detach()
+        t += 1
+        tv.mul_(2)
+        td[0] = 0
+        assert (t._version, tv._version, td._version) == (3, 3, 3)
+
+
+def _output_of_exp_changed(lib: Any, x: Any) -> Any:
+    y = x.exp()
+    return y.add_(1)
+
+
+def _input_of_mul_changed(lib: Any, x: Any) -> Any:
+    y = x * 2
+    z = y * x
+    y.mul_(2)
+    return z
+
+
+def _output_of_relu_changed(lib: Any, x: Any) -> Any:
+    return (x * 2).relu_().sigmoid_()
+
+
+def _output_changed_under_no_grad(lib: Any, x: Any) -> Any:
+    y = x.sigmoid()
+    with lib.no_grad():
+        y.mul_(2)
+    return y
+
+
+@pytest.mark.parametrize(
+    ("program", "op", "saved", "now"),
+    [
+        (_output_of_exp_changed, "Exp", 0, 1),
+        (_input_of_mul_changed, "Mul", 0, 1),
+        (_output_of_relu_changed, "ReLU", 1, 2),
+        (_output_changed_under_no_grad, "Sigmoid", 0, 1),
+    ],
+)
+def test_backward_refuses_a_saved_tensor_that_changed_in_place(program, op, saved, now):
+    loss = program(cr, _leaf(cr, [0.5, -1.0])).sum()
+    saved_at = rf"{op} saved a tensor of shape \(2,\) at version {saved} and it is now at"
+    with pytest.raises(RuntimeError, match=rf"{MODIFIED}: {saved_at} version {now};"):
+        loss.backward()
+    if torch is not None:
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            program(torch, _leaf(torch, [0.5, -1.0])).sum().backward()
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        lambda lib, x: (lambda y: (y + 1, y.mul_(3))[0])(x * 2),  # Add saves nothing
+        lambda lib, x: (lambda y: (y * 3, y.add_(1))[0])(x * 2),  # Mul by a constant saves it
+        lambda lib, x: (lambda y: (y.sum(), y.zero_())[0])(x * 2),  # Sum saves nothing
+    ],
+    ids=["input of add", "input of mul by a number", "input of sum"],
+)
+def test_changing_a_tensor_that_no_op_saved_is_allowed(program):
+    x = _leaf(cr, [0.5, -1.0])
+    out = program(cr, x)
+    out.sum().backward()
+    assert cr.gradcheck(lambda x: program(cr, x), (_leaf(cr, [0.5, -1.0]),))
+    if torch is not None:
+        tx = _leaf(torch, [0.5, -1.0])
+        program(torch, tx).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+
+
+def test_an_in_place_change_after_backward_is_allowed():
+    x = _leaf(cr, [1.0, 2.0])
+    y = x.exp()
+    y.sum().backward()
+    y.add_(1)  # as after a training step: nothing needs the old value any more
+    assert y._version == 1

@@ -506,3 +506,21 @@ def test_an_in_place_change_after_backward_is_allowed():
     y.sum().backward()
     y.add_(1)  # as after a training step: nothing needs the old value any more
     assert y._version == 1
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+def test_an_optimizer_step_counts_as_an_in_place_change_of_its_parameters(optimizer):
+    """As in PyTorch: a graph kept with retain_graph saved the second layer's weight (the
+    hidden layer's gradient needs it), and a step changed it, so a second backward through
+    the graph refuses instead of using the new weight."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Sigmoid(), lib.nn.Linear(4, 2))
+        loss = model(lib.ones(4, 3)).sum()
+        loss.backward(retain_graph=True)
+        before = model[2].weight._version
+        getattr(lib.optim, optimizer)(model.parameters(), lr=0.1).step()
+        assert model[2].weight._version == before + 1
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            loss.backward()

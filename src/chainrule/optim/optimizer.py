@@ -15,6 +15,7 @@ import numpy as np
 from .._backend import as_array, device_of, is_array, is_floating, to_device, xp_of
 from ..function import enable_grad
 from ..tensor import Tensor
+from ..versions import clock, record_write
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 """What an optimizer takes: parameters, or dicts ``{"params": [...], "lr": ...}`` (groups)."""
@@ -138,7 +139,9 @@ class Optimizer:
 
     @staticmethod
     def _with_grad(group: dict[str, Any]) -> Iterator[tuple[Tensor, np.ndarray]]:
-        """Each parameter of ``group`` that has a gradient, with the gradient's array."""
+        """Each parameter of ``group`` that has a gradient, with the gradient's array; each is
+        counted as changed in place (its version), as the caller updates it, so that a graph
+        that saved it refuses a second backward, as in PyTorch."""
         for p in group["params"]:
             grad = p.grad
             if grad is None:
@@ -149,6 +152,7 @@ class Optimizer:
                     f"a parameter of shape {p.data.shape} has a gradient of shape {g.shape}; "
                     "a gradient must have its parameter's shape"
                 )
+            record_write(p.data, next(clock), recorded=False)
             yield p, g
 
     def zero_grad(self, set_to_none: bool = True) -> None:

@@ -168,6 +168,28 @@ OPS = [
     Op("cross_entropy", "F.cross_entropy({logits}, {cls}, reduction={red})", weight=2),
     Op("cross_entropy_probs", "F.cross_entropy({logits}, {probs}, reduction={red})", weight=2),
     Op("nll_loss", "F.nll_loss({logits}.log_softmax({cdim}), {cls}, reduction={red})"),
+    Op("list_target", "F.mse_loss({f}, {same}.tolist())", weight=0.3),
+    # layers and loss modules
+    Op("nn.Flatten", "lib.nn.Flatten()({x})", weight=0.5),
+    Op("nn.ReLU", "lib.nn.ReLU()({x})", weight=0.3),
+    Op("nn.Sigmoid", "lib.nn.Sigmoid()({x})", weight=0.3),
+    Op("nn.Softmax", "lib.nn.Softmax({dim})({x})", weight=0.3),
+    Op("nn.LogSoftmax", "lib.nn.LogSoftmax({dim})({x})", weight=0.3),
+    Op("nn.MSELoss", "lib.nn.MSELoss(reduction={red})({f}, {same})", weight=0.5),
+    Op("nn.BCELoss", "lib.nn.BCELoss(reduction={red})({f}.sigmoid(), {prob})", weight=0.5),
+    Op(
+        "nn.BCEWithLogitsLoss", "lib.nn.BCEWithLogitsLoss(reduction={red})({f}, {prob})", weight=0.5
+    ),
+    Op(
+        "nn.CrossEntropyLoss",
+        "lib.nn.CrossEntropyLoss(reduction={red})({logits}, {cls})",
+        weight=0.5,
+    ),
+    Op(
+        "nn.NLLLoss",
+        "lib.nn.NLLLoss(reduction={red})({logits}.log_softmax({cdim}), {cls})",
+        weight=0.5,
+    ),
     # in place: with grad mode on, or under no_grad (drawn at random for each statement)
     Op("iadd", "{t} += {y}", kind="inplace"),
     Op("isub", "{t} -= {y}", kind="inplace"),
@@ -328,6 +350,9 @@ class Draw:
 
 
 PLACEHOLDERS: dict[str, Callable[[Draw], str]] = {}
+REFERENCES = ("x", "f", "t", "logits", "mask", "catlist", "stacklist")
+"""The placeholders that pick the tensor (``Draw.x``) the others are drawn to fit: drawn
+first, whatever their place in the op's text."""
 
 
 def placeholder(name: str) -> Callable[[Callable[[Draw], str]], Callable[[Draw], str]]:
@@ -857,7 +882,8 @@ class Generation:
     def draw(self, op: Op) -> None:
         """Fill ``op``'s placeholders and write its statement (after any leaves it made)."""
         d = Draw(self, op)
-        for name in _placeholders(op.ours):
+        names = _placeholders(op.ours)
+        for name in sorted(names, key=lambda name: name not in REFERENCES):
             if name not in d.values:
                 d.values[name] = PLACEHOLDERS[name](d)
         if op.name == "leaf":
@@ -899,10 +925,10 @@ def _generation(seed: int) -> Generation:
 # ----------------------------------------------------------------------------- deliberate
 @dataclass(frozen=True)
 class Deliberate:
-    """A place where chainrule differs from PyTorch on purpose: at op ``op`` ("*": any),
-    ``library`` alone raising an error (or, for chainrule, giving a warning) of type
-    ``error`` whose message matches the regular expression ``says`` is agreement, for
-    ``reason``. The program stops there."""
+    """A place where chainrule differs from PyTorch on purpose: at the ops whose names
+    match the regular expression ``op``, ``library`` alone raising an error (or, for
+    chainrule, giving a warning) of type ``error`` whose message matches the regular
+    expression ``says`` is agreement, for ``reason``. The program stops there."""
 
     library: str  # "chainrule" (it refuses or warns) or "torch" (chainrule accepts more)
     op: str
@@ -917,7 +943,7 @@ class Deliberate:
             kind, message = type(error), str(error)
         return (
             self.library == library
-            and self.op in ("*", op)
+            and re.fullmatch(self.op, op) is not None
             and issubclass(kind, self.error)
             and re.search(self.says, message) is not None
         )
@@ -926,7 +952,7 @@ class Deliberate:
 DELIBERATE = [
     Deliberate(
         "chainrule",
-        "*",
+        ".*",
         RuntimeWarning,
         "encountered in|Mean of empty slice",
         "NumPy warns when an op makes inf or NaN (log of a negative number, 0 / 0, an "
@@ -934,7 +960,7 @@ DELIBERATE = [
     ),
     Deliberate(
         "chainrule",
-        "mse_loss",
+        "mse_loss|nn.MSELoss",
         ValueError,
         "they must match",
         "PyTorch broadcasts a target of another shape with a warning that it is probably "
@@ -942,24 +968,18 @@ DELIBERATE = [
     ),
     Deliberate(
         "chainrule",
-        "cross_entropy",
+        "cross_entropy|cross_entropy_probs|nn.CrossEntropyLoss|nll_loss|nn.NLLLoss",
         ValueError,
-        r"logits must have shape \(N, C\)",
+        r"(logits|input) must have shape \(N, C\)",
         "chainrule's classification losses take scores (N, C) only, not (C,) or (N, C, d...)",
     ),
     Deliberate(
         "chainrule",
-        "cross_entropy_probs",
-        ValueError,
-        r"logits must have shape \(N, C\)",
-        "chainrule's classification losses take scores (N, C) only, not (C,) or (N, C, d...)",
-    ),
-    Deliberate(
-        "chainrule",
-        "nll_loss",
-        ValueError,
-        r"input must have shape \(N, C\)",
-        "chainrule's classification losses take scores (N, C) only, not (C,) or (N, C, d...)",
+        "second backward",
+        RuntimeError,
+        "retain_graph",
+        "chainrule's backward frees every node it ran, so a second backward through any of "
+        "them asks for retain_graph=True; PyTorch asks only where a freed node saved tensors",
     ),
 ]
 """Every deliberate difference the comparison allows; anything else is a discrepancy."""
@@ -971,7 +991,12 @@ def _deliberate(library: str, op: str, error: Any) -> Deliberate | None:
 
 # ----------------------------------------------------------------------------- comparing
 CRASHES = (AttributeError, KeyError, NameError, ZeroDivisionError, AssertionError, RecursionError)
-"""Exceptions that mean chainrule's own code broke (where PyTorch gave an error of its own)."""
+"""Exceptions that mean chainrule's own code broke (where PyTorch gave an error of its own),
+as does a TypeError about None."""
+
+
+def _crashed(error: BaseException) -> bool:
+    return isinstance(error, CRASHES) or (isinstance(error, TypeError) and "NoneType" in str(error))
 
 
 @dataclass(frozen=True)
@@ -1058,6 +1083,7 @@ class _Run:
         self.theirs = _namespace("torch")
         self.lines: list[Statement] = []
         self.rtol: dict[str, float] = {}  # each variable's, from the floats it came from
+        self.both_raised = False  # by the last statement: what it left behind is no one's
 
     def tolerance(self, statement: Statement) -> float:
         """The relative tolerance for ``statement``'s result: the loosest of its own dtype's
@@ -1083,10 +1109,11 @@ class _Run:
         line, op = len(self.lines) - 1, statement.op
         their_error, _ = _execute(statement.theirs, self.theirs)
         our_error, our_warnings = _execute(statement.ours, self.ours)
+        self.both_raised = our_error is not None and their_error is not None
         if isinstance(their_error, NameError):  # a shrunk program that lost a variable
             return None
         if our_error is not None and their_error is not None:
-            if isinstance(our_error, CRASHES) and type(our_error) is not type(their_error):
+            if _crashed(our_error) and type(our_error) is not type(their_error):
                 detail = f"chainrule {_error_text(our_error)}; PyTorch {_error_text(their_error)}"
                 return Discrepancy(
                     "chainrule crashes where PyTorch refuses", op, line, detail, _gist(our_error)
@@ -1113,6 +1140,14 @@ class _Run:
         )
         if difference is not None:
             return Discrepancy(_kind(difference), op, line, difference)
+        return None
+
+    def steps(self, statements: Iterable[Statement]) -> Discrepancy | bool | None:
+        """Run ``statements`` until one shows a discrepancy or a deliberate refusal."""
+        for statement in statements:
+            outcome = self.step(statement)
+            if outcome is not None:
+                return outcome
         return None
 
     def variables(self) -> list[str]:
@@ -1168,44 +1203,40 @@ class _Run:
                 return Discrepancy(_kind(difference) + " at the end", op, len(self.lines), detail)
         return None
 
-    def compare_grads(self) -> Discrepancy | None:
+    def compare_grads(self, op: str) -> Discrepancy | None:
         for name in self.variables():
             theirs, ours = self.theirs[name], self.ours.get(name)
             if not (theirs.is_leaf and theirs.requires_grad):
                 continue
             if (ours.grad is None) != (theirs.grad is None):
                 detail = f"{name}.grad: chainrule {ours.grad}, PyTorch {theirs.grad}"
-                return Discrepancy("gradient", "backward", len(self.lines) - 1, detail)
+                return Discrepancy("gradient", op, len(self.lines) - 1, detail)
             if theirs.grad is not None:
                 difference = _differs(ours.grad, theirs.grad, self.loosest())
                 if difference is not None:
                     detail = f"{name}.grad: {difference}"
-                    return Discrepancy("gradient", "backward", len(self.lines) - 1, detail)
+                    return Discrepancy("gradient", op, len(self.lines) - 1, detail)
         return None
 
 
 def run(program: Program) -> tuple[Discrepancy | None, list[Statement]]:
     """Run ``program`` in both libraries; the first discrepancy (None if they agree) and
-    the lines run (the program's, then the loss and its backward)."""
+    the lines run: the program's, then the loss and its backward, then the loss again from
+    the same outputs and its backward (through nodes the first one freed: both libraries
+    must refuse, or both accumulate the same gradients)."""
     state = _Run(program)
-    for statement in program.statements:
-        outcome = state.step(statement)
-        if outcome is True:
-            return None, state.lines
-        if outcome is not None:
-            return outcome, state.lines
+    outcome = state.steps(program.statements)
     inplace = [s.op for s in program.statements if s.kind == "inplace"]
-    if inplace:
-        found = state.compare_all(inplace[-1])
-        if found is not None:
-            return found, state.lines
-    for statement in state.loss_lines():
-        outcome = state.step(statement)
-        if outcome is True:
-            return None, state.lines
-        if outcome is not None:
-            return outcome, state.lines
-    return state.compare_grads(), state.lines
+    if outcome is None and inplace:
+        outcome = state.compare_all(inplace[-1])
+    loss = state.loss_lines() if outcome is None else []
+    if loss:
+        outcome = state.steps(loss) or state.compare_grads("backward")
+        again = [replace(loss[-2], op="second loss"), replace(loss[-1], op="second backward")]
+        outcome = outcome or state.steps(again)
+        if outcome is None and not state.both_raised:
+            outcome = state.compare_grads("second backward")
+    return (None if outcome is True else outcome), state.lines
 
 
 # ----------------------------------------------------------------------------- reporting
@@ -1290,7 +1321,7 @@ class Survey:
         return "\n".join(lines)
 
 
-WHOLE_PROGRAM = ("backward", "loss")
+WHOLE_PROGRAM = ("loss", "backward", "second loss", "second backward")
 
 
 def survey(seeds: Iterable[int], shrink_seconds: float = 20.0) -> Survey:
@@ -1309,7 +1340,7 @@ def survey(seeds: Iterable[int], shrink_seconds: float = 20.0) -> Survey:
         if found is None:
             continue
         key = found.key
-        whole = found.op in WHOLE_PROGRAM or found.kind.endswith("at the end")
+        whole = (found.op in WHOLE_PROGRAM and not found.gist) or found.kind.endswith("at the end")
         if shrink_until is None:
             shrink_until = time.monotonic() + shrink_seconds
         example = None

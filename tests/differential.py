@@ -64,14 +64,16 @@ LIBRARIES = {
 @dataclass(frozen=True)
 class Op:
     """One op: its chainrule spelling, its PyTorch spelling (``theirs``, empty when the
-    same), how often it is drawn, and whether it is an expression whose value is a new
-    variable (``value``) or a statement that changes ``{t}`` in place (``inplace``)."""
+    same), how often it is drawn, whether it is an expression whose value is a new
+    variable (``value``) or a statement that changes ``{t}`` in place (``inplace``), and
+    whether PyTorch always refuses it (it is there to check that chainrule does too)."""
 
     name: str
     ours: str
     theirs: str = ""
     weight: float = 1.0
     kind: str = "value"
+    refused: bool = False
 
 
 OPS = [
@@ -168,7 +170,7 @@ OPS = [
     Op("cross_entropy", "F.cross_entropy({logits}, {cls}, reduction={red})", weight=2),
     Op("cross_entropy_probs", "F.cross_entropy({logits}, {probs}, reduction={red})", weight=2),
     Op("nll_loss", "F.nll_loss({logits}.log_softmax({cdim}), {cls}, reduction={red})"),
-    Op("list_target", "F.mse_loss({f}, {same}.tolist())", weight=0.3),
+    Op("list_target", "F.mse_loss({f}, {same}.tolist())", weight=0.3, refused=True),
     # layers and loss modules
     Op("nn.Flatten", "lib.nn.Flatten()({x})", weight=0.5),
     Op("nn.ReLU", "lib.nn.ReLU()({x})", weight=0.3),
@@ -1305,6 +1307,7 @@ class Survey:
 
     programs: int = 0
     categories: dict[tuple[str, str, str], Category] = field(default_factory=dict)
+    drawn: Counter[str] = field(default_factory=Counter)
     ran: Counter[str] = field(default_factory=Counter)  # ops PyTorch ran without an error
     seconds: float = 0.0
 
@@ -1342,6 +1345,7 @@ def survey(seeds: Iterable[int], shrink_seconds: float = 20.0) -> Survey:
         gen = _generation(seed)
         program = gen.program()
         result.programs += 1
+        result.drawn.update(s.op for s in program.statements)
         result.ran.update(gen.ran)
         found, _ = run(program)
         if found is None:

@@ -8,6 +8,7 @@ libraries and comparing values, dtypes and gradients.
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -601,9 +602,55 @@ def test_edge_case_errors_match_torchs_kind():
         lambda m: m.ones(3)[5],
         lambda m: m.ones(3)[::-1],
         lambda m: m.ones(2, 2) @ m.ones(2, 2, dtype=m.float64),
+        lambda m: m.tensor(1.0).squeeze(1),
+        lambda m: m.nn.Flatten()(m.tensor(1.0)),
     ]
     for program in programs:
         with pytest.raises(Exception) as theirs:
             program(torch)
         with pytest.raises(theirs.type):
             program(cr)
+
+
+# ---------------------------------------------------------------------------- identity and views
+# Whether a shape op returns its input itself (PyTorch's flatten of a dimension alone, to()
+# with nothing to change) or a new tensor (PyTorch's views: every other shape op, even one
+# that changes nothing). It shows in is_leaf, and in what an in-place change reaches.
+IDENTITY = {
+    "flatten of 1-d": ((3,), lambda m, x: x.flatten(), True),
+    "flatten of one dim": ((1, 2), lambda m, x: m.flatten(x, 1, -1), True),
+    "flatten 1..1": ((2, 3, 4), lambda m, x: m.flatten(x, 1, 1), True),
+    "nn.Flatten of 2-d": ((3, 3), lambda m, x: m.nn.Flatten()(x), True),
+    "to its own dtype": ((2, 3), lambda m, x: x.to(m.float32), True),
+    "flatten of 0-d": ((), lambda m, x: x.flatten(), False),
+    "flatten of 2-d": ((2, 3), lambda m, x: x.flatten(), False),
+    "nn.Flatten of 3-d": ((3, 3, 2), lambda m, x: m.nn.Flatten()(x), False),
+    "squeeze a dim of size 2": ((2, 3), lambda m, x: x.squeeze(0), False),
+    "squeeze(-1) of 0-d": ((), lambda m, x: x.squeeze(-1), False),
+    "squeeze(()) ": ((1, 3), lambda m, x: x.squeeze(()), False),
+    "squeeze() with no 1s": ((2, 3), lambda m, x: x.squeeze(), False),
+    "T of 0-d": ((), lambda m, x: x.T, False),
+    "T of 1-d": ((3,), lambda m, x: x.T, False),
+    "transpose(0, 0)": ((2, 3), lambda m, x: x.transpose(0, 0), False),
+    "reshape to its shape": ((2, 3), lambda m, x: x.reshape(2, 3), False),
+    "view as its shape": ((2, 3), lambda m, x: x.view(2, 3), False),
+    "permute(0, 1)": ((2, 3), lambda m, x: x.permute(0, 1), False),
+    "unsqueeze": ((2, 3), lambda m, x: x.unsqueeze(0), False),
+}
+
+
+@pytest.mark.parametrize("case", IDENTITY.values(), ids=list(IDENTITY))
+def test_shape_ops_return_the_input_itself_exactly_where_torch_does(case):
+    shape, program, itself = case
+    x = cr.ones(shape, requires_grad=True)
+    y = program(cr, x)
+    assert (y is x) == itself
+    assert y.is_leaf == itself and y.requires_grad
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones(shape, np.float32))
+    if HAS_TORCH:
+        torch = _torch()
+        t = torch.ones(shape, requires_grad=True)
+        with warnings.catch_warnings():  # PyTorch deprecates .T of other than 2 dims
+            warnings.simplefilter("ignore", UserWarning)
+            assert (program(torch, t) is t) == itself

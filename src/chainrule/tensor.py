@@ -263,9 +263,8 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
-        """The tensor with its dimensions reversed (the transpose, for a matrix)."""
-        if self.ndim < 2:
-            return self
+        """The tensor with its dimensions reversed (the transpose, for a matrix); of a 0-d
+        or 1-d tensor, a new tensor with the same values, as PyTorch's view."""
         return Permute.apply(self, tuple(reversed(range(self.ndim))))
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
@@ -769,7 +768,8 @@ class Tensor:
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge dimensions ``start_dim`` .. ``end_dim`` (inclusive) into one; a 0-d tensor
-        becomes 1-d. Zero-size dimensions merge too: (0, 3) from dim 1 on stays (0, 3)."""
+        becomes 1-d. Zero-size dimensions merge too: (0, 3) from dim 1 on stays (0, 3).
+        Merging one dimension alone returns this tensor itself, as PyTorch does."""
         shape = self.shape
         start, end = _dim(start_dim, max(len(shape), 1)), _dim(end_dim, max(len(shape), 1))
         if start > end:
@@ -779,11 +779,14 @@ class Tensor:
             )
         if not shape:
             return self.reshape(1)
+        if start == end:
+            return self
         return self.reshape(*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :])
 
     def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
         """Drop dimension ``dim`` (or each of a tuple of dims) if its size is 1; every
-        size-1 dimension when None. A 0-d tensor takes dim 0 or -1, as in PyTorch."""
+        size-1 dimension when None. A 0-d tensor takes dim 0 or -1, as in PyTorch. The
+        result is a new tensor even when nothing is dropped, as PyTorch's view."""
         shape = self.shape
         if dim is None:
             return self.reshape(tuple(s for s in shape if s != 1))
@@ -791,8 +794,9 @@ class Tensor:
         drop = {_dim(d, max(len(shape), 1)) for d in dims}
         if len(drop) != len(dims):
             raise RuntimeError(f"squeeze() got dims {dims} that name one dimension twice")
-        kept = tuple(size for i, size in enumerate(shape) if size != 1 or i not in drop)
-        return self if kept == shape else self.reshape(kept)
+        return self.reshape(
+            tuple(size for i, size in enumerate(shape) if size != 1 or i not in drop)
+        )
 
     def unsqueeze(self, dim: int) -> Tensor:
         """Insert a dimension of size 1 at ``dim``."""

@@ -604,6 +604,7 @@ def test_edge_case_errors_match_torchs_kind():
         lambda m: m.ones(2, 2) @ m.ones(2, 2, dtype=m.float64),
         lambda m: m.tensor(1.0).squeeze(1),
         lambda m: m.nn.Flatten()(m.tensor(1.0)),
+        lambda m: m.tensor(1.0).transpose(1, 0),
     ]
     for program in programs:
         with pytest.raises(Exception) as theirs:
@@ -654,3 +655,20 @@ def test_shape_ops_return_the_input_itself_exactly_where_torch_does(case):
         with warnings.catch_warnings():  # PyTorch deprecates .T of other than 2 dims
             warnings.simplefilter("ignore", UserWarning)
             assert (program(torch, t) is t) == itself
+
+
+@pytest.mark.parametrize("transpose", [lambda z, a, b: z.transpose(a, b), cr.transpose])
+def test_transpose_of_0d_and_1d_tensors_takes_dims_0_and_minus_1(transpose):
+    z = cr.tensor(1.5, requires_grad=True)
+    y = transpose(z, -1, 0)
+    assert y.shape == () and y.item() == 1.5 and not y.is_leaf
+    (y * 3).backward()
+    assert z.grad.item() == 3.0
+    v = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = transpose(v, 0, -1)
+    assert w.tolist() == [1.0, 2.0, 3.0] and not w.is_leaf
+    (w * cr.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert v.grad.tolist() == [1.0, 2.0, 3.0]
+    for x, dims in [(z, (1, 0)), (v, (0, 1)), (cr.ones(2, 3), (2, 0)), (cr.ones(2, 3), (0, -3))]:
+        with pytest.raises(IndexError, match="out of range"):
+            transpose(x, *dims)

@@ -761,8 +761,10 @@ class Tensor:
         if not dims:
             return self.T
         if len(dims) == 2:
+            first, second = (_dim(d, max(self.ndim, 1)) for d in dims)
             order = list(range(self.ndim))
-            order[dims[0]], order[dims[1]] = order[dims[1]], order[dims[0]]
+            if order:  # a 0-d tensor takes dims 0 and -1, and stays as it is
+                order[first], order[second] = order[second], order[first]
             dims = tuple(order)
         return Permute.apply(self, dims)
 

@@ -672,3 +672,25 @@ def test_transpose_of_0d_and_1d_tensors_takes_dims_0_and_minus_1(transpose):
     for x, dims in [(z, (1, 0)), (v, (0, 1)), (cr.ones(2, 3), (2, 0)), (cr.ones(2, 3), (0, -3))]:
         with pytest.raises(IndexError, match="out of range"):
             transpose(x, *dims)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_to_an_integer_or_bool_dtype_leaves_the_graph(dtype):
+    x = cr.tensor([[1.7, -2.2], [0.0, 3.9]], requires_grad=True)
+    y = x.to(np.dtype(dtype))
+    assert y.dtype == np.dtype(dtype)
+    assert not y.requires_grad and y.is_leaf and y.grad_fn is None
+    np.testing.assert_array_equal(y.numpy(), np.array([[1.7, -2.2], [0.0, 3.9]]).astype(dtype))
+    if HAS_TORCH:
+        torch = _torch()
+        t = torch.tensor([[1.7, -2.2], [0.0, 3.9]], requires_grad=True).to(getattr(torch, dtype))
+        assert (t.requires_grad, t.is_leaf) == (y.requires_grad, y.is_leaf)
+        np.testing.assert_array_equal(t.numpy(), y.numpy())
+
+
+def test_to_another_float_dtype_keeps_the_graph():
+    x = cr.tensor([1.5, -2.0], requires_grad=True)
+    y = x.to(cr.float64)
+    assert y.requires_grad and not y.is_leaf
+    (y * cr.tensor([2.0, 3.0], dtype=cr.float64)).sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [2.0, 3.0]

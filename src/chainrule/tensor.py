@@ -345,12 +345,13 @@ class Tensor:
         ``x.to("cuda")``, ``x.to(cr.float64)``, ``x.to("cpu", cr.float64)`` or ``x.to(other)``.
 
         Returns ``self`` when nothing changes; otherwise a copy that stays in the graph, so
-        gradients flow back to this tensor's device and dtype.
+        gradients flow back to this tensor's device and dtype. An integer or bool copy
+        cannot carry a gradient, so it leaves the graph, as in PyTorch.
         """
         target, dtype = parse_to_args(args, dtype, device)
         result = self
         if dtype is not None and dtype != self.data.dtype:
-            result = Cast.apply(result, dtype)
+            result = Cast.apply(result.detach() if dtype.kind in "biu" else result, dtype)
         if target is not None and target != device_of(result.data):
             result = ToDevice.apply(result, target)
         return result

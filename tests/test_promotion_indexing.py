@@ -605,6 +605,7 @@ def test_edge_case_errors_match_torchs_kind():
         lambda m: m.tensor(1.0).squeeze(1),
         lambda m: m.nn.Flatten()(m.tensor(1.0)),
         lambda m: m.tensor(1.0).transpose(1, 0),
+        lambda m: m.cat([m.ones(2, 3), m.zeros(0)], 2),
     ]
     for program in programs:
         with pytest.raises(Exception) as theirs:
@@ -694,3 +695,25 @@ def test_to_another_float_dtype_keeps_the_graph():
     assert y.requires_grad and not y.is_leaf
     (y * cr.tensor([2.0, 3.0], dtype=cr.float64)).sum().backward()
     assert x.grad.dtype == np.float32 and x.grad.tolist() == [2.0, 3.0]
+
+
+def test_cat_takes_an_empty_1d_tensor_beside_any_shape_as_torch_does():
+    empty = cr.zeros(0, requires_grad=True)
+    m = cr.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    for dim in (0, 1, -1):
+        joined = cr.cat([empty, m, empty], dim)
+        assert joined.shape == (2, 3) and joined.tolist() == m.tolist()
+    assert cr.cat([cr.zeros(0, dtype=cr.float64), m], 1).dtype == np.float64
+    assert cr.cat([cr.zeros(0, dtype=cr.int64), m], 1).dtype == np.float32
+    (cr.cat([empty, m], 1) * cr.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).sum().backward()
+    assert empty.grad.shape == (0,)
+    assert m.grad.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    nothing = cr.cat([empty, empty], 3)  # no other tensor to say which dims there are
+    assert nothing.shape == (0,) and nothing.requires_grad
+    with pytest.raises(IndexError, match="out of range"):
+        cr.cat([m, empty], 2)
+    if HAS_TORCH:
+        torch = _torch()
+        t = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        assert torch.cat([torch.zeros(0), t, torch.zeros(0)], 1).tolist() == m.tolist()
+        assert torch.cat([torch.zeros(0), torch.zeros(0)], 3).shape == (0,)

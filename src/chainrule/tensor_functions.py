@@ -12,7 +12,7 @@ from ._backend import as_array, device_of, make_on
 from .ops.indexing import Where
 from .ops.shape import Concatenate, Stack
 from .promotion import promote_types, result_type
-from .tensor import Tensor, _cast, _operand
+from .tensor import Tensor, _cast, _dim, _operand
 
 sum = Tensor.sum
 mean = Tensor.mean
@@ -52,7 +52,10 @@ def _tensors(tensors: Sequence[Any], what: str) -> list[Any]:
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
-    """The tensors joined along an existing dimension (all other sizes must agree)."""
+    """The tensors joined along an existing dimension (all other sizes must agree).
+
+    As in PyTorch, a 1-d tensor of size 0 joins tensors of any shape along any dimension,
+    adding nothing but its dtype to the result's."""
     tensors = _tensors(tensors, "cat")
     for position, t in enumerate(tensors):
         if t.ndim == 0:
@@ -60,7 +63,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> 
                 f"zero-dimensional tensor (at position {position}) cannot be concatenated; "
                 "use cr.stack, or make it 1-d with .reshape(1)"
             )
-    return Concatenate.apply(dim if axis is None else axis, *tensors)
+    joined = next((t for t in tensors if t.shape != (0,)), None)
+    dim = dim if axis is None else axis
+    return Concatenate.apply(0 if joined is None else _dim(dim, joined.ndim), *tensors)
 
 
 concatenate = cat

@@ -41,19 +41,32 @@ class Permute(Function):
 
 
 class Concatenate(Function):
-    """y = the inputs joined along an existing dimension ``axis``."""
+    """y = the inputs joined along an existing dimension ``axis`` (in [0, ndim)); an input
+    of shape (0,) joins any others, adding nothing, as in PyTorch."""
 
     formula = "dx_i = the slice of g that x_i filled"
 
     @staticmethod
     def forward(ctx: Function, axis: int, *xs: Any) -> Any:
+        empty = [x.shape == (0,) for x in xs]
+        joined = [x for x, skip in zip(xs, empty, strict=True) if not skip] or xs[:1]
         ctx.axis = axis
-        ctx.bounds = list(accumulate(x.shape[axis] for x in xs))[:-1]
-        return xp_of(xs[0]).concatenate(xs, axis=axis)
+        ctx.empty = empty
+        ctx.bounds = list(
+            accumulate(0 if skip else x.shape[axis] for x, skip in zip(xs, empty, strict=True))
+        )[:-1]
+        return xp_of(xs[0]).concatenate(joined, axis=axis)
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, ...]:
-        return (None, *xp_of(g).split(g, ctx.bounds, axis=ctx.axis))
+        parts = xp_of(g).split(g, ctx.bounds, axis=ctx.axis)
+        return (
+            None,
+            *(
+                part.reshape(0) if skip else part
+                for part, skip in zip(parts, ctx.empty, strict=True)
+            ),
+        )
 
 
 class Stack(Function):

@@ -605,6 +605,7 @@ def test_edge_case_errors_match_torchs_kind():
         lambda m: m.tensor(1.0).squeeze(1),
         lambda m: m.nn.Flatten()(m.tensor(1.0)),
         lambda m: m.tensor(1.0).transpose(1, 0),
+        lambda m: m.ones(2, 3).T.view(6),
         lambda m: m.cat([m.ones(2, 3), m.zeros(0)], 2),
     ]
     for program in programs:
@@ -717,3 +718,40 @@ def test_cat_takes_an_empty_1d_tensor_beside_any_shape_as_torch_does():
         t = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
         assert torch.cat([torch.zeros(0), t, torch.zeros(0)], 1).tolist() == m.tolist()
         assert torch.cat([torch.zeros(0), torch.zeros(0)], 3).shape == (0,)
+
+
+def test_view_refuses_a_layout_that_needs_a_copy_and_reshape_makes_one():
+    m = cr.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    for refused in (lambda: m.T.view(6), lambda: m.T.view(-1), lambda: m[:, ::2].view(4)):
+        with pytest.raises(RuntimeError, match=r"use \.reshape\(\.\.\.\) instead"):
+            refused()
+    assert m.T.reshape(6).tolist() == [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
+    assert m.T.flatten().tolist() == [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
+    viewed = m.T.view(3, 1, 2)  # dims of the transpose kept whole: no copy needed
+    assert viewed.tolist() == [[[1.0, 4.0]], [[2.0, 5.0]], [[3.0, 6.0]]]
+    assert m[:, 1].view(2, 1).tolist() == [[2.0], [5.0]]
+    assert cr.zeros(0, 3).T.view(-1).shape == (0,)
+    (viewed * cr.tensor([[[1.0, 2.0]], [[3.0, 4.0]], [[5.0, 6.0]]])).sum().backward()
+    assert m.grad.tolist() == [[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]
+
+
+@needs_torch
+def test_view_refuses_exactly_where_torch_does():
+    torch = _torch()
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        shape = tuple(rng.integers(1, 5, size=rng.integers(1, 4)))
+        order = tuple(rng.permutation(len(shape)))
+        step = tuple(slice(None, None, int(rng.integers(1, 3))) for _ in shape)
+        data = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+        ours, theirs = cr.tensor(data).permute(order)[step], torch.tensor(data).permute(order)[step]
+        size = int(np.prod(ours.shape))
+        split = [d for d in range(1, size + 1) if size % d == 0]
+        target = (int(rng.choice(split)), -1)
+        try:
+            expected = theirs.view(target).numpy()
+        except RuntimeError:
+            with pytest.raises(RuntimeError, match="reshape"):
+                ours.view(target)
+        else:
+            np.testing.assert_array_equal(ours.view(target).numpy(), expected)

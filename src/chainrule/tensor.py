@@ -749,7 +749,23 @@ class Tensor:
         """The same elements in a new shape; one dimension may be -1."""
         return Reshape.apply(self, _shape_args(shape))
 
-    view = reshape
+    def view(self, *shape: Any) -> Tensor:
+        """The same elements in a new shape, sharing this tensor's data, as PyTorch's
+        ``view``: refused where the data's layout (after a transpose or a strided slice)
+        cannot be read in that shape without a copy, which ``reshape`` makes."""
+        result = Reshape.apply(self, _shape_args(shape))
+        data = self.data
+        if (
+            not data.flags.c_contiguous
+            and data.size
+            and not xp_of(data).may_share_memory(result.data, data)
+        ):
+            raise RuntimeError(
+                f"view() cannot show a tensor of shape {self.shape} laid out as this one is "
+                f"(transposed or sliced with a step) in shape {result.shape} without a copy; "
+                "use .reshape(...) instead"
+            )
+        return result
 
     def permute(self, *dims: Any) -> Tensor:
         """The dimensions reordered: result dimension i is input dimension ``dims[i]``."""

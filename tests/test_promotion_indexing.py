@@ -755,3 +755,21 @@ def test_view_refuses_exactly_where_torch_does():
                 ours.view(target)
         else:
             np.testing.assert_array_equal(ours.view(target).numpy(), expected)
+
+
+def test_contiguous_is_the_tensor_itself_or_a_copy_in_the_graph_as_in_torch():
+    m = cr.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    assert m.is_contiguous() and m.contiguous() is m
+    t = m.T
+    assert not t.is_contiguous() and not m[:, ::2].is_contiguous()
+    copy = t.contiguous()
+    assert copy is not t and copy.is_contiguous() and not copy.is_leaf
+    flat = copy.view(-1)
+    assert flat.tolist() == [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
+    (flat * cr.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])).sum().backward()
+    assert m.grad.tolist() == [[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]
+    if HAS_TORCH:
+        torch = _torch()
+        tm = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+        assert tm.contiguous() is tm and not tm.T.is_contiguous()
+        assert tm.T.contiguous().view(-1).tolist() == flat.tolist()

@@ -767,6 +767,16 @@ class Tensor:
             )
         return result
 
+    def is_contiguous(self) -> bool:
+        """Whether the data lies in memory in row-major order without gaps, as ``view``
+        needs to read it in any shape; a transpose or a slice with a step is not."""
+        return bool(self.data.flags.c_contiguous)
+
+    def contiguous(self) -> Tensor:
+        """This tensor itself if it is contiguous, else a contiguous copy that stays in the
+        graph, as in PyTorch: ``x.transpose(0, 1).contiguous().view(-1)``."""
+        return self if self.data.flags.c_contiguous else Clone.apply(self)
+
     def permute(self, *dims: Any) -> Tensor:
         """The dimensions reordered: result dimension i is input dimension ``dims[i]``."""
         return Permute.apply(self, _shape_args(dims))

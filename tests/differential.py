@@ -1240,7 +1240,9 @@ def run(program: Program) -> tuple[Discrepancy | None, list[Statement]]:
         outcome = state.compare_all(inplace[-1])
     loss = state.loss_lines() if outcome is None else []
     if loss:
-        outcome = state.steps(loss) or state.compare_grads("backward")
+        outcome = state.steps(loss)
+        if outcome is None and not state.both_raised:  # a backward both refused fills nothing
+            outcome = state.compare_grads("backward")
         again = [replace(loss[-2], op="second loss"), replace(loss[-1], op="second backward")]
         outcome = outcome or state.steps(again)
         if outcome is None and not state.both_raised:

@@ -607,3 +607,61 @@ def test_edge_case_errors_match_torchs_kind():
             program(torch)
         with pytest.raises(theirs.type):
             program(cr)
+
+
+# ---------------------------------------------------------------------------- bools and integers
+def _functional(m: Any) -> Any:
+    return m.functional if m is cr else m.nn.functional
+
+
+def test_dtype_names_are_pytorchs():
+    names = {
+        "bool": "bool",
+        "uint8": "uint8",
+        "int8": "int8",
+        "int16": "int16",
+        "short": "int16",
+        "int": "int32",
+        "int32": "int32",
+        "long": "int64",
+        "int64": "int64",
+        "half": "float16",
+        "float16": "float16",
+        "float": "float32",
+        "float32": "float32",
+        "double": "float64",
+        "float64": "float64",
+    }
+    for name, dtype in names.items():
+        assert cr.zeros(2, dtype=getattr(cr, name)).dtype == np.dtype(dtype), name
+    # `from chainrule import *` must not hide Python's own bool, int and float.
+    assert {"bool", "int", "float"}.isdisjoint(cr.__all__)
+    assert {"long", "half", "double", "int8", "uint8"} <= set(cr.__all__)
+
+
+# (the program; the dtype and values PyTorch 2.13 gives)
+CONVERSIONS: dict[str, tuple[Callable[[Any], Any], str, list[Any]]] = {
+    "long": (lambda m: m.tensor([1.7, -1.7, 300.0]).long(), "int64", [1, -1, 300]),
+    "int": (lambda m: m.tensor([1.7, -1.7, 300.0]).int(), "int32", [1, -1, 300]),
+    "half": (lambda m: m.tensor([1, 2]).half(), "float16", [1.0, 2.0]),
+    "bool": (lambda m: m.tensor([0.0, 0.5, -2.0]).bool(), "bool", [False, True, True]),
+    "to(bool)": (lambda m: m.tensor([0.0, 0.5]).to(m.bool), "bool", [False, True]),
+    "float of long": (lambda m: m.tensor([1, 2]).long().float(), "float32", [1.0, 2.0]),
+}
+
+
+@pytest.mark.parametrize("case", CONVERSIONS, ids=list(CONVERSIONS))
+def test_conversion_methods(case):
+    program, dtype, values = CONVERSIONS[case]
+    result = program(cr)
+    assert _name(result.dtype) == dtype
+    assert result.tolist() == values
+
+
+@needs_torch
+@pytest.mark.parametrize("case", CONVERSIONS, ids=list(CONVERSIONS))
+def test_conversion_methods_match_torch(case):
+    program, _, _ = CONVERSIONS[case]
+    ours, theirs = program(cr), program(_torch())
+    assert _name(ours.dtype) == _name(theirs.dtype)
+    assert ours.tolist() == theirs.tolist()

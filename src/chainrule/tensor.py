@@ -364,11 +364,24 @@ class Tensor:
         """This tensor on a GPU: ``cuda:0`` unless ``device`` names another."""
         return self.to(as_gpu(device))
 
+    # PyTorch's conversions by dtype name; each is ``to(dtype)``.
     def float(self) -> Tensor:
         return self.to(np.float32)
 
     def double(self) -> Tensor:
         return self.to(np.float64)
+
+    def half(self) -> Tensor:
+        return self.to(np.float16)
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
 
     def clone(self) -> Tensor:
         """A copy of the data that stays in the graph."""

@@ -284,8 +284,6 @@ def _literal(values: Any, dtype: str, requires_grad: bool) -> str:
     """``lib.tensor(...)`` of ``values``, spelt with Python literals (floats give float32
     in both libraries; other float dtypes are named)."""
     grad = ", requires_grad=True" if requires_grad else ""
-    if values.size == 0 and dtype == "bool":  # chainrule has no lib.bool to name
-        return f"lib.zeros({values.shape}) > 0"
     if values.size == 0:
         return f"lib.zeros({values.shape}, dtype=lib.{dtype}{grad})"
     if dtype in FLOATS:

@@ -773,3 +773,309 @@ def test_contiguous_is_the_tensor_itself_or_a_copy_in_the_graph_as_in_torch():
         tm = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
         assert tm.contiguous() is tm and not tm.T.is_contiguous()
         assert tm.T.contiguous().view(-1).tolist() == flat.tolist()
+
+
+# ---------------------------------------------------------------------------- bools and integers
+def _functional(m: Any) -> Any:
+    return m.functional if m is cr else m.nn.functional
+
+
+def test_dtype_names_are_pytorchs():
+    names = {
+        "bool": "bool",
+        "uint8": "uint8",
+        "int8": "int8",
+        "int16": "int16",
+        "short": "int16",
+        "int": "int32",
+        "int32": "int32",
+        "long": "int64",
+        "int64": "int64",
+        "half": "float16",
+        "float16": "float16",
+        "float": "float32",
+        "float32": "float32",
+        "double": "float64",
+        "float64": "float64",
+    }
+    for name, dtype in names.items():
+        assert cr.zeros(2, dtype=getattr(cr, name)).dtype == np.dtype(dtype), name
+    # `from chainrule import *` must not hide Python's own bool, int and float.
+    assert {"bool", "int", "float"}.isdisjoint(cr.__all__)
+    assert {"long", "half", "double", "int8", "uint8"} <= set(cr.__all__)
+
+
+# (the program; the dtype and values PyTorch 2.13 gives)
+CONVERSIONS: dict[str, tuple[Callable[[Any], Any], str, list[Any]]] = {
+    "long": (lambda m: m.tensor([1.7, -1.7, 300.0]).long(), "int64", [1, -1, 300]),
+    "int": (lambda m: m.tensor([1.7, -1.7, 300.0]).int(), "int32", [1, -1, 300]),
+    "half": (lambda m: m.tensor([1, 2]).half(), "float16", [1.0, 2.0]),
+    "bool": (lambda m: m.tensor([0.0, 0.5, -2.0]).bool(), "bool", [False, True, True]),
+    "to(bool)": (lambda m: m.tensor([0.0, 0.5]).to(m.bool), "bool", [False, True]),
+    "float of long": (lambda m: m.tensor([1, 2]).long().float(), "float32", [1.0, 2.0]),
+}
+
+
+@pytest.mark.parametrize("case", CONVERSIONS, ids=list(CONVERSIONS))
+def test_conversion_methods(case):
+    program, dtype, values = CONVERSIONS[case]
+    result = program(cr)
+    assert _name(result.dtype) == dtype
+    assert result.tolist() == values
+
+
+@needs_torch
+@pytest.mark.parametrize("case", CONVERSIONS, ids=list(CONVERSIONS))
+def test_conversion_methods_match_torch(case):
+    program, _, _ = CONVERSIONS[case]
+    ours, theirs = program(cr), program(_torch())
+    assert _name(ours.dtype) == _name(theirs.dtype)
+    assert ours.tolist() == theirs.tolist()
+
+
+def _float_functions(m: Any) -> dict[str, Callable[[Any], Any]]:
+    F = _functional(m)
+    return {
+        "exp": lambda x: x.exp(),
+        "cr.exp": lambda x: m.exp(x),
+        "log": lambda x: x.log(),
+        "sqrt": lambda x: m.sqrt(x),
+        "tanh": lambda x: m.tanh(x),
+        "F.tanh": lambda x: F.tanh(x),
+        "nn.Tanh": lambda x: m.nn.Tanh()(x),
+        "sigmoid": lambda x: x.sigmoid(),
+        "F.sigmoid": lambda x: F.sigmoid(x),
+        "nn.Sigmoid": lambda x: m.nn.Sigmoid()(x),
+    }
+
+
+_REFERENCE = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "tanh": np.tanh}
+_REFERENCE["sigmoid"] = lambda x: 1 / (1 + np.exp(-x))
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int64", "int32", "uint8"])
+@pytest.mark.parametrize("name", list(_float_functions(cr)))
+def test_float_functions_of_integers_and_bools_are_float32(name, dtype):
+    """As in PyTorch: NumPy would give float16 for bool and uint8, float64 for int64."""
+    data = [True, False] if dtype == "bool" else [1, 2, 0]
+    x = cr.tensor(data, dtype=getattr(cr, dtype))
+    with np.errstate(divide="ignore"):
+        result = _float_functions(cr)[name](x)
+        expected = _REFERENCE[name.split(".")[-1].lower()](np.array(data, dtype=np.float32))
+    assert result.dtype == np.float32
+    np.testing.assert_allclose(result.numpy(), expected, rtol=1e-6)
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", ["bool", "int64", "int32", "uint8"])
+@pytest.mark.parametrize("name", list(_float_functions(cr)))
+def test_float_functions_of_integers_and_bools_match_torch(name, dtype):
+    torch = _torch()
+    data = [True, False] if dtype == "bool" else [1, 2, 0]
+    theirs = _float_functions(torch)[name](torch.tensor(data, dtype=getattr(torch, dtype)))
+    with np.errstate(divide="ignore"):  # NumPy warns of log(0); PyTorch does not
+        ours = _float_functions(cr)[name](cr.tensor(data, dtype=getattr(cr, dtype)))
+    assert _name(ours.dtype) == _name(theirs.dtype)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def _bools(m: Any, *shape: int) -> Any:
+    return m.zeros(*shape) > 0.5
+
+
+# (the program; the exception PyTorch 2.13 raises) for what PyTorch refuses of bools and integers
+REFUSED: dict[str, tuple[Callable[[Any], Any], type[Exception]]] = {
+    "relu(bool)": (lambda m: _bools(m, 2).relu(), RuntimeError),
+    "F.relu(bool)": (lambda m: _functional(m).relu(_bools(m, 2)), RuntimeError),
+    "nn.ReLU(bool)": (lambda m: m.nn.ReLU()(_bools(m, 2)), RuntimeError),
+    "abs(bool)": (lambda m: _bools(m, 2).abs(), NotImplementedError),
+    "leaky_relu(bool)": (lambda m: _functional(m).leaky_relu(_bools(m, 2)), NotImplementedError),
+    "leaky_relu(int64)": (
+        lambda m: _functional(m).leaky_relu(m.tensor([-1, 2]), 1.5),
+        NotImplementedError,
+    ),
+    "softmax(int64)": (lambda m: m.tensor([1, 2]).softmax(0), NotImplementedError),
+    "F.softmax(bool)": (lambda m: _functional(m).softmax(_bools(m, 2), dim=0), NotImplementedError),
+    "nn.Softmax(int32)": (
+        lambda m: m.nn.Softmax(-1)(m.tensor([1, 2], dtype=m.int32)),
+        NotImplementedError,
+    ),
+    "log_softmax(int64)": (lambda m: m.tensor([[0, 3]]).log_softmax(0), NotImplementedError),
+    "F.log_softmax(bool)": (
+        lambda m: _functional(m).log_softmax(_bools(m, 2), dim=0),
+        NotImplementedError,
+    ),
+    "nn.LogSoftmax(uint8)": (
+        lambda m: m.nn.LogSoftmax(0)(m.tensor([1, 2], dtype=m.uint8)),
+        NotImplementedError,
+    ),
+    "argmax(bool)": (lambda m: _bools(m, 2).argmax(), RuntimeError),
+    "argmin(0-d bool)": (lambda m: m.tensor(True).argmin(0), RuntimeError),
+    "bool @ bool (dot)": (lambda m: _bools(m, 2) @ _bools(m, 2), NotImplementedError),
+    "bool @ bool (matrices)": (lambda m: _bools(m, 2, 1) @ _bools(m, 1, 2), NotImplementedError),
+    "bool @ bool (matrix, vector)": (lambda m: _bools(m, 2, 3) @ _bools(m, 3), NotImplementedError),
+    "bool @ bool (batched)": (lambda m: _bools(m, 2, 2, 2) @ _bools(m, 2, 2), NotImplementedError),
+    "cr.matmul(bool, bool)": (
+        lambda m: m.matmul(_bools(m, 3), _bools(m, 3, 2)),
+        NotImplementedError,
+    ),
+    "bool - 1": (lambda m: _bools(m, 2) - 1, RuntimeError),
+    "1.0 - bool": (lambda m: 1.0 - _bools(m, 2), RuntimeError),
+    "float32 - bool": (lambda m: m.ones(2) - _bools(m, 2), RuntimeError),
+    "bool - float32": (lambda m: _bools(m, 2) - m.ones(2), RuntimeError),
+    "int64 - 0-d bool": (lambda m: m.tensor([1, 2]) - m.tensor(True), RuntimeError),
+    "float32 - True": (lambda m: m.ones(2) - True, RuntimeError),
+    "True - float32": (lambda m: True - m.ones(2), RuntimeError),
+    "bool - bool": (lambda m: _bools(m, 2) - _bools(m, 2), RuntimeError),
+    "empty bool - 1": (lambda m: _bools(m, 0) - 1, RuntimeError),
+    "sub(bool)": (lambda m: m.ones(2).sub(_bools(m, 2)), RuntimeError),
+    "bce_with_logits(bool target)": (
+        lambda m: _functional(m).binary_cross_entropy_with_logits(m.zeros(2), _bools(m, 2)),
+        RuntimeError,
+    ),
+    "BCEWithLogitsLoss(int64 target)": (
+        lambda m: m.nn.BCEWithLogitsLoss()(m.zeros(2), m.tensor([0, 1])),
+        RuntimeError,
+    ),
+    "bool ** bool": (lambda m: _bools(m, 2) ** _bools(m, 2), NotImplementedError),
+    "True ** bool": (lambda m: True ** _bools(m, 2), NotImplementedError),
+    "int64 ** -1": (lambda m: m.tensor([1, 2]) ** -1, RuntimeError),
+    "empty int64 ** -2": (lambda m: m.zeros(0, dtype=m.int64) ** -2, RuntimeError),
+    "bool ** -1": (lambda m: _bools(m, 2) ** -1, RuntimeError),
+    "full(3, 2)": (lambda m: m.full(3, 2), TypeError),
+    "~float32": (lambda m: ~m.ones(2), TypeError),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=list(REFUSED))
+def test_what_pytorch_refuses_of_bools_and_integers_is_refused(case):
+    program, error = REFUSED[case]
+    with pytest.raises(error, match=r"bool|floating-point|negative integer powers|tuple|~"):
+        program(cr)
+
+
+@needs_torch
+@pytest.mark.parametrize("case", REFUSED, ids=list(REFUSED))
+def test_what_pytorch_refuses_of_bools_and_integers_matches_torch(case):
+    program, error = REFUSED[case]
+    with pytest.raises(Exception) as theirs:
+        program(_torch())
+    assert theirs.type is error
+    with pytest.raises(theirs.type):
+        program(cr)
+
+
+def test_a_refused_subtraction_in_place_changes_nothing():
+    x = cr.tensor([1.0, 2.0])
+    for change in (lambda: x.sub_(True), lambda: x.__isub__(cr.tensor([True, False]))):
+        with pytest.raises(RuntimeError, match="subtraction with a bool"):
+            change()
+        assert x.tolist() == [1.0, 2.0]
+    mask = cr.tensor([True, False])
+    assert (~mask).tolist() == [False, True]  # what the error suggests instead of 1 - mask
+    assert (~cr.tensor([0, -2])).tolist() == [-1, 1]
+
+
+# (the program; the dtype and values PyTorch 2.13 gives) where the dtype rules let an op pass
+ALLOWED: dict[str, tuple[Callable[[Any], Any], str, list[Any]]] = {
+    "relu(int64)": (lambda m: m.tensor([-1, 2]).relu(), "int64", [0, 2]),
+    "abs(int32)": (lambda m: m.tensor([-1, 2], dtype=m.int32).abs(), "int32", [1, 2]),
+    "argmax(int64)": (lambda m: m.tensor([1, 5, 2]).argmax(), "int64", 1),
+    "int64 @ int64": (lambda m: m.tensor([[1, 2]]) @ m.tensor([[3], [4]]), "int64", [[11]]),
+    "softmax(empty int64)": (lambda m: m.zeros(0, 2, dtype=m.int64).softmax(0), "int64", []),
+    "log_softmax(empty bool)": (lambda m: _bools(m, 2, 0).log_softmax(-1), "bool", [[], []]),
+    "empty bool matrices": (lambda m: _bools(m, 2, 0) @ _bools(m, 0, 3), "bool", [[False] * 3] * 2),
+    "bool matrix @ empty": (lambda m: _bools(m, 0, 4) @ _bools(m, 4, 1), "bool", []),
+    "bool + bool": (lambda m: m.tensor([True]) + m.tensor([True]), "bool", [True]),
+    "~bool": (lambda m: ~m.tensor([True, False]), "bool", [False, True]),
+    "full((3,), 2)": (lambda m: m.full((3,), 2), "int64", [2, 2, 2]),
+    "full([2], True)": (lambda m: m.full([2], True), "bool", [True, True]),
+    "zeros(3)": (lambda m: m.zeros(3), "float32", [0.0, 0.0, 0.0]),
+}
+
+
+@pytest.mark.parametrize("case", ALLOWED, ids=list(ALLOWED))
+def test_what_pytorch_allows_of_bools_and_integers(case):
+    program, dtype, values = ALLOWED[case]
+    result = program(cr)
+    assert _name(result.dtype) == dtype
+    assert result.tolist() == values
+
+
+@needs_torch
+@pytest.mark.parametrize("case", ALLOWED, ids=list(ALLOWED))
+def test_what_pytorch_allows_of_bools_and_integers_matches_torch(case):
+    program, _, _ = ALLOWED[case]
+    ours, theirs = program(cr), program(_torch())
+    assert _name(ours.dtype) == _name(theirs.dtype)
+    assert ours.tolist() == theirs.tolist()
+
+
+# (the program; the dtype and values PyTorch 2.13 gives): integer powers are exact, a negative
+# exponent in a tensor gives the integer part (0, or ±1 for a base of ±1), as in PyTorch.
+POWERS: dict[str, tuple[Callable[[Any], Any], str, list[Any]]] = {
+    "(-1) ** int64": (lambda m: (-1) ** m.tensor([-3, -2, 0, 3]), "int64", [-1, 1, 1, -1]),
+    "2 ** int64": (lambda m: 2 ** m.tensor([-3, 0, 2]), "int64", [0, 1, 4]),
+    "0 ** int64": (lambda m: 0 ** m.tensor([-1, 0, 2]), "int64", [0, 1, 0]),
+    "(-2) ** int64": (lambda m: (-2) ** m.tensor([-1, -2, 3]), "int64", [0, 0, -8]),
+    "int64 ** 0-d int64": (
+        lambda m: m.tensor([2, 1, -1, 0]) ** m.tensor(-2),
+        "int64",
+        [0, 1, 1, 0],
+    ),
+    "int32 ** int64": (
+        lambda m: m.tensor([2, 1, -1, -1], dtype=m.int32) ** m.tensor(-3),
+        "int32",
+        [0, 1, -1, -1],
+    ),
+    "int64 ** int8": (lambda m: m.tensor([1, 2]) ** m.tensor([-1], dtype=m.int8), "int64", [1, 0]),
+    "bool ** int64": (lambda m: m.tensor([True, False]) ** m.tensor([-1, 2]), "int64", [1, 0]),
+    "int64 ** 3": (lambda m: m.tensor([-2, 3]) ** 3, "int64", [-8, 27]),
+    "bool ** True": (lambda m: m.tensor([True, False]) ** True, "bool", [True, False]),
+    "bool ** False": (lambda m: m.tensor([True, False]) ** False, "bool", [True, True]),
+    "int64 ** True": (lambda m: m.tensor([1, -2]) ** True, "int64", [1, -2]),
+    "2.0 ** int64": (lambda m: 2.0 ** m.tensor([-1, 2]), "float32", [0.5, 4.0]),
+}
+
+
+@pytest.mark.parametrize("case", POWERS, ids=list(POWERS))
+def test_integer_powers(case):
+    program, dtype, values = POWERS[case]
+    result = program(cr)
+    assert _name(result.dtype) == dtype
+    assert result.tolist() == values
+
+
+@needs_torch
+@pytest.mark.parametrize("case", POWERS, ids=list(POWERS))
+def test_integer_powers_match_torch(case):
+    program, _, _ = POWERS[case]
+    ours, theirs = program(cr), program(_torch())
+    assert _name(ours.dtype) == _name(theirs.dtype)
+    assert ours.tolist() == theirs.tolist()
+
+
+def _zero_to_the_power(m: Any, base_is_tensor: bool) -> Any:
+    """The gradient of sum(w * 0 ** x) with respect to x."""
+    x = m.tensor([-1.5, -0.5, 0.0, 0.5, 2.0], requires_grad=True)
+    w = m.tensor([1.0, -1.0, 1.0, -1.0, 1.0])
+    base = m.zeros(5) if base_is_tensor else 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1.5 is inf, as it should be
+        ((base**x) * w).sum().backward()
+    return x.grad
+
+
+@pytest.mark.parametrize("base_is_tensor", [False, True])
+def test_gradient_of_zero_to_a_tensor_power(base_is_tensor):
+    """d(0**x)/dx = 0**x * log(0): PyTorch takes the limit 0 where x >= 0 and keeps the
+    product where x < 0, inf * -inf = -inf."""
+    grad = _zero_to_the_power(cr, base_is_tensor)
+    assert grad.tolist() == [-np.inf, np.inf, 0.0, 0.0, 0.0]
+
+
+@needs_torch
+@pytest.mark.parametrize("base_is_tensor", [False, True])
+def test_gradient_of_zero_to_a_tensor_power_matches_torch(base_is_tensor):
+    ours = _zero_to_the_power(cr, base_is_tensor)
+    theirs = _zero_to_the_power(_torch(), base_is_tensor)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

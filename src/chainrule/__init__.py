@@ -8,7 +8,23 @@ tensor([[0.1, 0.2]])
 """
 
 from . import cuda, data, functional, nn, optim
-from ._backend import Device, DeviceError, bool_, float16, float32, float64, int32, int64
+from ._backend import (
+    Device,
+    DeviceError,
+    bool_,
+    double,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+)
 from ._backend import Device as device
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .function import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad
@@ -58,6 +74,12 @@ from .tensor_functions import (
     where,
 )
 
+# PyTorch's dtype names that are also Python's types: left out of __all__, so that
+# ``from chainrule import *`` keeps Python's bool, float and int.
+bool = bool_
+float = float32
+int = int32
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -81,6 +103,7 @@ __all__ = [
     "data",
     "detect_anomaly",
     "device",
+    "double",
     "enable_grad",
     "exp",
     "eye",
@@ -92,6 +115,9 @@ __all__ = [
     "functional",
     "get_rng_state",
     "gradcheck",
+    "half",
+    "int8",
+    "int16",
     "int32",
     "int64",
     "is_grad_enabled",
@@ -101,6 +127,7 @@ __all__ = [
     "load_metadata",
     "log",
     "log_softmax",
+    "long",
     "manual_seed",
     "matmul",
     "max",
@@ -124,6 +151,7 @@ __all__ = [
     "save",
     "save_checkpoint",
     "set_rng_state",
+    "short",
     "sigmoid",
     "softmax",
     "sqrt",
@@ -133,6 +161,7 @@ __all__ = [
     "tanh",
     "tensor",
     "transpose",
+    "uint8",
     "unsqueeze",
     "where",
     "zeros",

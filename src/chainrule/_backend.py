@@ -15,11 +15,16 @@ from typing import Any
 
 import numpy as np
 
-float16 = np.float16
+# The dtypes, by PyTorch's names and aliases; ``cr.bool``, ``cr.float`` and ``cr.int`` are
+# named in the package's __init__ only, as here they would hide Python's own types.
+float16 = half = np.float16
 float32 = np.float32
-float64 = np.float64
+float64 = double = np.float64
+uint8 = np.uint8
+int8 = np.int8
+int16 = short = np.int16
 int32 = np.int32
-int64 = np.int64
+int64 = long = np.int64
 bool_ = np.bool_
 
 default_float = np.dtype(np.float32)

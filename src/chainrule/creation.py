@@ -63,7 +63,13 @@ def full(
     device: DeviceLike = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """A tensor of ``size`` filled with ``fill_value`` (its dtype follows the value's kind)."""
+    """A tensor of ``size`` (a tuple, as in PyTorch) filled with ``fill_value``; its dtype
+    follows the value's kind."""
+    if not isinstance(size, Sequence | np.ndarray):
+        raise TypeError(
+            f"full() takes size as a tuple of ints, and got {type(size).__name__} {size!r}; "
+            f"write cr.full(({size!r},), value) for a 1-d tensor"
+        )
     if dtype is None:
         dtype = to_dtype_of(fill_value)
     array = make_on(as_device(device), "full", _size((size,)), fill_value, dtype=dtype)

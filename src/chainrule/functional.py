@@ -156,6 +156,11 @@ def binary_cross_entropy_with_logits(
     _check_tensor("binary_cross_entropy_with_logits", "logits", logits)
     _check_reduction(reduction)
     _check_same_shape("binary_cross_entropy_with_logits", logits, target)
+    if isinstance(target, Tensor) and not is_floating(target.dtype):  # PyTorch refuses it too
+        raise RuntimeError(
+            f"binary_cross_entropy_with_logits needs a floating-point target, and this one is "
+            f"{target.dtype}; convert it first with .float()"
+        )
     return BCEWithLogits.apply(logits, _target_like(target, logits), reduction)
 
 

@@ -59,8 +59,8 @@ class FusedKernel:
         return self._compiled(*args)
 
 
-# The largest argument whose exp is finite, per dtype (rounded down); 709 for float64 and
-# for integers, which are computed in float64.
+# The largest argument whose exp is finite, per dtype (rounded down); 709 for float64. The
+# sigmoid op gives integers and bools to this kernel in float32, as PyTorch computes them.
 _EXP_LIMIT = {np.dtype(np.float32): 88.0}
 _FLOAT16 = np.dtype(np.float16)
 

@@ -187,6 +187,28 @@ def _cast(value: Any, dtype: np.dtype) -> Any:
     return value
 
 
+_BOOL_NUMBERS = frozenset({bool, np.bool_})
+
+
+def _is_bool(value: Any) -> bool:
+    """Whether ``value`` is a bool tensor, array or number."""
+    if isinstance(value, Tensor):
+        return value.data.dtype.kind == "b"
+    return type(value) in _BOOL_NUMBERS or (
+        isinstance(value, np.ndarray) and value.dtype.kind == "b"
+    )
+
+
+def _check_not_bool_subtraction(a: Any, b: Any) -> None:
+    """Refuse ``a - b`` with a bool operand, as PyTorch does: for a mask, ``1 - mask`` is
+    usually meant as ``~mask``."""
+    if _is_bool(a) or _is_bool(b):
+        raise RuntimeError(
+            "subtraction with a bool tensor or bool is not supported, as in PyTorch; to "
+            "invert a mask use ~mask, else convert it first with .long() or .float()"
+        )
+
+
 class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
@@ -364,11 +386,24 @@ class Tensor:
         """This tensor on a GPU: ``cuda:0`` unless ``device`` names another."""
         return self.to(as_gpu(device))
 
+    # PyTorch's conversions by dtype name; each is ``to(dtype)``.
     def float(self) -> Tensor:
         return self.to(np.float32)
 
     def double(self) -> Tensor:
         return self.to(np.float64)
+
+    def half(self) -> Tensor:
+        return self.to(np.float16)
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
 
     def clone(self) -> Tensor:
         """A copy of the data that stays in the graph."""
@@ -438,9 +473,11 @@ class Tensor:
         return Add.apply(*_promoted(other, self))
 
     def __sub__(self, other: Any) -> Tensor:
+        _check_not_bool_subtraction(self, other)
         return Sub.apply(*_promoted(self, other))
 
     def __rsub__(self, other: Any) -> Tensor:
+        _check_not_bool_subtraction(other, self)
         return Sub.apply(*_promoted(other, self))
 
     def __mul__(self, other: Any) -> Tensor:
@@ -466,6 +503,16 @@ class Tensor:
 
     def __pos__(self) -> Tensor:
         return self
+
+    def __invert__(self) -> Tensor:
+        """``~x``: the logical not of a bool tensor (a mask), the bitwise not of an integer
+        one, as in PyTorch; no gradient."""
+        if self.data.dtype.kind not in "biu":
+            raise TypeError(
+                f"~ needs a bool or integer tensor, and this one is {self.data.dtype}; "
+                "for a mask of where x is 0, write x == 0"
+            )
+        return Tensor._from_op(~self.data, None)
 
     def __matmul__(self, other: Any) -> Tensor:
         return MatMul.apply(self, _operand(other))
@@ -680,6 +727,7 @@ class Tensor:
         self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None
     ) -> Tensor:
         """Index of the largest value over ``dim`` (of the flattened tensor when None)."""
+        check_not_bool(self.data, "argmax", RuntimeError)
         axis = _reduced_axis(_resolve_axis(dim, axis), self.ndim)
         return Tensor._from_op(self.data.argmax(axis=axis, keepdims=keepdim), None)
 
@@ -687,6 +735,7 @@ class Tensor:
         self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None
     ) -> Tensor:
         """Index of the smallest value over ``dim`` (of the flattened tensor when None)."""
+        check_not_bool(self.data, "argmin", RuntimeError)
         axis = _reduced_axis(_resolve_axis(dim, axis), self.ndim)
         return Tensor._from_op(self.data.argmin(axis=axis, keepdims=keepdim), None)
 
@@ -888,6 +937,7 @@ from .function import check_one_device, is_grad_enabled  # noqa: E402
 from .ops.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax  # noqa: E402
 from .ops.arithmetic import Add, Div, Maximum, Minimum, Mul, Neg, Pow, Sub  # noqa: E402
 from .ops.device import ToDevice  # noqa: E402
+from .ops.dtype_rules import check_not_bool  # noqa: E402
 from .ops.elementwise import Abs, Cast, Clip, Clone, Exp, Log, Sqrt, Tanh  # noqa: E402
 from .ops.indexing import GetItem  # noqa: E402
 from .ops.inplace import Overwrite, SetItem, change_in_place, written  # noqa: E402

@@ -1,7 +1,8 @@
 """Activations and normalisers: sigmoid, relu, leaky_relu, softmax, log_softmax.
 
 Each backward reuses what forward computed (usually the output), so the derivative
-costs one or two elementwise passes; all are stable for inputs of any magnitude.
+costs one or two elementwise passes; all are stable for inputs of any magnitude. Integer and
+bool inputs follow PyTorch's rules (``dtype_rules``), not NumPy's.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from .. import kernels
 from .._backend import xp_of
 from ..function import Function
+from .dtype_rules import check_floating, check_not_bool, floating
 
 
 class Sigmoid(Function):
@@ -20,7 +22,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
-        y = kernels.sigmoid(x)
+        y = kernels.sigmoid(floating(x))
         ctx.save_for_backward(y)
         return y
 
@@ -37,6 +39,7 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
+        check_not_bool(x, "relu", RuntimeError)
         y = xp_of(x).maximum(x, 0)
         ctx.save_for_backward(y)
         return y
@@ -54,6 +57,7 @@ class LeakyReLU(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any, slope: float) -> Any:
+        check_floating(x, "leaky_relu")
         positive = x > 0
         ctx.save_for_backward(positive)
         ctx.slope = slope
@@ -72,9 +76,10 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any, axis: int) -> Any:
-        if x.size == 0:  # nothing to normalise, and no maximum to shift by
+        if x.size == 0:  # nothing to normalise, no maximum to shift by: any dtype, as PyTorch
             y = xp_of(x).empty_like(x)
         else:
+            check_floating(x, "softmax")
             e = xp_of(x).exp(x - x.max(axis=axis, keepdims=True))
             y = e / e.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(y)
@@ -95,9 +100,10 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx: Function, x: Any, axis: int) -> Any:
         xp = xp_of(x)
-        if x.size == 0:  # nothing to normalise, and no maximum to shift by
+        if x.size == 0:  # nothing to normalise, no maximum to shift by: any dtype, as PyTorch
             y = xp.empty_like(x)
         else:
+            check_floating(x, "log_softmax")
             shifted = x - x.max(axis=axis, keepdims=True)
             y = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(y)

@@ -93,13 +93,16 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """y = a ** b, for a tensor or number exponent ``b``."""
+    """y = a ** b, for a tensor or number exponent ``b``. Integers and bools follow PyTorch
+    (see ``exact_power``), not NumPy."""
 
     formula = "da = g * b * a**(b - 1);  db = g * y * log(a)"
 
     @staticmethod
     def forward(ctx: Function, a: Any, b: Any) -> Any:
-        y = a**b
+        # Both are in the dtype PyTorch computes in, or one is a Python number.
+        floating = (b if is_array(b) else a).dtype.kind in "fc"
+        y = a**b if floating else exact_power(a, b)
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -117,14 +120,42 @@ class Pow(Function):
                 ga = g * 0 if b == 0 else g * b * a ** (b - 1)
         gb = None
         if need_b:
-            # d(a**b)/db = a**b * log(a); at a == 0 the product's limit is 0, as in PyTorch.
+            # d(a**b)/db = a**b * log(a). At a == 0 PyTorch takes its limit, 0, where b >= 0,
+            # and keeps the product (inf * -inf) where b < 0.
             with np.errstate(divide="ignore", invalid="ignore"):
                 if is_array(a):
                     xp = xp_of(a)
-                    gb = g * xp.where(a == 0, 0, y * xp.log(a))
-                else:  # a number base (2.0 ** x): CuPy's where needs an array condition
-                    gb = g * (y * np.log(a)) if a != 0 else g * 0
+                    gb = g * xp.where((a == 0) & (b >= 0), 0, y * xp.log(a))
+                elif a != 0:  # a number base (2.0 ** x)
+                    gb = g * (y * np.log(a))
+                else:  # CuPy's where needs an array condition: b's, not a's
+                    gb = g * xp_of(b).where(b >= 0, 0, y * np.log(a))
         return ga, gb
+
+
+def exact_power(a: Any, b: Any) -> Any:
+    """a ** b for integer or bool operands (of one dtype, or one a Python number), as PyTorch
+    computes it: a negative exponent in a tensor gives the integer part of the power (0, or
+    ±1 for a base of ±1) where NumPy refuses; a negative number exponent is refused; a bool
+    tensor to a Python bool stays bool, and other powers of bools are refused."""
+    if not is_array(b):
+        if b < 0:
+            raise RuntimeError(
+                f"Integers to negative integer powers are not allowed (a {a.dtype} tensor to "
+                f"the power {b}); convert the tensor first with .float()"
+            )
+        if a.dtype.kind == "b":  # b is a Python bool: x ** True is x, x ** False all True
+            return a.copy() if b else xp_of(a).ones_like(a)
+        return a**b
+    if b.dtype.kind == "b":
+        raise NotImplementedError(
+            "pow of bool tensors is not supported, as in PyTorch; convert them first with "
+            ".long() or .float()"
+        )
+    negative = b < 0
+    # b % 2 keeps the parity of a negative b, which is all that ±1 to its power needs.
+    y = a ** xp_of(b).where(negative, b % 2, b)
+    return xp_of(b).where(negative & (abs(a) != 1), 0, y)
 
 
 class _Between(Function):

@@ -1,4 +1,5 @@
-"""Elementwise math: exp, log, sqrt, abs, tanh, clip, and dtype conversion."""
+"""Elementwise math: exp, log, sqrt, abs, tanh, clip, and dtype conversion. Integer and bool
+inputs follow PyTorch's rules (``dtype_rules``), not NumPy's."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 
 from .._backend import xp_of
 from ..function import Function
+from .dtype_rules import check_not_bool, floating
 
 
 class Exp(Function):
@@ -17,7 +19,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
-        y = xp_of(x).exp(x)
+        y = xp_of(x).exp(floating(x))
         ctx.save_for_backward(y)
         return y
 
@@ -34,6 +36,7 @@ class Log(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
+        x = floating(x)
         ctx.save_for_backward(x)
         return xp_of(x).log(x)
 
@@ -50,7 +53,7 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
-        y = xp_of(x).sqrt(x)
+        y = xp_of(x).sqrt(floating(x))
         ctx.save_for_backward(y)
         return y
 
@@ -67,6 +70,7 @@ class Abs(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
+        check_not_bool(x, "abs")
         ctx.save_for_backward(x)
         return abs(x)
 
@@ -83,7 +87,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
-        y = xp_of(x).tanh(x)
+        y = xp_of(x).tanh(floating(x))
         ctx.save_for_backward(y)
         return y
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..function import Function
+from .dtype_rules import check_not_bool
 
 
 class MatMul(Function):
     """y = a @ b with NumPy's rules: a 1-D operand is a row (a) or column (b) vector, and
-    leading dimensions broadcast as batches. Both have one dtype, as PyTorch requires."""
+    leading dimensions broadcast as batches. Both have one dtype, not bool, as PyTorch
+    requires."""
 
     formula = "da = g @ b.T;  db = a.T @ g"
 
@@ -20,6 +22,9 @@ class MatMul(Function):
                 f"matmul needs operands of one dtype, and got {a.dtype} and {b.dtype}; "
                 "convert one with .to(dtype)"
             )
+        # No bools, as in PyTorch, except a matrix product with nothing to multiply.
+        if a.dtype.kind == "b" and ((a.size and b.size) or a.ndim == b.ndim == 1):
+            check_not_bool(a, "matmul")
         ctx.save_for_backward(a, b)
         return a @ b
 

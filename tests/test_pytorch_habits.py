@@ -144,7 +144,8 @@ def test_target_gradient_matches_torch(name, reduction):
 @pytest.mark.parametrize("bad", [1.5, -0.5, float("nan")])
 def test_bce_refuses_a_prediction_outside_0_1(bad):
     p = cr.tensor([0.5, bad])
-    for call in (lambda: F.binary_cross_entropy(p, [1.0, 0.0]), lambda: nn.BCELoss()(p, [1, 0])):
+    t = cr.tensor([1.0, 0.0])
+    for call in (lambda: F.binary_cross_entropy(p, t), lambda: nn.BCELoss()(p, t)):
         with pytest.raises(ValueError, match=r"between 0 and 1, found .*binary_cross_entropy_"):
             call()
     if (torch := _torch_or_none()) is not None:
@@ -160,7 +161,7 @@ def test_bce_clamps_each_log_at_minus_100_as_torch(target):
     """Already right before issue 11; checked here because the range check sits beside it."""
     t = np.full_like(BCE_EDGES, target)
     p = cr.tensor(BCE_EDGES, requires_grad=True)
-    ours = F.binary_cross_entropy(p, t, reduction="none")
+    ours = F.binary_cross_entropy(p, cr.tensor(t), reduction="none")
     assert ours.numpy()[:2].tolist() == [100 * target, 100 * (1 - target)]  # log 0 -> -100
     if (torch := _torch_or_none()) is None:
         return
@@ -170,6 +171,18 @@ def test_bce_clamps_each_log_at_minus_100_as_torch(target):
     ours.sum().backward()
     theirs.sum().backward()
     np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-6)
+
+
+# ------------------------------------------------------------ a loss's target is a Tensor
+def test_an_array_target_says_what_to_pass():
+    labels = np.array([0, 1])
+    with pytest.raises(TypeError, match=r"argument 'target' must be a Tensor, not ndarray"):
+        F.cross_entropy(cr.ones(2, 3), labels)
+    with pytest.raises(TypeError, match=r"argument 'target' must be a Tensor, not ndarray"):
+        F.mse_loss(cr.ones(2), labels.astype(np.float32))
+    if (torch := _torch_or_none()) is not None:
+        with pytest.raises(TypeError):
+            torch.nn.functional.cross_entropy(torch.ones(2, 3), labels)
 
 
 # ------------------------------------------------------------ schedulers compose
@@ -440,6 +453,47 @@ LIST_CALLS = {
     "F.cross_entropy": (
         lambda nn, F, ones: F.cross_entropy([[1.0]], [0]),
         r"cross_entropy: argument 'logits'",
+    ),
+    # a list as the target, beside a tensor prediction: to every loss, F.* and nn.*Loss
+    "F.mse_loss-target": (
+        lambda nn, F, ones: F.mse_loss(ones(1), [2.0]),
+        r"mse_loss: argument 'target' must be a Tensor",
+    ),
+    "F.binary_cross_entropy-target": (
+        lambda nn, F, ones: F.binary_cross_entropy(ones(1) / 2, [1.0]),
+        r"binary_cross_entropy: argument 'target'",
+    ),
+    "F.binary_cross_entropy_with_logits-target": (
+        lambda nn, F, ones: F.binary_cross_entropy_with_logits(ones(1), [1.0]),
+        r"binary_cross_entropy_with_logits: argument 'target'",
+    ),
+    "F.cross_entropy-target": (
+        lambda nn, F, ones: F.cross_entropy(ones(1, 2), [0]),
+        r"cross_entropy: argument 'target'",
+    ),
+    "F.nll_loss-target": (
+        lambda nn, F, ones: F.nll_loss(ones(1, 2), [0]),
+        r"nll_loss: argument 'target'",
+    ),
+    "MSELoss-target": (
+        lambda nn, F, ones: nn.MSELoss()(ones(1), [2.0]),
+        r"MSELoss: argument 'target'",
+    ),
+    "BCELoss-target": (
+        lambda nn, F, ones: nn.BCELoss()(ones(1) / 2, [1.0]),
+        r"BCELoss: argument 'target'",
+    ),
+    "BCEWithLogitsLoss-target": (
+        lambda nn, F, ones: nn.BCEWithLogitsLoss()(ones(1), [1.0]),
+        r"BCEWithLogitsLoss: argument 'target'",
+    ),
+    "CrossEntropyLoss-target": (
+        lambda nn, F, ones: nn.CrossEntropyLoss()(ones(1, 2), [0]),
+        r"CrossEntropyLoss: argument 'target'",
+    ),
+    "NLLLoss-target": (
+        lambda nn, F, ones: nn.NLLLoss()(ones(1, 2), [0]),
+        r"NLLLoss: argument 'target'",
     ),
 }
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import as_array, is_floating, xp_of
+from ._backend import as_array, xp_of
 from .ops.conv import Conv2d, MaxPool2d
 from .ops.linear import Linear
 from .ops.loss import BCEWithLogits, BinaryCrossEntropy, MeanSquaredError, SoftmaxCrossEntropy
@@ -89,12 +89,20 @@ def _check_reduction(reduction: str) -> None:
         raise ValueError(f"reduction must be one of {_REDUCTIONS}, not {reduction!r}")
 
 
-def _check_same_shape(loss: str, prediction: Tensor, target: Any) -> None:
-    shape = target.shape if hasattr(target, "shape") else np.shape(target)  # GPU arrays too
-    if prediction.shape != shape:
+def _check_loss_args(loss: str, name: str, prediction: Any, target: Any, reduction: str) -> None:
+    """Raise unless ``prediction`` (the argument called ``name``) and ``target`` are Tensors,
+    as PyTorch requires (a list or an array is refused, naming what to pass), and
+    ``reduction`` is known."""
+    _check_tensor(loss, name, prediction)
+    _check_tensor(loss, "target", target)
+    _check_reduction(reduction)
+
+
+def _check_same_shape(loss: str, prediction: Tensor, target: Tensor) -> None:
+    if prediction.shape != target.shape:
         raise ValueError(
             f"{loss}: prediction has shape {prediction.shape} but target has shape "
-            f"{shape}; they must match"
+            f"{target.shape}; they must match"
         )
 
 
@@ -108,35 +116,18 @@ def _reduce(per_element: Tensor, reduction: str) -> Tensor:
     return per_element
 
 
-def _target_array(target: Any) -> Any:
-    """The target as an array, on the device it is on (lists and numbers on the CPU)."""
-    return as_array(target.data if isinstance(target, Tensor) else target)
-
-
-def _target_like(target: Any, prediction: Tensor) -> Any:
-    """The target in the prediction's dtype: a Tensor stays in the graph (a target that
-    requires grad gets its gradient), anything else becomes an array."""
-    if isinstance(target, Tensor):
-        return target.to(prediction.dtype)
-    return as_array(target, dtype=prediction.dtype)
-
-
-def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def mse_loss(prediction: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean squared error: reduce((prediction - target)²)."""
-    _check_tensor("mse_loss", "prediction", prediction)
-    _check_reduction(reduction)
+    _check_loss_args("mse_loss", "prediction", prediction, target, reduction)
     _check_same_shape("mse_loss", prediction, target)
-    if not isinstance(target, Tensor):
-        target = as_array(target, dtype=prediction.dtype)
     return MeanSquaredError.apply(prediction, target, reduction)
 
 
-def binary_cross_entropy(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(prediction: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p; each log is clamped at -100 as in
     PyTorch, so p = 0 or 1 gives a large finite loss and a finite gradient. A p outside
     [0, 1] (or NaN) is refused, as PyTorch does."""
-    _check_tensor("binary_cross_entropy", "prediction", prediction)
-    _check_reduction(reduction)
+    _check_loss_args("binary_cross_entropy", "prediction", prediction, target, reduction)
     _check_same_shape("binary_cross_entropy", prediction, target)
     p = prediction.data
     inside = (p >= 0) & (p <= 1)  # False for NaN too
@@ -146,42 +137,39 @@ def binary_cross_entropy(prediction: Tensor, target: Any, reduction: str = "mean
             f"found {p[~inside].reshape(-1)[0].item()}; pass probabilities (after a sigmoid), "
             "or logits to binary_cross_entropy_with_logits"
         )
-    return BinaryCrossEntropy.apply(prediction, _target_like(target, prediction), reduction)
+    return BinaryCrossEntropy.apply(prediction, target.to(prediction.dtype), reduction)
 
 
 def binary_cross_entropy_with_logits(
-    logits: Tensor, target: Any, reduction: str = "mean"
+    logits: Tensor, target: Tensor, reduction: str = "mean"
 ) -> Tensor:
     """Binary cross-entropy of sigmoid(logits), computed stably in one op."""
-    _check_tensor("binary_cross_entropy_with_logits", "logits", logits)
-    _check_reduction(reduction)
-    _check_same_shape("binary_cross_entropy_with_logits", logits, target)
-    return BCEWithLogits.apply(logits, _target_like(target, logits), reduction)
+    loss = "binary_cross_entropy_with_logits"
+    _check_loss_args(loss, "logits", logits, target, reduction)
+    _check_same_shape(loss, logits, target)
+    return BCEWithLogits.apply(logits, target.to(logits.dtype), reduction)
 
 
-def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy of logits (N, C) against class indices (N,) or class
     probabilities (N, C): -sum_c target_nc * log softmax(logits_n)_c for any weights
     target_nc, as in PyTorch, fused so that its gradient is (softmax - target) / N when each
     row of the target sums to 1."""
-    _check_tensor("cross_entropy", "logits", logits)
-    _check_reduction(reduction)
-    labels = _target_array(target)
+    _check_loss_args("cross_entropy", "logits", logits, target, reduction)
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (N, C), not {logits.shape}")
-    if labels.shape == logits.shape and is_floating(labels.dtype):
-        return SoftmaxCrossEntropy.apply(logits, _target_like(target, logits), reduction)
-    _check_class_indices("cross_entropy", logits, labels, probabilities_too=True)
-    return SoftmaxCrossEntropy.apply(logits, labels, reduction)
+    if target.shape == logits.shape and target.dtype.kind == "f":
+        return SoftmaxCrossEntropy.apply(logits, target.to(logits.dtype), reduction)
+    _check_class_indices("cross_entropy", logits, target.data, probabilities_too=True)
+    return SoftmaxCrossEntropy.apply(logits, target.data, reduction)
 
 
-def nll_loss(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def nll_loss(log_probs: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices (N,) under log-probabilities (N, C)."""
-    _check_tensor("nll_loss", "log_probs", log_probs)
-    _check_reduction(reduction)
-    labels = _target_array(target)
+    _check_loss_args("nll_loss", "log_probs", log_probs, target, reduction)
     if log_probs.ndim != 2:
         raise ValueError(f"nll_loss: input must have shape (N, C), not {log_probs.shape}")
+    labels = target.data
     _check_class_indices("nll_loss", log_probs, labels, probabilities_too=False)
     return _reduce(-log_probs[xp_of(labels).arange(len(labels)), labels], reduction)
 

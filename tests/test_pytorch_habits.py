@@ -8,6 +8,7 @@ computed values, central differences or the error message, so it means something
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -173,7 +174,7 @@ def test_bce_clamps_each_log_at_minus_100_as_torch(target):
     np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-6)
 
 
-# ------------------------------------------------------------ a loss's target is a Tensor
+# ------------------------------------------------------------ loss dtypes, refusals, edges
 def test_an_array_target_says_what_to_pass():
     labels = np.array([0, 1])
     with pytest.raises(TypeError, match=r"argument 'target' must be a Tensor, not ndarray"):
@@ -183,6 +184,106 @@ def test_an_array_target_says_what_to_pass():
     if (torch := _torch_or_none()) is not None:
         with pytest.raises(TypeError):
             torch.nn.functional.cross_entropy(torch.ones(2, 3), labels)
+
+
+# (loss, prediction's dtype, target's dtype, the loss's dtype): PyTorch promotes mse_loss's
+# and cross_entropy's two inputs, and gives binary_cross_entropy_with_logits the target's.
+LOSS_DTYPES = [
+    ("mse_loss", "float32", "float64", "float64"),
+    ("mse_loss", "float64", "float16", "float64"),
+    ("mse_loss", "float32", "int64", "float32"),
+    ("mse_loss", "float16", "bool", "float16"),
+    ("binary_cross_entropy_with_logits", "float32", "float64", "float64"),
+    ("binary_cross_entropy_with_logits", "float64", "float32", "float32"),
+    ("binary_cross_entropy_with_logits", "float32", "float16", "float16"),
+    ("cross_entropy", "float32", "float64", "float64"),
+    ("cross_entropy", "float64", "float32", "float64"),
+    ("cross_entropy", "float16", "float32", "float32"),
+]
+_SCORES = np.array([[0.5, -2.0, 3.0], [-0.1, 1.5, -4.0]])
+_WEIGHTS = np.array([[0.25, 1.0, 0.0], [1.0, 0.5, 0.75]])
+
+
+def _loss_by_hand(name: str, x: np.ndarray, t: np.ndarray) -> float:
+    if name == "mse_loss":
+        return float(np.mean((x - t) ** 2))
+    if name == "binary_cross_entropy_with_logits":
+        p = 1 / (1 + np.exp(-x))
+        return float(np.mean(-(t * np.log(p) + (1 - t) * np.log(1 - p))))
+    return float(np.mean(-(t * _log_softmax(x)).sum(axis=1)))
+
+
+@pytest.mark.parametrize(("name", "x_dtype", "t_dtype", "dtype"), LOSS_DTYPES)
+def test_a_loss_of_two_dtypes_has_pytorchs_dtype(name, x_dtype, t_dtype, dtype):
+    t_values = _WEIGHTS > 0.6 if t_dtype == "bool" else _WEIGHTS
+    x = cr.tensor(_SCORES, dtype=x_dtype, requires_grad=True)
+    t = cr.tensor(t_values, dtype=t_dtype, requires_grad=t_dtype.startswith("float"))
+    loss = getattr(F, name)(x, t)
+    assert loss.dtype == dtype
+    by_hand = _loss_by_hand(name, _SCORES.astype(x_dtype), t_values.astype(t_dtype))
+    assert loss.item() == pytest.approx(
+        by_hand, rel=1e-3 if "float16" in (x_dtype, dtype) else 1e-6
+    )
+    loss.backward()
+    assert x.grad.dtype == x_dtype  # each input's gradient in its own dtype
+    assert t.grad is None or t.grad.dtype == t_dtype
+    if (torch := _torch_or_none()) is not None:
+        tx = torch.tensor(_SCORES, dtype=getattr(torch, x_dtype), requires_grad=True)
+        tt = torch.tensor(t_values, dtype=getattr(torch, t_dtype))
+        theirs = getattr(torch.nn.functional, name)(tx, tt)
+        assert str(theirs.dtype) == f"torch.{dtype}"
+        theirs.backward()
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-3)
+
+
+REFUSED_DTYPES = [
+    # binary_cross_entropy wants the prediction's own dtype, as PyTorch
+    (
+        lambda lib, F: F.binary_cross_entropy(lib.ones(2) / 2, lib.ones(2, dtype=lib.float64)),
+        "binary_cross_entropy: target is float64 but prediction is float32; they must have "
+        "the same dtype",
+    ),
+    (
+        lambda lib, F: F.binary_cross_entropy(
+            lib.ones(2, dtype=lib.float16) / 2, lib.ones(2, dtype=lib.float32)
+        ),
+        "target is float32 but prediction is float16",
+    ),
+    (
+        lambda lib, F: F.binary_cross_entropy(lib.ones(2) / 2, lib.ones(2, dtype=lib.int64)),
+        "target is int64 but prediction is float32",
+    ),
+    # binary_cross_entropy_with_logits wants a floating target: no ints, no bools
+    (
+        lambda lib, F: F.binary_cross_entropy_with_logits(lib.ones(2), lib.ones(2) > 0),
+        "binary_cross_entropy_with_logits: target must be floating point, not bool; "
+        "convert it with .float()",
+    ),
+    (
+        lambda lib, F: F.binary_cross_entropy_with_logits(
+            lib.ones(2), lib.ones(2, dtype=lib.int64)
+        ),
+        "target must be floating point, not int64",
+    ),
+    # and no loss takes integer scores
+    (
+        lambda lib, F: F.mse_loss(lib.ones(2, dtype=lib.int64), lib.ones(2, dtype=lib.int64)),
+        "mse_loss: prediction or target must be floating point, not int64",
+    ),
+    (
+        lambda lib, F: F.cross_entropy(lib.ones(2, 3, dtype=lib.int64), lib.ones(2, 3)),
+        "cross_entropy: logits must be floating point, not int64",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "message"), REFUSED_DTYPES)
+def test_a_loss_refuses_what_pytorch_refuses_by_dtype(call, message):
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        call(cr, F)
+    if (torch := _torch_or_none()) is not None:
+        with pytest.raises(RuntimeError):
+            call(torch, torch.nn.functional)
 
 
 # ------------------------------------------------------------ schedulers compose

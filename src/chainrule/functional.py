@@ -14,6 +14,7 @@ from ._backend import as_array, xp_of
 from .ops.conv import Conv2d, MaxPool2d
 from .ops.linear import Linear
 from .ops.loss import BCEWithLogits, BinaryCrossEntropy, MeanSquaredError, SoftmaxCrossEntropy
+from .promotion import promote_types
 from .random import generator_for
 from .tensor import Tensor
 
@@ -98,6 +99,14 @@ def _check_loss_args(loss: str, name: str, prediction: Any, target: Any, reducti
     _check_reduction(reduction)
 
 
+def _check_floating(loss: str, argument: str, tensor: Tensor) -> None:
+    if tensor.dtype.kind != "f":
+        raise RuntimeError(
+            f"{loss}: {argument} must be floating point, not {tensor.dtype}; "
+            "convert it with .float()"
+        )
+
+
 def _check_same_shape(loss: str, prediction: Tensor, target: Tensor) -> None:
     if prediction.shape != target.shape:
         raise ValueError(
@@ -117,18 +126,30 @@ def _reduce(per_element: Tensor, reduction: str) -> Tensor:
 
 
 def mse_loss(prediction: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Mean squared error: reduce((prediction - target)²)."""
+    """Mean squared error: reduce((prediction - target)²), in the dtype PyTorch promotes the
+    two to (float32 with an int64 target stays float32; with a float64 one, float64)."""
     _check_loss_args("mse_loss", "prediction", prediction, target, reduction)
     _check_same_shape("mse_loss", prediction, target)
+    if prediction.dtype != target.dtype:
+        dtype = promote_types(prediction.dtype, target.dtype)
+        prediction, target = prediction.to(dtype), target.to(dtype)
+    _check_floating("mse_loss", "prediction or target", prediction)
     return MeanSquaredError.apply(prediction, target, reduction)
 
 
 def binary_cross_entropy(prediction: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p; each log is clamped at -100 as in
     PyTorch, so p = 0 or 1 gives a large finite loss and a finite gradient. A p outside
-    [0, 1] (or NaN) is refused, as PyTorch does."""
+    [0, 1] (or NaN) is refused, as PyTorch does, and so is a target of another dtype."""
     _check_loss_args("binary_cross_entropy", "prediction", prediction, target, reduction)
     _check_same_shape("binary_cross_entropy", prediction, target)
+    _check_floating("binary_cross_entropy", "prediction", prediction)
+    if target.dtype != prediction.dtype:
+        raise RuntimeError(
+            f"binary_cross_entropy: target is {target.dtype} but prediction is "
+            f"{prediction.dtype}; they must have the same dtype: convert the target with "
+            ".to(prediction.dtype)"
+        )
     p = prediction.data
     inside = (p >= 0) & (p <= 1)  # False for NaN too
     if not inside.all():
@@ -137,29 +158,35 @@ def binary_cross_entropy(prediction: Tensor, target: Tensor, reduction: str = "m
             f"found {p[~inside].reshape(-1)[0].item()}; pass probabilities (after a sigmoid), "
             "or logits to binary_cross_entropy_with_logits"
         )
-    return BinaryCrossEntropy.apply(prediction, target.to(prediction.dtype), reduction)
+    return BinaryCrossEntropy.apply(prediction, target, reduction)
 
 
 def binary_cross_entropy_with_logits(
     logits: Tensor, target: Tensor, reduction: str = "mean"
 ) -> Tensor:
-    """Binary cross-entropy of sigmoid(logits), computed stably in one op."""
+    """Binary cross-entropy of sigmoid(logits), computed stably in one op. The target must be
+    floating point; the loss has its dtype, as in PyTorch (float64 logits with a float32
+    target give a float32 loss)."""
     loss = "binary_cross_entropy_with_logits"
     _check_loss_args(loss, "logits", logits, target, reduction)
     _check_same_shape(loss, logits, target)
-    return BCEWithLogits.apply(logits, target.to(logits.dtype), reduction)
+    _check_floating(loss, "logits", logits)
+    _check_floating(loss, "target", target)
+    return BCEWithLogits.apply(logits, target, reduction)
 
 
 def cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy of logits (N, C) against class indices (N,) or class
     probabilities (N, C): -sum_c target_nc * log softmax(logits_n)_c for any weights
     target_nc, as in PyTorch, fused so that its gradient is (softmax - target) / N when each
-    row of the target sums to 1."""
+    row of the target sums to 1. With probabilities the loss is in the dtype PyTorch
+    promotes the two to."""
     _check_loss_args("cross_entropy", "logits", logits, target, reduction)
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (N, C), not {logits.shape}")
+    _check_floating("cross_entropy", "logits", logits)
     if target.shape == logits.shape and target.dtype.kind == "f":
-        return SoftmaxCrossEntropy.apply(logits, target.to(logits.dtype), reduction)
+        return SoftmaxCrossEntropy.apply(logits, target, reduction)
     _check_class_indices("cross_entropy", logits, target.data, probabilities_too=True)
     return SoftmaxCrossEntropy.apply(logits, target.data, reduction)
 
@@ -169,6 +196,7 @@ def nll_loss(log_probs: Tensor, target: Tensor, reduction: str = "mean") -> Tens
     _check_loss_args("nll_loss", "log_probs", log_probs, target, reduction)
     if log_probs.ndim != 2:
         raise ValueError(f"nll_loss: input must have shape (N, C), not {log_probs.shape}")
+    _check_floating("nll_loss", "log_probs", log_probs)
     labels = target.data
     _check_class_indices("nll_loss", log_probs, labels, probabilities_too=False)
     return _reduce(-log_probs[xp_of(labels).arange(len(labels)), labels], reduction)

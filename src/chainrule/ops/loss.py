@@ -115,7 +115,11 @@ class SoftmaxCrossEntropy(Function):
 
 class BCEWithLogits(Function):
     """loss = -(t log σ(x) + (1 - t) log(1 - σ(x))), written as max(x, 0) - x t + log(1 + e^-|x|)
-    so that no exp overflows and no log sees 0."""
+    so that no exp overflows and no log sees 0.
+
+    Logits and target of two float dtypes are computed in the wider; the loss has the
+    target's dtype, as in PyTorch.
+    """
 
     formula = "dx = (sigmoid(x) - t) * g / N;  dt = -x * g / N"
 
@@ -123,6 +127,8 @@ class BCEWithLogits(Function):
     def forward(ctx: Function, x: Any, target: Any, reduction: str) -> Any:
         xp = xp_of(x)
         per_element = xp.maximum(x, 0) - x * target + xp.log1p(xp.exp(-abs(x)))
+        if per_element.dtype != target.dtype:
+            per_element = per_element.astype(target.dtype)
         ctx.save_for_backward(x, target)
         ctx.reduction = reduction
         return _reduce(per_element, reduction)

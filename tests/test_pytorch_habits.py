@@ -286,6 +286,24 @@ def test_a_loss_refuses_what_pytorch_refuses_by_dtype(call, message):
             call(torch, torch.nn.functional)
 
 
+def test_bce_with_logits_at_infinite_logits_is_pytorchs():
+    """(1 - t) x - log σ(x), as PyTorch writes it: +inf at x = +inf unless t = 1."""
+    inf = math.inf
+    x = cr.tensor([inf, -inf, inf, -inf, inf, -inf, 30.0, -30.0], requires_grad=True)
+    t = cr.tensor([0.3, 0.3, 1.0, 1.0, 0.0, 0.0, 0.2, 0.2])
+    with np.errstate(invalid="ignore"):
+        loss = F.binary_cross_entropy_with_logits(x, t, reduction="none")
+    expected = [inf, math.nan, math.nan, math.nan, inf, math.nan, 24.0, 6.0]
+    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-6)
+    loss.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.7, -0.3, 0.0, -1.0, 1.0, 0.0, 0.8, -0.2])
+    if (torch := _torch_or_none()) is not None:
+        theirs = torch.nn.functional.binary_cross_entropy_with_logits(
+            torch.tensor(x.numpy()), torch.tensor(t.numpy()), reduction="none"
+        )
+        np.testing.assert_allclose(loss.numpy(), theirs.numpy(), rtol=1e-6)
+
+
 # ------------------------------------------------------------ schedulers compose
 def _schedule(lib: str, build, steps=30, lrs=(0.1,), by_hand=None):
     """The lr of each group after construction and after each of ``steps`` epochs; ``build``

@@ -114,8 +114,10 @@ class SoftmaxCrossEntropy(Function):
 
 
 class BCEWithLogits(Function):
-    """loss = -(t log σ(x) + (1 - t) log(1 - σ(x))), written as max(x, 0) - x t + log(1 + e^-|x|)
-    so that no exp overflows and no log sees 0.
+    """loss = -(t log σ(x) + (1 - t) log(1 - σ(x))), written as PyTorch writes it,
+    (1 - t) x - log σ(x), with log σ(x) = min(x, 0) - log(1 + e^-|x|) so that no exp
+    overflows and no log sees 0. PyTorch's form also fixes what an infinite logit gives:
+    +inf at x = +inf (NaN if t = 1), NaN at x = -inf.
 
     Logits and target of two float dtypes are computed in the wider; the loss has the
     target's dtype, as in PyTorch.
@@ -126,7 +128,9 @@ class BCEWithLogits(Function):
     @staticmethod
     def forward(ctx: Function, x: Any, target: Any, reduction: str) -> Any:
         xp = xp_of(x)
-        per_element = xp.maximum(x, 0) - x * target + xp.log1p(xp.exp(-abs(x)))
+        per_element = (1 - target) * x
+        per_element -= xp.minimum(x, 0)
+        per_element += xp.log1p(xp.exp(-abs(x)))
         if per_element.dtype != target.dtype:
             per_element = per_element.astype(target.dtype)
         ctx.save_for_backward(x, target)

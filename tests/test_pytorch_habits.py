@@ -304,6 +304,27 @@ def test_bce_with_logits_at_infinite_logits_is_pytorchs():
         np.testing.assert_allclose(loss.numpy(), theirs.numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize(
+    ("shape", "target"),
+    [((4, 0), "probabilities"), ((0, 0), "probabilities"), ((0, 0), "indices")],
+)
+def test_cross_entropy_over_no_classes(shape, target, reduction):
+    """Each sample's loss is an empty sum, 0; their mean is NaN, as in PyTorch."""
+    x = cr.zeros(*shape, requires_grad=True)
+    t = cr.zeros(*shape) if target == "probabilities" else cr.zeros(0, dtype=cr.int64)
+    loss = F.cross_entropy(x, t, reduction=reduction)
+    expected = {"none": np.zeros(shape[0]), "sum": 0.0, "mean": math.nan}[reduction]
+    np.testing.assert_array_equal(loss.numpy(), expected)
+    assert loss.dtype == np.float32
+    loss.sum().backward()
+    assert x.grad.shape == shape
+    if (torch := _torch_or_none()) is not None:
+        tt = torch.zeros(*shape) if target == "probabilities" else torch.zeros(0, dtype=torch.int64)
+        theirs = torch.nn.functional.cross_entropy(torch.zeros(*shape), tt, reduction=reduction)
+        np.testing.assert_array_equal(loss.numpy(), theirs.numpy())
+
+
 # ------------------------------------------------------------ schedulers compose
 def _schedule(lib: str, build, steps=30, lrs=(0.1,), by_hand=None):
     """The lr of each group after construction and after each of ``steps`` epochs; ``build``

@@ -17,11 +17,15 @@ def _mean(total: Any, count: int) -> Any:
     return total / count if count else total * math.nan
 
 
-def _reduce(per_sample: Any, reduction: str) -> Any:
+def _reduce(per_sample: Any, reduction: str, count: int | None = None) -> Any:
+    """The loss ``reduction`` asks for; a mean divides by ``count`` (the number of samples
+    unless given)."""
     if reduction == "none":
         return per_sample
     total = xp_of(per_sample).add.reduce(per_sample, axis=None)  # .sum(), unwrapped
-    return _mean(total, per_sample.size) if reduction == "mean" else total
+    if reduction == "sum":
+        return total
+    return _mean(total, per_sample.size if count is None else count)
 
 
 def _unreduce(g: Any, count: int, reduction: str) -> Any:
@@ -75,6 +79,8 @@ class SoftmaxCrossEntropy(Function):
         # log softmax(x)_c = (x_c - max x) - log Σ exp(x - max x): the loss needs only the
         # target's entries of it, and the exponentials become the saved probabilities in place.
         xp = xp_of(x)
+        if not x.shape[1]:
+            return _no_classes(ctx, x, target, reduction)
         peak = x.max(axis=1, keepdims=True)  # CuPy has no maximum.reduce
         shifted = x - peak
         if target.ndim == 1:
@@ -111,6 +117,17 @@ class SoftmaxCrossEntropy(Function):
         grad *= scale
         grad_target = (log_sum_exp - x) * scale if ctx.needs_input_grad[1] else None
         return grad, grad_target, None
+
+
+def _no_classes(ctx: Function, x: Any, target: Any, reduction: str) -> Any:
+    """SoftmaxCrossEntropy.forward over logits (N, 0): each sample's loss is an empty sum, 0,
+    and their mean NaN (a mean over no logits), as in PyTorch; the gradients are empty."""
+    xp = xp_of(x)
+    dtype = np.promote_types(x.dtype, target.dtype) if target.ndim == 2 else x.dtype
+    zeros = xp.zeros((x.shape[0], 1), dtype)  # Σ_c t and log Σ_c exp(x), for backward
+    ctx.save_for_backward(x, target, zeros, x, zeros)
+    ctx.reduction = reduction
+    return _reduce(xp.zeros(x.shape[0], dtype), reduction, count=0)
 
 
 class BCEWithLogits(Function):

@@ -299,6 +299,22 @@ def test_clamp_sends_no_nan_gradient_outside_its_bounds(op, expected):
     np.testing.assert_array_equal(_grad_of(op, x), expected)
 
 
+@pytest.mark.parametrize("reduce", ["max", "min"])
+def test_max_of_everything_when_it_is_nan_sends_the_gradient_to_the_nans(reduce):
+    grad = _grad_of(lambda x: getattr(x.log(), reduce)(), [1.0, -1.0, 2.0, -3.0])
+    np.testing.assert_allclose(grad, [0.0, -0.5, 0.0, -1 / 6])  # 1/2 each, through log
+
+
+def test_max_selects_its_maximum_but_max_over_a_dimension_multiplies_a_mask():
+    """As PyTorch: max() gives an infinite g to its maximum only; max(dim), PyTorch's amax,
+    multiplies g by a 0/1 mask, so a NaN maximum or an infinite g gives NaN in its slice."""
+    np.testing.assert_array_equal(_grad_of(lambda x: x.max(), [1.0, 2.0, 0.0], INF), [0, INF, 0])
+    grad = _grad_of(lambda x: x.log().max(0), [[1.0, -1.0], [2.0, 3.0]])
+    np.testing.assert_array_equal(grad, [[0.0, NAN], [0.5, NAN]])
+    grad = _grad_of(lambda x: x.max(0), [[1.0, 5.0], [2.0, 3.0]], [INF, 1.0])
+    np.testing.assert_array_equal(grad, [[NAN, 1.0], [INF, 0.0]])
+
+
 def test_edge_gradients_match_torch():
     torch = pytest.importorskip("torch")
     same = [
@@ -306,8 +322,15 @@ def test_edge_gradients_match_torch():
         (lambda x: x.relu(), [0.0, 1.0, -1.0, -2.0], [INF, INF, -INF, NAN]),
         (lambda x: x.log().relu(), [-1.0, 4.0], None),
         *((op, [0.0, 1.0, -1.0], None) for op, _ in CLAMPS),
+        (lambda x: x.log().max(), [1.0, -1.0, 2.0, -3.0], None),
+        (lambda x: x.log().min(), [1.0, -1.0, 2.0, -3.0], None),
+        (lambda x: x.max(), [1.0, 2.0, 0.0], INF),
     ]
-    cases = [(op, op, values, upstream) for op, values, upstream in same]
+    cases = [(op, op, values, upstream) for op, values, upstream in same] + [
+        # chainrule's max(dim) is PyTorch's amax(dim)
+        (lambda x: x.log().max(0), lambda x: x.log().amax(0), [[1.0, -1.0], [2.0, 3.0]], None),
+        (lambda x: x.max(0), lambda x: x.amax(0), [[1.0, 5.0], [2.0, 3.0]], [INF, 1.0]),
+    ]
     for ours, theirs, values, upstream in cases:
         tx = torch.tensor(values, requires_grad=True)
         y = theirs(tx)

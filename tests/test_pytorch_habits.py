@@ -88,7 +88,8 @@ TARGET_GRAD_LOSSES = {
     "binary_cross_entropy": (
         lambda m: m.binary_cross_entropy,
         np.array([[0.1, 0.7, 0.5], [0.95, 0.2, 0.4]]),
-        np.array([[0.3, 1.0, 0.0], [0.5, 0.25, 0.9]]),
+        # inside (0, 1), so that gradcheck's nudges stay inside too: BCE refuses a target outside
+        np.array([[0.3, 0.95, 0.05], [0.5, 0.25, 0.9]]),
     ),
     "binary_cross_entropy_with_logits": (
         lambda m: m.binary_cross_entropy_with_logits,
@@ -152,6 +153,17 @@ def test_bce_refuses_a_prediction_outside_0_1(bad):
     if (torch := _torch_or_none()) is not None:
         with pytest.raises(RuntimeError, match="between 0 and 1"):
             torch.nn.BCELoss()(torch.tensor([0.5, bad]), torch.ones(2))
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.5, float("nan")])
+def test_bce_refuses_a_target_outside_0_1(bad):
+    p, t = cr.tensor([0.5, 0.5]), cr.tensor([1.0, bad])
+    for call in (lambda: F.binary_cross_entropy(p, t), lambda: nn.BCELoss()(p, t)):
+        with pytest.raises(ValueError, match=r"elements of the target should be between 0 and 1"):
+            call()
+    if (torch := _torch_or_none()) is not None:
+        with pytest.raises(RuntimeError, match="target should be between 0 and 1"):
+            torch.nn.BCELoss()(torch.tensor([0.5, 0.5]), torch.tensor([1.0, bad]))
 
 
 BCE_EDGES = np.array([0.0, 1.0, 1e-8, 1 - 1e-7, 0.3, 1e-45], dtype=np.float32)

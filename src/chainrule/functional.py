@@ -139,8 +139,9 @@ def mse_loss(prediction: Tensor, target: Tensor, reduction: str = "mean") -> Ten
 
 def binary_cross_entropy(prediction: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p; each log is clamped at -100 as in
-    PyTorch, so p = 0 or 1 gives a large finite loss and a finite gradient. A p outside
-    [0, 1] (or NaN) is refused, as PyTorch does, and so is a target of another dtype."""
+    PyTorch, so p = 0 or 1 gives a large finite loss and a finite gradient. A p or a target
+    outside [0, 1] (or NaN) is refused, as PyTorch does, and so is a target of another
+    dtype."""
     _check_loss_args("binary_cross_entropy", "prediction", prediction, target, reduction)
     _check_same_shape("binary_cross_entropy", prediction, target)
     _check_floating("binary_cross_entropy", "prediction", prediction)
@@ -150,15 +151,24 @@ def binary_cross_entropy(prediction: Tensor, target: Tensor, reduction: str = "m
             f"{prediction.dtype}; they must have the same dtype: convert the target with "
             ".to(prediction.dtype)"
         )
-    p = prediction.data
-    inside = (p >= 0) & (p <= 1)  # False for NaN too
+    _check_probabilities(
+        "prediction",
+        prediction,
+        "pass probabilities (after a sigmoid), or logits to binary_cross_entropy_with_logits",
+    )
+    _check_probabilities("target", target, "pass probabilities, or labels 0 and 1")
+    return BinaryCrossEntropy.apply(prediction, target, reduction)
+
+
+def _check_probabilities(argument: str, tensor: Tensor, advice: str) -> None:
+    """Raise unless every element of ``tensor`` lies in [0, 1], as PyTorch's BCE requires."""
+    values = tensor.data
+    inside = (values >= 0) & (values <= 1)  # False for NaN too
     if not inside.all():
         raise ValueError(
-            f"binary_cross_entropy: all elements of the prediction should be between 0 and 1, "
-            f"found {p[~inside].reshape(-1)[0].item()}; pass probabilities (after a sigmoid), "
-            "or logits to binary_cross_entropy_with_logits"
+            f"binary_cross_entropy: all elements of the {argument} should be between 0 and 1, "
+            f"found {values[~inside].reshape(-1)[0].item()}; {advice}"
         )
-    return BinaryCrossEntropy.apply(prediction, target, reduction)
 
 
 def binary_cross_entropy_with_logits(

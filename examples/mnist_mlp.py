@@ -51,12 +51,12 @@ def main() -> None:
     model = nn.Sequential(nn.Linear(features, 30), nn.Sigmoid(), nn.Linear(30, 10), nn.Sigmoid())
     optimizer = optim.SGD(model.parameters(), lr=3.0)
     loss_fn = nn.MSELoss()
-    eye = np.eye(10, dtype=np.float32)
+    eye = cr.eye(10)
     print(f"{features}-30-10 sigmoid network, MSE, SGD lr 3.0, batch 10, on {name}")
     for epoch in range(1, args.epochs + 1):
         started = time.perf_counter()
         for x, labels in data.DataLoader(train_set, batch_size=10, shuffle=True):
-            loss = loss_fn(model(x.reshape(len(x), -1)), eye[labels.numpy()])
+            loss = loss_fn(model(x.reshape(len(x), -1)), eye[labels])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

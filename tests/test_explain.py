@@ -117,7 +117,7 @@ def _real_gradients(model, inputs, target, loss):
     """.grad of every parameter after an ordinary forward and backward()."""
     model = model.double()
     out = model(cr.tensor(np.asarray(inputs, dtype=float)[None, :]))
-    target = np.asarray(target, dtype=float)[None, :]
+    target = cr.tensor(np.asarray(target, dtype=float)[None, :])
     if loss == "ce":
         error = F.cross_entropy(out, target, reduction="sum")
     elif loss == "bce":

@@ -258,7 +258,7 @@ def test_a_small_cnn_matches_torch_end_to_end():
     rng = np.random.default_rng(8)
     images = rng.standard_normal((4, 1, 12, 12)).astype(np.float32)
     labels = rng.integers(0, 10, 4)
-    loss = F.cross_entropy(ours(cr.tensor(images)), labels)
+    loss = F.cross_entropy(ours(cr.tensor(images)), cr.tensor(labels))
     loss_t = torch.nn.functional.cross_entropy(theirs(torch.tensor(images)), torch.tensor(labels))
     assert loss.item() == pytest.approx(loss_t.item(), rel=1e-5)
     loss.backward()

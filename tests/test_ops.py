@@ -8,6 +8,7 @@ gradcheck that really does catch a wrong backward.
 from __future__ import annotations
 
 import importlib
+import math
 import operator
 import re
 import warnings
@@ -253,6 +254,88 @@ def test_tied_maxima_with_keepdims_share_the_gradient():
     x = cr.tensor([[4.0, 1.0], [4.0, 4.0]], requires_grad=True)
     x.max(axis=0, keepdims=True).sum().backward()
     assert x.grad.tolist() == [[0.5, 0.0], [0.5, 1.0]]
+
+
+# ---------------------------------------------------------------------------- inf and NaN
+# A derivative that is 0 somewhere is a select, as in PyTorch: an infinite or NaN incoming
+# gradient there gives 0, not inf * 0 = NaN.
+INF, NAN = math.inf, math.nan
+
+
+def _grad_of(op, values, upstream=None):
+    """x.grad after op(x).backward(upstream), with NumPy's warnings of inf and NaN quiet."""
+    x = cr.tensor(values, requires_grad=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = op(x)
+        y.backward(cr.tensor(upstream) if upstream is not None else cr.ones_like(y))
+    return x.grad.numpy()
+
+
+def test_relu_sends_no_infinite_gradient_to_where_it_was_flat():
+    np.testing.assert_array_equal(
+        _grad_of(lambda x: x.relu() ** -0.5, [0.0, 1.0, -1.0]), [0.0, -0.5, 0.0]
+    )
+    relu = lambda x: x.relu()  # noqa: E731
+    np.testing.assert_array_equal(
+        _grad_of(relu, [0.0, 1.0, -1.0, -2.0], [INF, INF, -INF, NAN]), [0.0, INF, 0.0, 0.0]
+    )
+
+
+def test_relu_of_nan_passes_the_gradient_as_pytorch():
+    """PyTorch zeroes the gradient where the output is at most 0, which NaN is not."""
+    np.testing.assert_allclose(_grad_of(lambda x: x.log().relu(), [-1.0, 4.0]), [-1.0, 0.25])
+
+
+CLAMPS = [
+    (lambda x: 0.0 / x.clamp(min=0), [NAN, 0.0, 0.0]),
+    (lambda x: 0.0 / x.clamp(max=0), [NAN, 0.0, 0.0]),
+    (lambda x: 0.0 / x.clamp(-1, 0), [NAN, 0.0, 0.0]),
+]
+
+
+@pytest.mark.parametrize(("op", "expected"), CLAMPS, ids=["min", "max", "both"])
+def test_clamp_sends_no_nan_gradient_outside_its_bounds(op, expected):
+    x = [0.0, 1.0, -1.0]  # 0.0 / 0 is NaN and so is its derivative: clamped, it gives 0
+    np.testing.assert_array_equal(_grad_of(op, x), expected)
+
+
+@pytest.mark.parametrize("reduce", ["max", "min"])
+def test_max_of_everything_when_it_is_nan_sends_the_gradient_to_the_nans(reduce):
+    grad = _grad_of(lambda x: getattr(x.log(), reduce)(), [1.0, -1.0, 2.0, -3.0])
+    np.testing.assert_allclose(grad, [0.0, -0.5, 0.0, -1 / 6])  # 1/2 each, through log
+
+
+def test_max_selects_its_maximum_but_max_over_a_dimension_multiplies_a_mask():
+    """As PyTorch: max() gives an infinite g to its maximum only; max(dim), PyTorch's amax,
+    multiplies g by a 0/1 mask, so a NaN maximum or an infinite g gives NaN in its slice."""
+    np.testing.assert_array_equal(_grad_of(lambda x: x.max(), [1.0, 2.0, 0.0], INF), [0, INF, 0])
+    grad = _grad_of(lambda x: x.log().max(0), [[1.0, -1.0], [2.0, 3.0]])
+    np.testing.assert_array_equal(grad, [[0.0, NAN], [0.5, NAN]])
+    grad = _grad_of(lambda x: x.max(0), [[1.0, 5.0], [2.0, 3.0]], [INF, 1.0])
+    np.testing.assert_array_equal(grad, [[NAN, 1.0], [INF, 0.0]])
+
+
+def test_edge_gradients_match_torch():
+    torch = pytest.importorskip("torch")
+    same = [
+        (lambda x: x.relu() ** -0.5, [0.0, 1.0, -1.0], None),
+        (lambda x: x.relu(), [0.0, 1.0, -1.0, -2.0], [INF, INF, -INF, NAN]),
+        (lambda x: x.log().relu(), [-1.0, 4.0], None),
+        *((op, [0.0, 1.0, -1.0], None) for op, _ in CLAMPS),
+        (lambda x: x.log().max(), [1.0, -1.0, 2.0, -3.0], None),
+        (lambda x: x.log().min(), [1.0, -1.0, 2.0, -3.0], None),
+        (lambda x: x.max(), [1.0, 2.0, 0.0], INF),
+    ]
+    cases = [(op, op, values, upstream) for op, values, upstream in same] + [
+        # chainrule's max(dim) is PyTorch's amax(dim)
+        (lambda x: x.log().max(0), lambda x: x.log().amax(0), [[1.0, -1.0], [2.0, 3.0]], None),
+        (lambda x: x.max(0), lambda x: x.amax(0), [[1.0, 5.0], [2.0, 3.0]], [INF, 1.0]),
+    ]
+    for ours, theirs, values, upstream in cases:
+        tx = torch.tensor(values, requires_grad=True)
+        y = theirs(tx)
+        y.backward(torch.ones_like(y) if upstream is None else torch.tensor(upstream))
+        np.testing.assert_allclose(_grad_of(ours, values, upstream), tx.grad.numpy(), rtol=1e-6)
 
 
 # ---------------------------------------------------------------------------- stability

@@ -8,6 +8,7 @@ computed values, central differences or the error message, so it means something
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -87,7 +88,8 @@ TARGET_GRAD_LOSSES = {
     "binary_cross_entropy": (
         lambda m: m.binary_cross_entropy,
         np.array([[0.1, 0.7, 0.5], [0.95, 0.2, 0.4]]),
-        np.array([[0.3, 1.0, 0.0], [0.5, 0.25, 0.9]]),
+        # inside (0, 1), so that gradcheck's nudges stay inside too: BCE refuses a target outside
+        np.array([[0.3, 0.95, 0.05], [0.5, 0.25, 0.9]]),
     ),
     "binary_cross_entropy_with_logits": (
         lambda m: m.binary_cross_entropy_with_logits,
@@ -144,12 +146,24 @@ def test_target_gradient_matches_torch(name, reduction):
 @pytest.mark.parametrize("bad", [1.5, -0.5, float("nan")])
 def test_bce_refuses_a_prediction_outside_0_1(bad):
     p = cr.tensor([0.5, bad])
-    for call in (lambda: F.binary_cross_entropy(p, [1.0, 0.0]), lambda: nn.BCELoss()(p, [1, 0])):
+    t = cr.tensor([1.0, 0.0])
+    for call in (lambda: F.binary_cross_entropy(p, t), lambda: nn.BCELoss()(p, t)):
         with pytest.raises(ValueError, match=r"between 0 and 1, found .*binary_cross_entropy_"):
             call()
     if (torch := _torch_or_none()) is not None:
         with pytest.raises(RuntimeError, match="between 0 and 1"):
             torch.nn.BCELoss()(torch.tensor([0.5, bad]), torch.ones(2))
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.5, float("nan")])
+def test_bce_refuses_a_target_outside_0_1(bad):
+    p, t = cr.tensor([0.5, 0.5]), cr.tensor([1.0, bad])
+    for call in (lambda: F.binary_cross_entropy(p, t), lambda: nn.BCELoss()(p, t)):
+        with pytest.raises(ValueError, match=r"elements of the target should be between 0 and 1"):
+            call()
+    if (torch := _torch_or_none()) is not None:
+        with pytest.raises(RuntimeError, match="target should be between 0 and 1"):
+            torch.nn.BCELoss()(torch.tensor([0.5, 0.5]), torch.tensor([1.0, bad]))
 
 
 BCE_EDGES = np.array([0.0, 1.0, 1e-8, 1 - 1e-7, 0.3, 1e-45], dtype=np.float32)
@@ -160,7 +174,7 @@ def test_bce_clamps_each_log_at_minus_100_as_torch(target):
     """Already right before issue 11; checked here because the range check sits beside it."""
     t = np.full_like(BCE_EDGES, target)
     p = cr.tensor(BCE_EDGES, requires_grad=True)
-    ours = F.binary_cross_entropy(p, t, reduction="none")
+    ours = F.binary_cross_entropy(p, cr.tensor(t), reduction="none")
     assert ours.numpy()[:2].tolist() == [100 * target, 100 * (1 - target)]  # log 0 -> -100
     if (torch := _torch_or_none()) is None:
         return
@@ -170,6 +184,157 @@ def test_bce_clamps_each_log_at_minus_100_as_torch(target):
     ours.sum().backward()
     theirs.sum().backward()
     np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-6)
+
+
+# ------------------------------------------------------------ loss dtypes, refusals, edges
+def test_an_array_target_says_what_to_pass():
+    labels = np.array([0, 1])
+    with pytest.raises(TypeError, match=r"argument 'target' must be a Tensor, not ndarray"):
+        F.cross_entropy(cr.ones(2, 3), labels)
+    with pytest.raises(TypeError, match=r"argument 'target' must be a Tensor, not ndarray"):
+        F.mse_loss(cr.ones(2), labels.astype(np.float32))
+    if (torch := _torch_or_none()) is not None:
+        with pytest.raises(TypeError):
+            torch.nn.functional.cross_entropy(torch.ones(2, 3), labels)
+
+
+# (loss, prediction's dtype, target's dtype, the loss's dtype): PyTorch promotes mse_loss's
+# and cross_entropy's two inputs, and gives binary_cross_entropy_with_logits the target's.
+LOSS_DTYPES = [
+    ("mse_loss", "float32", "float64", "float64"),
+    ("mse_loss", "float64", "float16", "float64"),
+    ("mse_loss", "float32", "int64", "float32"),
+    ("mse_loss", "float16", "bool", "float16"),
+    ("binary_cross_entropy_with_logits", "float32", "float64", "float64"),
+    ("binary_cross_entropy_with_logits", "float64", "float32", "float32"),
+    ("binary_cross_entropy_with_logits", "float32", "float16", "float16"),
+    ("cross_entropy", "float32", "float64", "float64"),
+    ("cross_entropy", "float64", "float32", "float64"),
+    ("cross_entropy", "float16", "float32", "float32"),
+]
+_SCORES = np.array([[0.5, -2.0, 3.0], [-0.1, 1.5, -4.0]])
+_WEIGHTS = np.array([[0.25, 1.0, 0.0], [1.0, 0.5, 0.75]])
+
+
+def _loss_by_hand(name: str, x: np.ndarray, t: np.ndarray) -> float:
+    if name == "mse_loss":
+        return float(np.mean((x - t) ** 2))
+    if name == "binary_cross_entropy_with_logits":
+        p = 1 / (1 + np.exp(-x))
+        return float(np.mean(-(t * np.log(p) + (1 - t) * np.log(1 - p))))
+    return float(np.mean(-(t * _log_softmax(x)).sum(axis=1)))
+
+
+@pytest.mark.parametrize(("name", "x_dtype", "t_dtype", "dtype"), LOSS_DTYPES)
+def test_a_loss_of_two_dtypes_has_pytorchs_dtype(name, x_dtype, t_dtype, dtype):
+    t_values = _WEIGHTS > 0.6 if t_dtype == "bool" else _WEIGHTS
+    x = cr.tensor(_SCORES, dtype=x_dtype, requires_grad=True)
+    t = cr.tensor(t_values, dtype=t_dtype, requires_grad=t_dtype.startswith("float"))
+    loss = getattr(F, name)(x, t)
+    assert loss.dtype == dtype
+    by_hand = _loss_by_hand(name, _SCORES.astype(x_dtype), t_values.astype(t_dtype))
+    assert loss.item() == pytest.approx(
+        by_hand, rel=1e-3 if "float16" in (x_dtype, dtype) else 1e-6
+    )
+    loss.backward()
+    assert x.grad.dtype == x_dtype  # each input's gradient in its own dtype
+    assert t.grad is None or t.grad.dtype == t_dtype
+    if (torch := _torch_or_none()) is not None:
+        tx = torch.tensor(_SCORES, dtype=getattr(torch, x_dtype), requires_grad=True)
+        tt = torch.tensor(t_values, dtype=getattr(torch, t_dtype))
+        theirs = getattr(torch.nn.functional, name)(tx, tt)
+        assert str(theirs.dtype) == f"torch.{dtype}"
+        theirs.backward()
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-3)
+
+
+REFUSED_DTYPES = [
+    # binary_cross_entropy wants the prediction's own dtype, as PyTorch
+    (
+        lambda lib, F: F.binary_cross_entropy(lib.ones(2) / 2, lib.ones(2, dtype=lib.float64)),
+        "binary_cross_entropy: target is float64 but prediction is float32; they must have "
+        "the same dtype",
+    ),
+    (
+        lambda lib, F: F.binary_cross_entropy(
+            lib.ones(2, dtype=lib.float16) / 2, lib.ones(2, dtype=lib.float32)
+        ),
+        "target is float32 but prediction is float16",
+    ),
+    (
+        lambda lib, F: F.binary_cross_entropy(lib.ones(2) / 2, lib.ones(2, dtype=lib.int64)),
+        "target is int64 but prediction is float32",
+    ),
+    # binary_cross_entropy_with_logits wants a floating target: no ints, no bools
+    (
+        lambda lib, F: F.binary_cross_entropy_with_logits(lib.ones(2), lib.ones(2) > 0),
+        "binary_cross_entropy_with_logits: target must be floating point, not bool; "
+        "convert it with .float()",
+    ),
+    (
+        lambda lib, F: F.binary_cross_entropy_with_logits(
+            lib.ones(2), lib.ones(2, dtype=lib.int64)
+        ),
+        "target must be floating point, not int64",
+    ),
+    # and no loss takes integer scores
+    (
+        lambda lib, F: F.mse_loss(lib.ones(2, dtype=lib.int64), lib.ones(2, dtype=lib.int64)),
+        "mse_loss: prediction or target must be floating point, not int64",
+    ),
+    (
+        lambda lib, F: F.cross_entropy(lib.ones(2, 3, dtype=lib.int64), lib.ones(2, 3)),
+        "cross_entropy: logits must be floating point, not int64",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "message"), REFUSED_DTYPES)
+def test_a_loss_refuses_what_pytorch_refuses_by_dtype(call, message):
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        call(cr, F)
+    if (torch := _torch_or_none()) is not None:
+        with pytest.raises(RuntimeError):
+            call(torch, torch.nn.functional)
+
+
+def test_bce_with_logits_at_infinite_logits_is_pytorchs():
+    """(1 - t) x - log σ(x), as PyTorch writes it: +inf at x = +inf unless t = 1."""
+    inf = math.inf
+    x = cr.tensor([inf, -inf, inf, -inf, inf, -inf, 30.0, -30.0], requires_grad=True)
+    t = cr.tensor([0.3, 0.3, 1.0, 1.0, 0.0, 0.0, 0.2, 0.2])
+    with np.errstate(invalid="ignore"):
+        loss = F.binary_cross_entropy_with_logits(x, t, reduction="none")
+    expected = [inf, math.nan, math.nan, math.nan, inf, math.nan, 24.0, 6.0]
+    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-6)
+    loss.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.7, -0.3, 0.0, -1.0, 1.0, 0.0, 0.8, -0.2])
+    if (torch := _torch_or_none()) is not None:
+        theirs = torch.nn.functional.binary_cross_entropy_with_logits(
+            torch.tensor(x.numpy()), torch.tensor(t.numpy()), reduction="none"
+        )
+        np.testing.assert_allclose(loss.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize(
+    ("shape", "target"),
+    [((4, 0), "probabilities"), ((0, 0), "probabilities"), ((0, 0), "indices")],
+)
+def test_cross_entropy_over_no_classes(shape, target, reduction):
+    """Each sample's loss is an empty sum, 0; their mean is NaN, as in PyTorch."""
+    x = cr.zeros(*shape, requires_grad=True)
+    t = cr.zeros(*shape) if target == "probabilities" else cr.zeros(0, dtype=cr.int64)
+    loss = F.cross_entropy(x, t, reduction=reduction)
+    expected = {"none": np.zeros(shape[0]), "sum": 0.0, "mean": math.nan}[reduction]
+    np.testing.assert_array_equal(loss.numpy(), expected)
+    assert loss.dtype == np.float32
+    loss.sum().backward()
+    assert x.grad.shape == shape
+    if (torch := _torch_or_none()) is not None:
+        tt = torch.zeros(*shape) if target == "probabilities" else torch.zeros(0, dtype=torch.int64)
+        theirs = torch.nn.functional.cross_entropy(torch.zeros(*shape), tt, reduction=reduction)
+        np.testing.assert_array_equal(loss.numpy(), theirs.numpy())
 
 
 # ------------------------------------------------------------ schedulers compose
@@ -440,6 +605,47 @@ LIST_CALLS = {
     "F.cross_entropy": (
         lambda nn, F, ones: F.cross_entropy([[1.0]], [0]),
         r"cross_entropy: argument 'logits'",
+    ),
+    # a list as the target, beside a tensor prediction: to every loss, F.* and nn.*Loss
+    "F.mse_loss-target": (
+        lambda nn, F, ones: F.mse_loss(ones(1), [2.0]),
+        r"mse_loss: argument 'target' must be a Tensor",
+    ),
+    "F.binary_cross_entropy-target": (
+        lambda nn, F, ones: F.binary_cross_entropy(ones(1) / 2, [1.0]),
+        r"binary_cross_entropy: argument 'target'",
+    ),
+    "F.binary_cross_entropy_with_logits-target": (
+        lambda nn, F, ones: F.binary_cross_entropy_with_logits(ones(1), [1.0]),
+        r"binary_cross_entropy_with_logits: argument 'target'",
+    ),
+    "F.cross_entropy-target": (
+        lambda nn, F, ones: F.cross_entropy(ones(1, 2), [0]),
+        r"cross_entropy: argument 'target'",
+    ),
+    "F.nll_loss-target": (
+        lambda nn, F, ones: F.nll_loss(ones(1, 2), [0]),
+        r"nll_loss: argument 'target'",
+    ),
+    "MSELoss-target": (
+        lambda nn, F, ones: nn.MSELoss()(ones(1), [2.0]),
+        r"MSELoss: argument 'target'",
+    ),
+    "BCELoss-target": (
+        lambda nn, F, ones: nn.BCELoss()(ones(1) / 2, [1.0]),
+        r"BCELoss: argument 'target'",
+    ),
+    "BCEWithLogitsLoss-target": (
+        lambda nn, F, ones: nn.BCEWithLogitsLoss()(ones(1), [1.0]),
+        r"BCEWithLogitsLoss: argument 'target'",
+    ),
+    "CrossEntropyLoss-target": (
+        lambda nn, F, ones: nn.CrossEntropyLoss()(ones(1, 2), [0]),
+        r"CrossEntropyLoss: argument 'target'",
+    ),
+    "NLLLoss-target": (
+        lambda nn, F, ones: nn.NLLLoss()(ones(1, 2), [0]),
+        r"NLLLoss: argument 'target'",
     ),
 }
 

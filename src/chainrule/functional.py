@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import as_array, is_floating, xp_of
+from ._backend import as_array, xp_of
 from .ops.conv import Conv2d, MaxPool2d
 from .ops.linear import Linear
 from .ops.loss import BCEWithLogits, BinaryCrossEntropy, MeanSquaredError, SoftmaxCrossEntropy
+from .promotion import promote_types
 from .random import generator_for
 from .tensor import Tensor
 
@@ -89,12 +90,28 @@ def _check_reduction(reduction: str) -> None:
         raise ValueError(f"reduction must be one of {_REDUCTIONS}, not {reduction!r}")
 
 
-def _check_same_shape(loss: str, prediction: Tensor, target: Any) -> None:
-    shape = target.shape if hasattr(target, "shape") else np.shape(target)  # GPU arrays too
-    if prediction.shape != shape:
+def _check_loss_args(loss: str, name: str, prediction: Any, target: Any, reduction: str) -> None:
+    """Raise unless ``prediction`` (the argument called ``name``) and ``target`` are Tensors,
+    as PyTorch requires (a list or an array is refused, naming what to pass), and
+    ``reduction`` is known."""
+    _check_tensor(loss, name, prediction)
+    _check_tensor(loss, "target", target)
+    _check_reduction(reduction)
+
+
+def _check_floating(loss: str, argument: str, tensor: Tensor) -> None:
+    if tensor.dtype.kind != "f":
+        raise RuntimeError(
+            f"{loss}: {argument} must be floating point, not {tensor.dtype}; "
+            "convert it with .float()"
+        )
+
+
+def _check_same_shape(loss: str, prediction: Tensor, target: Tensor) -> None:
+    if prediction.shape != target.shape:
         raise ValueError(
             f"{loss}: prediction has shape {prediction.shape} but target has shape "
-            f"{shape}; they must match"
+            f"{target.shape}; they must match"
         )
 
 
@@ -108,85 +125,89 @@ def _reduce(per_element: Tensor, reduction: str) -> Tensor:
     return per_element
 
 
-def _target_array(target: Any) -> Any:
-    """The target as an array, on the device it is on (lists and numbers on the CPU)."""
-    return as_array(target.data if isinstance(target, Tensor) else target)
-
-
-def _target_like(target: Any, prediction: Tensor) -> Any:
-    """The target in the prediction's dtype: a Tensor stays in the graph (a target that
-    requires grad gets its gradient), anything else becomes an array."""
-    if isinstance(target, Tensor):
-        return target.to(prediction.dtype)
-    return as_array(target, dtype=prediction.dtype)
-
-
-def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Mean squared error: reduce((prediction - target)²)."""
-    _check_tensor("mse_loss", "prediction", prediction)
-    _check_reduction(reduction)
+def mse_loss(prediction: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean squared error: reduce((prediction - target)²), in the dtype PyTorch promotes the
+    two to (float32 with an int64 target stays float32; with a float64 one, float64)."""
+    _check_loss_args("mse_loss", "prediction", prediction, target, reduction)
     _check_same_shape("mse_loss", prediction, target)
-    if not isinstance(target, Tensor):
-        target = as_array(target, dtype=prediction.dtype)
+    if prediction.dtype != target.dtype:
+        dtype = promote_types(prediction.dtype, target.dtype)
+        prediction, target = prediction.to(dtype), target.to(dtype)
+    _check_floating("mse_loss", "prediction or target", prediction)
     return MeanSquaredError.apply(prediction, target, reduction)
 
 
-def binary_cross_entropy(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(prediction: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p; each log is clamped at -100 as in
-    PyTorch, so p = 0 or 1 gives a large finite loss and a finite gradient. A p outside
-    [0, 1] (or NaN) is refused, as PyTorch does."""
-    _check_tensor("binary_cross_entropy", "prediction", prediction)
-    _check_reduction(reduction)
+    PyTorch, so p = 0 or 1 gives a large finite loss and a finite gradient. A p or a target
+    outside [0, 1] (or NaN) is refused, as PyTorch does, and so is a target of another
+    dtype."""
+    _check_loss_args("binary_cross_entropy", "prediction", prediction, target, reduction)
     _check_same_shape("binary_cross_entropy", prediction, target)
-    p = prediction.data
-    inside = (p >= 0) & (p <= 1)  # False for NaN too
+    _check_floating("binary_cross_entropy", "prediction", prediction)
+    if target.dtype != prediction.dtype:
+        raise RuntimeError(
+            f"binary_cross_entropy: target is {target.dtype} but prediction is "
+            f"{prediction.dtype}; they must have the same dtype: convert the target with "
+            ".to(prediction.dtype)"
+        )
+    _check_probabilities(
+        "prediction",
+        prediction,
+        "pass probabilities (after a sigmoid), or logits to binary_cross_entropy_with_logits",
+    )
+    _check_probabilities("target", target, "pass probabilities, or labels 0 and 1")
+    return BinaryCrossEntropy.apply(prediction, target, reduction)
+
+
+def _check_probabilities(argument: str, tensor: Tensor, advice: str) -> None:
+    """Raise unless every element of ``tensor`` lies in [0, 1], as PyTorch's BCE requires."""
+    values = tensor.data
+    inside = (values >= 0) & (values <= 1)  # False for NaN too
     if not inside.all():
         raise ValueError(
-            f"binary_cross_entropy: all elements of the prediction should be between 0 and 1, "
-            f"found {p[~inside].reshape(-1)[0].item()}; pass probabilities (after a sigmoid), "
-            "or logits to binary_cross_entropy_with_logits"
+            f"binary_cross_entropy: all elements of the {argument} should be between 0 and 1, "
+            f"found {values[~inside].reshape(-1)[0].item()}; {advice}"
         )
-    return BinaryCrossEntropy.apply(prediction, _target_like(target, prediction), reduction)
 
 
 def binary_cross_entropy_with_logits(
-    logits: Tensor, target: Any, reduction: str = "mean"
+    logits: Tensor, target: Tensor, reduction: str = "mean"
 ) -> Tensor:
-    """Binary cross-entropy of sigmoid(logits), computed stably in one op."""
-    _check_tensor("binary_cross_entropy_with_logits", "logits", logits)
-    _check_reduction(reduction)
-    _check_same_shape("binary_cross_entropy_with_logits", logits, target)
-    if isinstance(target, Tensor) and not is_floating(target.dtype):  # PyTorch refuses it too
-        raise RuntimeError(
-            f"binary_cross_entropy_with_logits needs a floating-point target, and this one is "
-            f"{target.dtype}; convert it first with .float()"
-        )
-    return BCEWithLogits.apply(logits, _target_like(target, logits), reduction)
+    """Binary cross-entropy of sigmoid(logits), computed stably in one op. The target must be
+    floating point; the loss has its dtype, as in PyTorch (float64 logits with a float32
+    target give a float32 loss)."""
+    loss = "binary_cross_entropy_with_logits"
+    _check_loss_args(loss, "logits", logits, target, reduction)
+    _check_same_shape(loss, logits, target)
+    _check_floating(loss, "logits", logits)
+    _check_floating(loss, "target", target)
+    return BCEWithLogits.apply(logits, target, reduction)
 
 
-def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy of logits (N, C) against class indices (N,) or class
     probabilities (N, C): -sum_c target_nc * log softmax(logits_n)_c for any weights
     target_nc, as in PyTorch, fused so that its gradient is (softmax - target) / N when each
-    row of the target sums to 1."""
-    _check_tensor("cross_entropy", "logits", logits)
-    _check_reduction(reduction)
-    labels = _target_array(target)
+    row of the target sums to 1. With probabilities the loss is in the dtype PyTorch
+    promotes the two to."""
+    _check_loss_args("cross_entropy", "logits", logits, target, reduction)
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (N, C), not {logits.shape}")
-    if labels.shape == logits.shape and is_floating(labels.dtype):
-        return SoftmaxCrossEntropy.apply(logits, _target_like(target, logits), reduction)
-    _check_class_indices("cross_entropy", logits, labels, probabilities_too=True)
-    return SoftmaxCrossEntropy.apply(logits, labels, reduction)
+    _check_floating("cross_entropy", "logits", logits)
+    if target.shape == logits.shape and target.dtype.kind == "f":
+        return SoftmaxCrossEntropy.apply(logits, target, reduction)
+    _check_class_indices("cross_entropy", logits, target.data, probabilities_too=True)
+    return SoftmaxCrossEntropy.apply(logits, target.data, reduction)
 
 
-def nll_loss(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def nll_loss(log_probs: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices (N,) under log-probabilities (N, C)."""
-    _check_tensor("nll_loss", "log_probs", log_probs)
-    _check_reduction(reduction)
-    labels = _target_array(target)
+    _check_loss_args("nll_loss", "log_probs", log_probs, target, reduction)
     if log_probs.ndim != 2:
         raise ValueError(f"nll_loss: input must have shape (N, C), not {log_probs.shape}")
+    _check_floating("nll_loss", "log_probs", log_probs)
+    labels = target.data
     _check_class_indices("nll_loss", log_probs, labels, probabilities_too=False)
     return _reduce(-log_probs[xp_of(labels).arange(len(labels)), labels], reduction)
 

@@ -204,7 +204,7 @@ def measure(samples: int = 200, batch: int = 10, seed: int = 0, runs: int = 50) 
     model = seed_001_network().double()
     rng = np.random.default_rng(seed)
     images = Tensor(rng.random((batch, SEED_001_LAYERS[0])), dtype=np.float64)
-    targets = np.eye(SEED_001_LAYERS[-1])[rng.integers(0, SEED_001_LAYERS[-1], batch)]
+    targets = Tensor(np.eye(SEED_001_LAYERS[-1])[rng.integers(0, SEED_001_LAYERS[-1], batch)])
 
     def loss() -> Tensor:
         return F.mse_loss(model(images), targets)

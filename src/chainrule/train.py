@@ -181,16 +181,16 @@ class Architecture:
                 f"{bundle.classes} classes; end with {wanted}"
             )
 
-    def loss_of(self, outputs: Tensor, labels: Any) -> Tensor:
-        """The loss of ``outputs`` against class ``labels`` (N,), an array on the outputs'
+    def loss_of(self, outputs: Tensor, labels: Tensor) -> Tensor:
+        """The loss of ``outputs`` against class ``labels`` (N,), a tensor on the outputs'
         device, in the form this loss wants."""
         if self.loss == "ce":
             return F.cross_entropy(outputs, labels)
         if self.outputs == 1:
-            targets = labels.astype(outputs.dtype)[:, None]
+            targets = Tensor._from_op(labels.data.astype(outputs.dtype)[:, None], None)
         else:
             one_hot = np.eye(self.outputs, dtype=outputs.dtype)
-            targets = to_device(one_hot, outputs.device)[labels]
+            targets = Tensor._from_op(to_device(one_hot, outputs.device)[labels.data], None)
         if self.loss == "mse":
             return F.mse_loss(outputs, targets)
         return F.binary_cross_entropy_with_logits(outputs, targets)
@@ -420,7 +420,7 @@ def evaluate(
     with no_grad():
         for inputs, labels in data.DataLoader(dataset, batch_size=1000, device=device):
             outputs = model(inputs)
-            total_loss += architecture.loss_of(outputs, labels.data).item() * len(labels)
+            total_loss += architecture.loss_of(outputs, labels).item() * len(labels)
             correct += architecture.correct(outputs, labels.data)
     model.train(was_training)
     return total_loss / len(dataset), correct / len(dataset)
@@ -470,7 +470,7 @@ def train_epochs(
             total_loss, correct, seen = 0.0, 0, 0
             for batch, (inputs, labels) in enumerate(loader, start=1):
                 outputs = run.model(inputs)
-                loss = run.architecture.loss_of(outputs, labels.data)
+                loss = run.architecture.loss_of(outputs, labels)
                 value = loss.item()
                 if not math.isfinite(value):
                     where = f"the loss became {value} in epoch {epoch}, batch {batch}"

@@ -83,7 +83,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
     model = architecture.build().double()
     rng = np.random.default_rng(args.seed)
     inputs = Tensor(rng.standard_normal((args.batch, args.layers[0])), dtype=np.float64)
-    labels = rng.integers(0, max(architecture.outputs, 2), args.batch)
+    labels = Tensor(rng.integers(0, max(architecture.outputs, 2), args.batch))
     checks = compare_gradients(model, lambda: architecture.loss_of(model(inputs), labels))
     passed = all(check.passed for check in checks)
     if args.json:

@@ -121,7 +121,7 @@ def _loss_terms(out: Tensor, target: np.ndarray, loss: str) -> Tensor:
     if loss == "mse":
         return (out - target) ** 2 / n
     if loss == "bce":
-        return F.binary_cross_entropy(out, target, reduction="none") / n
+        return F.binary_cross_entropy(out, Tensor(target), reduction="none") / n
     return -(out.log_softmax(-1) * target)
 
 

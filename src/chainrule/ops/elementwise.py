@@ -98,7 +98,8 @@ class Tanh(Function):
 
 
 class Clip(Function):
-    """y = min(max(x, low), high); either bound may be None."""
+    """y = min(max(x, low), high); either bound may be None. The gradient is selected, not
+    multiplied by a mask, so an infinite g outside the bounds gives 0, as in PyTorch."""
 
     formula = "dx = g where low <= x <= high, else 0"
 
@@ -111,12 +112,13 @@ class Clip(Function):
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
         (x,) = ctx.saved_tensors
-        inside = xp_of(x).ones(x.shape, dtype=bool)
+        xp = xp_of(x)
+        inside = xp.ones(x.shape, dtype=bool)
         if ctx.low is not None:
             inside &= x >= ctx.low
         if ctx.high is not None:
             inside &= x <= ctx.high
-        return g * inside, None, None
+        return xp.where(inside, g, 0), None, None
 
 
 class Cast(Function):

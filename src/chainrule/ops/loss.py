@@ -17,11 +17,15 @@ def _mean(total: Any, count: int) -> Any:
     return total / count if count else total * math.nan
 
 
-def _reduce(per_sample: Any, reduction: str) -> Any:
+def _reduce(per_sample: Any, reduction: str, count: int | None = None) -> Any:
+    """The loss ``reduction`` asks for; a mean divides by ``count`` (the number of samples
+    unless given)."""
     if reduction == "none":
         return per_sample
     total = xp_of(per_sample).add.reduce(per_sample, axis=None)  # .sum(), unwrapped
-    return _mean(total, per_sample.size) if reduction == "mean" else total
+    if reduction == "sum":
+        return total
+    return _mean(total, per_sample.size if count is None else count)
 
 
 def _unreduce(g: Any, count: int, reduction: str) -> Any:
@@ -75,6 +79,8 @@ class SoftmaxCrossEntropy(Function):
         # log softmax(x)_c = (x_c - max x) - log Σ exp(x - max x): the loss needs only the
         # target's entries of it, and the exponentials become the saved probabilities in place.
         xp = xp_of(x)
+        if not x.shape[1]:
+            return _no_classes(ctx, x, target, reduction)
         peak = x.max(axis=1, keepdims=True)  # CuPy has no maximum.reduce
         shifted = x - peak
         if target.ndim == 1:
@@ -113,16 +119,37 @@ class SoftmaxCrossEntropy(Function):
         return grad, grad_target, None
 
 
+def _no_classes(ctx: Function, x: Any, target: Any, reduction: str) -> Any:
+    """SoftmaxCrossEntropy.forward over logits (N, 0): each sample's loss is an empty sum, 0,
+    and their mean NaN (a mean over no logits), as in PyTorch; the gradients are empty."""
+    xp = xp_of(x)
+    dtype = np.promote_types(x.dtype, target.dtype) if target.ndim == 2 else x.dtype
+    zeros = xp.zeros((x.shape[0], 1), dtype)  # Σ_c t and log Σ_c exp(x), for backward
+    ctx.save_for_backward(x, target, zeros, x, zeros)
+    ctx.reduction = reduction
+    return _reduce(xp.zeros(x.shape[0], dtype), reduction, count=0)
+
+
 class BCEWithLogits(Function):
-    """loss = -(t log σ(x) + (1 - t) log(1 - σ(x))), written as max(x, 0) - x t + log(1 + e^-|x|)
-    so that no exp overflows and no log sees 0."""
+    """loss = -(t log σ(x) + (1 - t) log(1 - σ(x))), written as PyTorch writes it,
+    (1 - t) x - log σ(x), with log σ(x) = min(x, 0) - log(1 + e^-|x|) so that no exp
+    overflows and no log sees 0. PyTorch's form also fixes what an infinite logit gives:
+    +inf at x = +inf (NaN if t = 1), NaN at x = -inf.
+
+    Logits and target of two float dtypes are computed in the wider; the loss has the
+    target's dtype, as in PyTorch.
+    """
 
     formula = "dx = (sigmoid(x) - t) * g / N;  dt = -x * g / N"
 
     @staticmethod
     def forward(ctx: Function, x: Any, target: Any, reduction: str) -> Any:
         xp = xp_of(x)
-        per_element = xp.maximum(x, 0) - x * target + xp.log1p(xp.exp(-abs(x)))
+        per_element = (1 - target) * x
+        per_element -= xp.minimum(x, 0)
+        per_element += xp.log1p(xp.exp(-abs(x)))
+        if per_element.dtype != target.dtype:
+            per_element = per_element.astype(target.dtype)
         ctx.save_for_backward(x, target)
         ctx.reduction = reduction
         return _reduce(per_element, reduction)

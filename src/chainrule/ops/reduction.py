@@ -62,7 +62,13 @@ class Mean(Function):
 
 class _Extremum(Function):
     """The largest (``Max``) or smallest (``Min``) values; tied extremes share the gradient
-    equally, so the gradient of the reduction still sums to g."""
+    equally, so the gradient of the reduction still sums to g.
+
+    Over every dimension (``axis`` None: PyTorch's ``max()``), a NaN extreme sends the
+    gradient to the NaN positions, and the other positions get 0 even from an infinite g.
+    Over some dimensions (PyTorch's ``amax``), the gradient is g / k times a 0/1 mask, as
+    PyTorch computes it: a NaN extreme, or an infinite g, gives NaN across its slice.
+    """
 
     formula = "dx = g / k at each of the k positions holding the extreme, else 0"
     reduce = "max"
@@ -71,6 +77,8 @@ class _Extremum(Function):
     def forward(cls, ctx: Function, x: Any, axis: Any, keepdims: bool) -> Any:
         kept = getattr(x, cls.reduce)(axis=axis, keepdims=True)
         hits = x == kept
+        if axis is None and kept != kept:  # NaN, which equals nothing
+            hits = xp_of(x).isnan(x)
         ctx.save_for_backward(hits, hits.sum(axis=axis, keepdims=True))
         ctx.axis, ctx.keepdims = axis, keepdims
         if keepdims:
@@ -80,7 +88,10 @@ class _Extremum(Function):
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
         hits, count = ctx.saved_tensors
-        return hits * (_unreduce(g, ctx.axis, ctx.keepdims) / count), None, None
+        share = _unreduce(g, ctx.axis, ctx.keepdims) / count
+        if ctx.axis is None:
+            return xp_of(g).where(hits, share, 0), None, None
+        return hits * share, None, None
 
 
 class Max(_Extremum):

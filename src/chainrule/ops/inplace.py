@@ -61,6 +61,7 @@ class SetItem(Function):
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, Any, None]:
         need_x, need_value, _ = ctx.needs_input_grad
+        g = xp_of(g).asarray(g)  # an array, even where the gradient came as a NumPy scalar
         gx = None
         if need_x:
             gx = g.copy()

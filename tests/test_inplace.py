@@ -8,6 +8,7 @@ central differences and values against hard facts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -382,6 +383,20 @@ def test_retain_grad_follows_the_tensor_through_an_in_place_change():
     assert x.grad.tolist() == [72.0, 144.0]
 
 
+def test_assignment_into_a_0d_tensor_in_the_graph_passes_the_gradient_on():
+    """Seed 123 of the differential test: the gradient reaching the assignment of a 0-d
+    tensor came as a NumPy scalar, which cannot be assigned into."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        x = lib.tensor(0.5, requires_grad=True)
+        h = x * 3
+        v = lib.tensor(-50.0, requires_grad=True)
+        h[None, ...] = v
+        (h * lib.tensor(-1.0)).sum().backward()
+        assert (v.grad.item(), x.grad.item()) == (-1.0, 0.0)
+
+
 def test_a_view_of_a_non_leaf_changed_in_place_gives_the_views_gradient():
     x = _leaf(cr, [1.0, 2.0, 3.0])
     h = x * 2
@@ -498,6 +513,107 @@ def test_changing_a_tensor_that_no_op_saved_is_allowed(program):
         tx = _leaf(torch, [0.5, -1.0])
         program(torch, tx).sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+
+
+def _amax(lib: Any, x: Any) -> Any:
+    return x.amax(-1) if lib is torch else x.max(-1)
+
+
+def _linear(lib: Any, x: Any, w: Any) -> Any:
+    return (torch.nn.functional if lib is torch else cr.functional).linear(x, w)
+
+
+def _cross_entropy(lib: Any, x: Any, t: Any) -> Any:
+    return (torch.nn.functional if lib is torch else cr.functional).cross_entropy(x, t)
+
+
+def _leaky_relu(lib: Any, x: Any, _: Any) -> Any:
+    return (torch.nn.functional if lib is torch else cr.functional).leaky_relu(x, 0.2)
+
+
+def _mse(lib: Any, x: Any, t: Any) -> Any:
+    return (torch.nn.functional if lib is torch else cr.functional).mse_loss(x, t)
+
+
+# What each op saves for its backward, as PyTorch does, seen from outside: with a, b or
+# the output changed in place after the op, does backward refuse? (a, b) require grad as
+# given. An operand that only the other's gradient needs is saved only when that gradient
+# is wanted; an output that no gradient needs is not saved.
+SAVED = [
+    ("a / b", lambda lib, a, b: a / b, (True, False), {"a": False, "b": True, "out": False}),
+    ("a / b", lambda lib, a, b: a / b, (False, True), {"a": True, "b": True, "out": False}),
+    ("2 / a", lambda lib, a, b: 2 / a, (True, False), {"a": False, "out": False}),
+    ("a ** 2", lambda lib, a, b: a**2, (True, False), {"a": True, "out": False}),
+    ("|a| ** b", lambda lib, a, b: a.abs() ** b, (False, True), {"b": True, "out": True}),
+    ("a @ b", lambda lib, a, b: a @ b, (True, False), {"a": False, "b": True}),
+    ("a @ b", lambda lib, a, b: a @ b, (False, True), {"a": True, "b": False}),
+    ("a[0] @ b[0]", lambda lib, a, b: a[0] @ b[0], (True, False), {"a": False, "b": True}),
+    ("linear", _linear, (True, False), {"a": False, "b": True}),
+    ("linear", _linear, (False, True), {"a": True, "b": False}),
+    ("max", lambda lib, a, b: a.max(), (True, False), {"a": True, "out": True}),
+    ("max over a dim", lambda lib, a, b: _amax(lib, a), (True, False), {"a": True, "out": True}),
+    ("leaky_relu", _leaky_relu, (True, False), {"a": True}),
+    ("mse_loss", _mse, (True, False), {"a": True, "b": True}),
+    ("cross_entropy", _cross_entropy, (True, False), {"a": False, "b": True}),
+    ("cross_entropy", _cross_entropy, (False, True), {"a": False, "b": False}),
+]
+
+
+def _refuses_after_changing(lib: Any, op: Callable, needs: tuple, changed: str) -> bool:
+    a = lib.tensor([[1.2, 0.5], [0.3, 1.9]], dtype=lib.float64, requires_grad=needs[0])
+    b = lib.tensor([[0.4, 0.6], [0.7, 0.3]], dtype=lib.float64, requires_grad=needs[1])
+    out = op(lib, a, b)
+    with lib.no_grad():
+        {"a": a, "b": b, "out": out}[changed].mul_(1)
+    try:
+        out.sum().backward()
+    except RuntimeError as error:
+        assert re.search(MODIFIED, str(error)), error
+        return True
+    return False
+
+
+@pytest.mark.parametrize(
+    ("op", "needs", "changed", "refused"),
+    [
+        pytest.param(op, needs, changed, refused, id=f"{name} {needs} {changed}")
+        for name, op, needs, outcomes in SAVED
+        for changed, refused in outcomes.items()
+    ],
+)
+def test_each_op_saves_what_pytorch_saves(op, needs, changed, refused):
+    assert _refuses_after_changing(cr, op, needs, changed) is refused
+    if torch is not None:
+        assert _refuses_after_changing(torch, op, needs, changed) is refused
+
+
+@pytest.mark.parametrize("op", ["exp", "sigmoid", "relu", "tanh", "sqrt"])
+def test_the_saved_output_of_an_op_on_a_0d_tensor_is_guarded_too(op):
+    """NumPy computes a 0-d result as a scalar; what the op saved is still the output."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        y = getattr(lib.tensor(0.5, requires_grad=True), op)()
+        with lib.no_grad():
+            y.mul_(2)
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            y.backward()
+
+
+def test_a_refused_backward_leaves_the_gradient_of_a_leaf_whose_ops_did_not_all_run():
+    """As PyTorch: a leaf's .grad changes once every op that used it has run, so a backward
+    refused at one of them leaves no partial sum behind."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        x = _leaf(lib, [0.7, -0.6])
+        top = _amax(lib, x)
+        spread = x.softmax(0)  # runs first in backward, then max refuses
+        with lib.no_grad():
+            top.mul_(2)
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            (top + spread.sum()).backward()
+        assert x.grad is None
 
 
 def test_an_in_place_change_after_backward_is_allowed():

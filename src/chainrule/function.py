@@ -213,10 +213,23 @@ class Function:
             raise _explained(cls, error, arrays) from error
         if _Anomaly.enabled:
             _check_forward(cls, out, arrays)
-        return _from_op(out, ctx if recorded else None)
+        if not recorded:
+            return _from_op(out, None)
+        if type(out) is not np.ndarray:
+            out = _as_saved_output(ctx, out)
+        return _from_op(out, ctx)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+
+def _as_saved_output(ctx: Function, out: Any) -> Any:
+    """``out`` as an array, also among the arrays ``ctx`` saved: NumPy turns a 0-d result into
+    a scalar, which the version check could not follow once the output changes in place."""
+    array = as_array(out)
+    if array is not out and ctx.saved_tensors:
+        ctx.saved_tensors = tuple(array if saved is out else saved for saved in ctx.saved_tensors)
+    return array
 
 
 def _sum_to(grad: np.ndarray, shape: tuple[int, ...], node: Function) -> np.ndarray:
@@ -278,8 +291,9 @@ def _stale(producer: Function, consumer: Function | None) -> RuntimeError:
     )
 
 
-def _topological_order(root: Function) -> list[Function]:
-    """The nodes reachable from ``root``, each after every node that consumes its output.
+def _topological_order(root: Function) -> tuple[list[Function], dict[Tensor, int]]:
+    """The nodes reachable from ``root``, each after every node that consumes its output,
+    and the leaves they reach, each with the number of edges that bring it a gradient.
 
     An op's inputs exist before the op is called, so every node was made after the nodes
     that produced its inputs: newest first is a topological order of the reverse graph.
@@ -288,6 +302,7 @@ def _topological_order(root: Function) -> list[Function]:
     """
     nodes = [root]
     seen = {root}
+    leaves: dict[Tensor, int] = {}
     last_recorded_write = Last.recorded
     for node in nodes:  # grows while it is walked: a breadth-first search without a queue
         inputs = node.inputs
@@ -297,6 +312,7 @@ def _topological_order(root: Function) -> list[Function]:
             if need:
                 producer = tensor._ctx
                 if producer is None:
+                    leaves[tensor] = leaves.get(tensor, 0) + 1
                     continue
                 if producer.sequence <= last_recorded_write:  # the graph recorded a write since
                     producer = _producer_for(node, tensor, producer)
@@ -305,7 +321,7 @@ def _topological_order(root: Function) -> list[Function]:
                     nodes.append(producer)
     if len(nodes) > 1:
         nodes.sort(key=_by_sequence, reverse=True)
-    return nodes
+    return nodes, leaves
 
 
 def _check_saved(node: Function) -> None:
@@ -337,12 +353,38 @@ def _accumulate_leaf(leaf: Tensor, grad: np.ndarray, upstream: np.ndarray) -> No
         leaf.grad.data = as_array(leaf.grad.data + grad)
 
 
+def _reach_leaf(
+    leaf: Tensor,
+    grad: Any,
+    upstream: Any,
+    edges: dict[Tensor, int],
+    held: dict[Tensor, tuple[Any, Any]],
+) -> None:
+    """Hold ``grad`` (or None) for a leaf that several edges reach, and accumulate the sum in
+    its ``.grad`` at the last of them: as PyTorch does, so that a backward that refuses a
+    later node leaves that leaf's ``.grad`` as it was."""
+    earlier = held.pop(leaf, None)
+    if earlier is not None:
+        if grad is None:
+            grad, upstream = earlier
+        else:
+            grad, upstream = earlier[0] + grad, None  # a fresh sum, shared with nothing
+    left = edges[leaf] - 1
+    if left:
+        edges[leaf] = left
+        if grad is not None:
+            held[leaf] = grad, upstream
+    elif grad is not None:
+        _accumulate_leaf(leaf, grad, upstream)
+
+
 def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Propagate ``grad`` (the gradient of something with respect to ``root``) to every leaf.
 
     Nodes are visited once each in reverse topological order, so a tensor used by several
-    ops receives the sum of their gradients before it passes its own on. Unless
-    ``retain_graph``, each node drops its saved arrays and edges as soon as it has run.
+    ops receives the sum of their gradients before it passes its own on; a leaf's ``.grad``
+    changes once every op that used it has run. Unless ``retain_graph``, each node drops its
+    saved arrays and edges as soon as it has run.
     """
     if root._ctx is None:
         _accumulate_leaf(root, grad, grad)
@@ -353,7 +395,9 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
     grads: dict[Function, np.ndarray] = {root._ctx: grad}
     check = _Anomaly.enabled
     last_write = Last.write
-    for node in _topological_order(root._ctx):
+    nodes, leaves = _topological_order(root._ctx)
+    held: dict[Tensor, tuple[Any, Any]] = {}  # the gradients of leaves not yet complete
+    for node in nodes:
         upstream = grads.pop(node)
         if node.retained is not None:
             _accumulate_leaf(node.retained, upstream, upstream)
@@ -372,7 +416,11 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
                 "arguments that need none)"
             )
         for tensor, g, need in zip(inputs, input_grads, node.needs_input_grad, strict=True):
-            if not need or g is None:
+            if not need:
+                continue
+            if g is None:
+                if tensor._ctx is None and (held or leaves[tensor] > 1):
+                    _reach_leaf(tensor, None, None, leaves, held)
                 continue
             if isinstance(g, Tensor):  # as a custom backward written for PyTorch returns it
                 g = g.data
@@ -383,7 +431,10 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
                 g = g.astype(data.dtype)
             producer = tensor._ctx
             if producer is None:
-                _accumulate_leaf(tensor, g, upstream)
+                if leaves[tensor] == 1 and not held:  # its only edge: no sum to wait for
+                    _accumulate_leaf(tensor, g, upstream)
+                else:
+                    _reach_leaf(tensor, g, upstream, leaves, held)
             elif producer in grads:
                 grads[producer] = grads[producer] + g
             else:

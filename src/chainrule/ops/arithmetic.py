@@ -3,6 +3,7 @@ broadcast; the engine sums back."""
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
@@ -60,22 +61,31 @@ class Mul(Function):
 
 
 class Div(Function):
-    """y = a / b"""
+    """y = a / b; a number over a tensor is b's reciprocal times it, as PyTorch computes it."""
 
-    formula = "da = g / b;  db = -g * y / b"
+    formula = "da = g / b;  db = -g * a / b**2"
+    by_reciprocal = False  # whether b was saved as its reciprocal (a number over a tensor)
 
     @staticmethod
     def forward(ctx: Function, a: Any, b: Any) -> Any:
-        y = a / b
-        ctx.save_for_backward(b, y)
-        return y
+        # Only what backward uses, as PyTorch saves: never y, which may then change in place.
+        if not is_array(a):
+            reciprocal = 1 / b
+            ctx.by_reciprocal = True
+            ctx.save_for_backward(a, reciprocal)  # no tensor's data: nothing to change in place
+            return reciprocal * a
+        need_b = (ctx.needs_input_grad or (False, False))[1]
+        ctx.save_for_backward(a if need_b else None, b)
+        return a / b
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, Any]:
-        b, y = ctx.saved_tensors
+        a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
+        if ctx.by_reciprocal:
+            return None, g * (-a * b * b)
         ga = g / b
-        return (ga if need_a else None), (-ga * y if need_b else None)
+        return (ga if need_a else None), (-ga * a / b if need_b else None)
 
 
 class Neg(Function):
@@ -100,7 +110,8 @@ class Pow(Function):
     @staticmethod
     def forward(ctx: Function, a: Any, b: Any) -> Any:
         y = a**b
-        ctx.save_for_backward(a, b, y)
+        # y serves the exponent's gradient only; PyTorch saves it for a tensor exponent alone.
+        ctx.save_for_backward(a, b, y if is_array(b) else None)
         return y
 
     @staticmethod
@@ -117,13 +128,16 @@ class Pow(Function):
                 ga = g * 0 if b == 0 else g * b * a ** (b - 1)
         gb = None
         if need_b:
-            # d(a**b)/db = a**b * log(a); at a == 0 the product's limit is 0, as in PyTorch.
+            # d(a**b)/db = a**b * log(a); at a == 0 it is taken as its limit 0 where b >= 0,
+            # as in PyTorch (0**b * log 0 is -inf for b < 0, NaN for a NaN b).
             with np.errstate(divide="ignore", invalid="ignore"):
+                xp = xp_of(b)
                 if is_array(a):
-                    xp = xp_of(a)
-                    gb = g * xp.where(a == 0, 0, y * xp.log(a))
-                else:  # a number base (2.0 ** x): CuPy's where needs an array condition
-                    gb = g * (y * np.log(a)) if a != 0 else g * 0
+                    gb = g * xp.where((a == 0) & (b >= 0), 0, y * xp.log(a))
+                elif a != 0:  # a number base (2.0 ** x)
+                    gb = g * (y * np.log(a))
+                else:
+                    gb = g * xp.where(b >= 0, 0, y * -math.inf)
         return ga, gb
 
 

@@ -43,7 +43,7 @@ class MeanSquaredError(Function):
     @staticmethod
     def forward(ctx: Function, x: Any, target: Any, reduction: str) -> Any:
         diff = x - target
-        ctx.save_for_backward(diff)
+        ctx.save_for_backward(diff, x, target)  # x and target as PyTorch, for the version check
         ctx.reduction = reduction
         if reduction == "none":
             return diff * diff
@@ -53,7 +53,7 @@ class MeanSquaredError(Function):
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, Any, None]:
-        (diff,) = ctx.saved_tensors
+        diff = ctx.saved_tensors[0]
         grad = diff * (2 * _unreduce(g, diff.size, ctx.reduction))
         return grad, (-grad if ctx.needs_input_grad[1] else None), None
 
@@ -91,8 +91,11 @@ class SoftmaxCrossEntropy(Function):
             ctx.save_for_backward(probs, target)
         else:
             per_sample = (log_total * mass)[:, 0] - picked
-            # log Σ exp(x) lets backward rebuild log softmax(x) = x - it without underflow.
-            ctx.save_for_backward(probs, target, mass, x, peak + log_total)
+            # What each gradient needs, as PyTorch saves it: the target for x's, log softmax(x)
+            # for the target's (never x itself, which may then change in place).
+            need_x, need_target, _ = ctx.needs_input_grad or (False, False, False)
+            log_probs = x - (peak + log_total) if need_target else None
+            ctx.save_for_backward(probs, target if need_x else None, mass, log_probs)
         ctx.reduction = reduction
         return _reduce(per_sample, reduction)
 
@@ -102,14 +105,18 @@ class SoftmaxCrossEntropy(Function):
         scale = _unreduce(g, probs.shape[0], ctx.reduction)
         if ctx.reduction == "none":
             scale = scale[:, None]
-        if target.ndim == 1:
+        if not rest:  # class indices
             labels = target.astype(np.int64, copy=False)
             return kernels.cross_entropy_backward(probs, labels, probs.shape[1], scale), None, None
-        mass, x, log_sum_exp = rest
-        grad = probs * mass
-        grad -= target
-        grad *= scale
-        grad_target = (log_sum_exp - x) * scale if ctx.needs_input_grad[1] else None
+        mass, log_probs = rest
+        need_x, need_target, _ = ctx.needs_input_grad
+        grad = grad_target = None
+        if need_x:
+            grad = probs * mass
+            grad -= target
+            grad *= scale
+        if need_target:
+            grad_target = -log_probs * scale
         return grad, grad_target, None
 
 

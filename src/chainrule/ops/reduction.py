@@ -69,9 +69,9 @@ class _Extremum(Function):
 
     @classmethod
     def forward(cls, ctx: Function, x: Any, axis: Any, keepdims: bool) -> Any:
-        kept = getattr(x, cls.reduce)(axis=axis, keepdims=True)
-        hits = x == kept
-        ctx.save_for_backward(hits, hits.sum(axis=axis, keepdims=True))
+        # An array even for a 0-d x, where NumPy gives a scalar: the output is a view of it.
+        kept = xp_of(x).asarray(getattr(x, cls.reduce)(axis=axis, keepdims=True))
+        ctx.save_for_backward(x, kept)  # as PyTorch: a change of either in place is refused
         ctx.axis, ctx.keepdims = axis, keepdims
         if keepdims:
             return kept
@@ -79,7 +79,9 @@ class _Extremum(Function):
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
-        hits, count = ctx.saved_tensors
+        x, kept = ctx.saved_tensors
+        hits = x == kept
+        count = hits.sum(axis=ctx.axis, keepdims=True)
         return hits * (_unreduce(g, ctx.axis, ctx.keepdims) / count), None, None
 
 

@@ -191,6 +191,58 @@ def test_in_place_ops_keep_a_gpu_tensor_on_its_gpu(fake_gpu):
     assert w.grad.device == "cuda:0" and w.grad.cpu().tolist() == [5.0, 0.0, 13.0]  # 4w + 1
 
 
+def _arange(lib: Any) -> Any:
+    return lib.tensor([0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+
+
+OVERLAPS = {
+    "x += x[0:1]": (lambda x: x.add_(x[0:1]), True),
+    "x /= x[1] (0-d)": (lambda x: x.div_(x[1]), True),
+    "x.view(1, 6) *= x": (lambda x: x.view(1, 6).mul_(x), True),
+    "x[0:3].copy_(x[1:4])": (lambda x: x[0:3].copy_(x[1:4]), True),
+    "x[0:2] = x[1:3]": (lambda x: x.__setitem__(slice(0, 2), x[1:3]), True),
+    "x[[4, 5]] = x[0:2]": (lambda x: x.__setitem__([4, 5], x[0:2]), True),
+    "x += x": (lambda x: x.add_(x), False),
+    "x += x.view(6)": (lambda x: x.add_(x.view(6)), False),
+    "x[3:] -= x[:3]": (lambda x: x[3:].sub_(x[:3]), False),
+    "x[0:3] = x[1] (filled)": (lambda x: x.__setitem__(slice(0, 3), x[1]), False),
+    "x[0:3] = x[1:2] (broadcast)": (lambda x: x.__setitem__(slice(0, 3), x[1:2]), False),
+    "x.fill_(x[0])": (lambda x: x.fill_(x[0]), False),
+    "x[x > 3] = x[0] (filled)": (lambda x: x.__setitem__(x > 3, x[0]), False),
+}
+
+
+@pytest.mark.parametrize("change", OVERLAPS, ids=str)
+def test_an_operand_sharing_part_of_the_written_memory_is_refused_as_in_pytorch(change):
+    """Its elements would be read after they were written: PyTorch refuses, except where it
+    fills the elements with one value, or broadcasts the operand."""
+    program, refused = OVERLAPS[change]
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        x = _arange(lib)
+        if refused:
+            with pytest.raises(RuntimeError, match="refer to a single memory location"):
+                program(x)
+            assert x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+        else:
+            program(x)
+
+
+def test_assignment_by_index_tensors_needs_the_tensors_dtype_as_in_pytorch():
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        x = lib.zeros(3)
+        value = lib.tensor([1.5, 2.5], dtype=lib.float64)
+        for key in ([0, 1], lib.tensor([0, 1]), lib.tensor([True, False, True])):
+            with pytest.raises(RuntimeError, match="dtypes match"):
+                x[key] = value
+        x[0:2] = value  # a slice converts, as copy_ does
+        x[lib.tensor([False, False, True])] = value[0:1]  # a mask fills with one element
+        assert x.tolist() == [1.5, 2.5, 1.5] and x.dtype == lib.float32
+
+
 # ----------------------------------------------------------------- leaves that require grad
 
 
@@ -407,28 +459,149 @@ def test_a_view_of_a_non_leaf_changed_in_place_gives_the_views_gradient():
     assert h.tolist() == [6.0, 12.0, 6.0]  # the base holds the change
 
 
-def test_using_a_tensor_after_another_view_of_its_data_changed_in_the_graph_is_refused():
-    """PyTorch rewrites a view's history when its base changes; chainrule refuses to
-    differentiate through it rather than give a gradient that ignores the change."""
-    x = _leaf(cr, [1.0, 2.0, 3.0])
+def _through_a_slice(lib: Any, x: Any, w: Any) -> Any:
     h = x * 2
     h[0:2].mul_(3)
-    with pytest.raises(RuntimeError, match=r"changed in place.*through another tensor"):
-        h.sum().backward()
-    x = _leaf(cr, [1.0, 2.0, 3.0])
+    return h
+
+
+def _through_a_transpose(lib: Any, x: Any, w: Any) -> Any:
+    h = (x * 2).reshape(2, 2)
+    h.T.mul_(w.reshape(2, 2))
+    return h
+
+
+def _view_made_before_its_base_changed(lib: Any, x: Any, w: Any) -> Any:
     h = x * 2
     v = h[1:]
     h.mul_(3)
-    with pytest.raises(RuntimeError, match=r"Sum used a tensor that GetItem made"):
-        v.sum().backward()
+    return v
 
 
-def test_a_view_made_without_the_graph_cannot_be_changed_in_it():
-    base = cr.zeros(4)
-    view = base[0:2]
-    with pytest.raises(RuntimeError, match=r"view of another array.*\.clone\(\)"):
-        view += _leaf(cr, [1.0, 2.0])
-    assert base.tolist() == [0.0] * 4
+def _sibling_of_the_changed_view(lib: Any, x: Any, w: Any) -> Any:
+    h = x * 2
+    a, b = h[0:2], h[2:]
+    a.mul_(w[0:2])
+    return b * a.sum()
+
+
+def _add_into_a_column(lib: Any, x: Any, w: Any) -> Any:
+    h = (x * 2).reshape(2, 2)
+    h[:, 0] += w[0:2]  # a view changed in place, then assigned back
+    return h * h
+
+
+def _through_an_element(lib: Any, x: Any, w: Any) -> Any:
+    h = x * 2
+    h[1].mul_(w[0])  # h[1] is a 0-d view of h
+    return h
+
+
+def _view_of_a_tensor_without_grad(lib: Any, x: Any, w: Any) -> Any:
+    h = lib.zeros(4, dtype=lib.float64)
+    v = h[0:2]
+    v += w[0:2]  # h now requires grad, as the output of the change
+    return h * h
+
+
+def _base_without_grad_changed_under_its_view(lib: Any, x: Any, w: Any) -> Any:
+    h = lib.zeros(4, dtype=lib.float64)
+    v = h.view(2, 2)
+    h -= w  # v now requires grad, as a view of the changed h
+    return v * v
+
+
+def _add_into_a_buffer(lib: Any, x: Any, w: Any) -> Any:
+    out = lib.zeros(4, 2, dtype=lib.float64)
+    out[:, 0] += w
+    return out * x[:, None]
+
+
+# Each program's output and the gradients of x and w, as PyTorch 2.13 computes them.
+THROUGH_VIEWS = {
+    _through_a_slice: ([3.0, -6.0, 4.0, 6.0], [6.0, 6.0, 2.0, 2.0], None),
+    _through_a_transpose: ([1.5, 4.0, 2.0, 1.5], [3.0, -4.0, 1.0, 0.5], [1.0, 4.0, -2.0, 6.0]),
+    _view_made_before_its_base_changed: ([-6.0, 12.0, 18.0], [0.0, 6.0, 6.0, 6.0], None),
+    _sibling_of_the_changed_view: ([2.0, 3.0], [30.0, 10.0, 1.0, 1.0], [10.0, -20.0, 0.0, 0.0]),
+    _add_into_a_column: ([6.25, 4.0, 20.25, 36.0], [10.0, -8.0, 18.0, 24.0], [5.0, 9.0, 0.0, 0.0]),
+    _through_an_element: ([1.0, -3.0, 4.0, 6.0], [2.0, 3.0, 2.0, 2.0], [-2.0, 0.0, 0.0, 0.0]),
+    _view_of_a_tensor_without_grad: ([2.25, 0.25, 0.0, 0.0], None, [3.0, 1.0, 0.0, 0.0]),
+    _base_without_grad_changed_under_its_view: (
+        [2.25, 0.25, 4.0, 0.0625],
+        None,
+        [3.0, 1.0, -4.0, 0.5],
+    ),
+    _add_into_a_buffer: (
+        [0.75, 0.0, -0.5, 0.0, -4.0, 0.0, 0.75, 0.0],
+        [1.5, 0.5, -2.0, 0.25],
+        [0.5, -1.0, 2.0, 3.0],
+    ),
+}
+
+
+@pytest.mark.parametrize("program", THROUGH_VIEWS, ids=lambda program: program.__name__[1:])
+def test_a_change_through_a_view_or_its_base_reaches_the_other_as_in_pytorch(program):
+    """PyTorch carries an in-place change of a view to its base, and of a base to its views
+    (made before the change), in values and in the graph."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        x = lib.tensor([0.5, -1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([1.5, 0.5, -2.0, 0.25], dtype=lib.float64, requires_grad=True)
+        out = program(lib, x, w)
+        out.sum().backward()
+        grads = [None if t.grad is None else t.grad.tolist() for t in (x, w)]
+        assert (out.detach().reshape(-1).tolist(), *grads) == THROUGH_VIEWS[program], lib
+
+
+def test_the_base_of_a_changed_view_becomes_the_output_of_the_change():
+    x = _leaf(cr, [1.0, 2.0, 3.0])
+    h = x * 2
+    v = h[1:]
+    v += x[1:]
+    assert h.grad_fn.__class__.__name__ == "WriteThrough" and v.grad_fn.__class__.__name__ == "View"
+    base = cr.zeros(3)
+    base[0:2] += x[0:2]
+    assert base.requires_grad and not base.is_leaf
+    assert cr.gradcheck(
+        lambda x: (lambda h: (h[0:2].mul_(x[1:]), h)[1])(x * 2), (_leaf(cr, [1.0, 2.0, 3.0]),)
+    )
+
+
+def test_a_view_made_under_no_grad_refuses_a_change_recorded_in_the_graph():
+    """PyTorch's rule: such a change is ambiguous (the view's history says it needs no
+    gradient)."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        h = lib.zeros(4)
+        with lib.no_grad():
+            v = h[0:2]
+        with pytest.raises(RuntimeError, match=r"created in no_grad mode and is being modified"):
+            v += lib.ones(2, requires_grad=True)
+
+
+def test_a_change_through_a_detached_alias_is_refused_at_backward():
+    """PyTorch keeps the alias's change out of the original's graph, which then no longer
+    matches its values; chainrule refuses to differentiate through it."""
+    x = _leaf(cr, [1.0, 2.0])
+    h = x * 2
+    h.detach().add_(_leaf(cr, [1.0, 1.0]))
+    with pytest.raises(RuntimeError, match=r"Sum used a tensor that Mul made.*detached alias"):
+        h.sum().backward()
+
+
+def test_an_integer_tensor_changed_with_a_tensor_that_requires_grad_still_requires_none():
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        w = lib.tensor([1.7, -2.2], requires_grad=True)
+        n = lib.tensor([5, 6])
+        n.copy_(w)
+        m = lib.zeros(2, dtype=lib.int64)
+        m[0] = w[1]
+        assert (n.tolist(), m.tolist()) == ([1, -2], [-2, 0])
+        assert not n.requires_grad and not m.requires_grad
 
 
 # ----------------------------------------------------------------- the version counter

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _backend
 from ._backend import DeviceError, as_array, device_of, is_array, xp_of
-from .versions import Last, changed_since, clock, recorded_between
+from .versions import Last, changed_since, clock, record_view, recorded_between, storage
 
 
 class _GradMode:
@@ -162,6 +162,9 @@ class Function:
 
     formula = ""
     retained: Tensor | None = None  # the output whose .grad backward should keep
+    previous_input = 0  # for a node that an in-place change made: its input that was the
+    # tensor before the change (see ``version_at``)
+    makes_views = False  # whether the output may be a view of the first input's data
 
     inputs: tuple[Any, ...]
     needs_input_grad: tuple[bool, ...]
@@ -214,13 +217,23 @@ class Function:
         if _Anomaly.enabled:
             _check_forward(cls, out, arrays)
         if not recorded:
-            return _from_op(out, None)
+            result = _from_op(out, None)
+            if cls.makes_views:
+                _remember_view(result, args[0])
+            return result
         if type(out) is not np.ndarray:
             out = _as_saved_output(ctx, out)
         return _from_op(out, ctx)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+
+def _remember_view(view: Tensor, source: Any) -> None:
+    """Remember ``view`` if its data views ``source``'s, made without the graph: an in-place
+    change of either, recorded by the graph later, is carried to the other, as in PyTorch."""
+    if isinstance(source, Tensor) and storage(view.data) is storage(source.data):
+        record_view(view, source, _GradMode.enabled)
 
 
 def _as_saved_output(ctx: Function, out: Any) -> Any:
@@ -254,29 +267,43 @@ _FREED = (
 )
 
 
-def _as_used_by(node: Function, tensor: Tensor) -> Tensor:
-    """``tensor`` as ``node`` used it, and ``node`` rewired to it for good.
+def version_at(tensor: Tensor, sequence: float) -> Tensor:
+    """``tensor`` as it was when the node numbered ``sequence`` was recorded.
 
-    ``tensor`` was changed in place since: each recorded in-place change made it the output
-    of a newer node, whose first input is the tensor's previous version.
+    Each recorded in-place change made ``tensor`` the output of a newer node, one of whose
+    inputs (``previous_input``) is the tensor's previous version.
     """
     used = tensor
-    while used._ctx is not None and used._ctx.sequence > node.sequence:
+    while used._ctx is not None and used._ctx.sequence > sequence:
         if used._ctx.inputs is None:
             raise RuntimeError(_FREED)
-        used = used._ctx.inputs[0]
-    node.inputs = tuple(used if t is tensor else t for t in node.inputs)
+        used = used._ctx.inputs[used._ctx.previous_input]
     return used
 
 
 def _producer_for(node: Function, tensor: Tensor, producer: Function) -> Function:
-    """The node that made ``tensor`` as ``node`` used it, once an in-place write was recorded
-    after ``producer`` (``tensor``'s maker now): ``tensor`` itself may have been changed in
-    place since ``node`` used it, or another tensor sharing its data may have been."""
+    """The node that made ``tensor`` as ``node`` used it, with ``node`` rewired to it for good,
+    once ``tensor`` became the output of a newer node or an in-place write was recorded
+    after ``producer`` (``tensor``'s maker now).
+
+    ``tensor`` itself may have been changed in place since ``node`` used it. Or the tensor
+    it is a view of was, before ``node`` used it: ``node`` then used a view of that tensor
+    as changed, as in PyTorch. A change through any other tensor that shares its data (a
+    view of it, a detached alias) cannot be carried back, and is refused.
+    """
+    used = tensor
     if producer.sequence > node.sequence:
-        producer = _as_used_by(node, tensor)._ctx
-    if recorded_between(tensor.data, producer.sequence, node.sequence):
-        raise _stale(producer, node)
+        used = version_at(tensor, node.sequence)
+        producer = used._ctx
+    if recorded_between(used.data, producer.sequence, node.sequence):
+        from .ops.inplace import view_when_used  # the in-place machinery, which needs this
+
+        used = view_when_used(used, node.sequence)
+        if used is None:
+            raise _stale(producer, node)
+        producer = used._ctx
+    if used is not tensor:
+        node.inputs = tuple(used if t is tensor else t for t in node.inputs)
     return producer
 
 
@@ -285,9 +312,9 @@ def _stale(producer: Function, consumer: Function | None) -> RuntimeError:
     return RuntimeError(
         f"{user} used a tensor that {type(producer).__name__} made, and whose data was then "
         "changed in place, with the graph recording, through another tensor that shares it "
-        "(a view of it, or its base); chainrule cannot carry that change back to "
-        f"{type(producer).__name__}: change a .clone() instead, or change the tensor before "
-        "taking views of it"
+        "without being a view of it in the graph (a detached alias, or a view made while "
+        "nothing recorded the graph); chainrule cannot carry that change back to "
+        f"{type(producer).__name__}: change a .clone() instead"
     )
 
 
@@ -314,7 +341,8 @@ def _topological_order(root: Function) -> tuple[list[Function], dict[Tensor, int
                 if producer is None:
                     leaves[tensor] = leaves.get(tensor, 0) + 1
                     continue
-                if producer.sequence <= last_recorded_write:  # the graph recorded a write since
+                made = producer.sequence
+                if made <= last_recorded_write or made > node.sequence:  # changed in place since
                     producer = _producer_for(node, tensor, producer)
                 if producer not in seen:
                     seen.add(producer)
@@ -391,7 +419,12 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
         return
     made = root._ctx.sequence
     if made < Last.recorded and recorded_between(root.data, made, Last.recorded + 1):
-        raise _stale(root._ctx, None)
+        from .ops.inplace import view_when_used  # the in-place machinery, which needs this
+
+        rebased = view_when_used(root, next(clock))  # root, a view of a tensor changed since
+        if rebased is None:
+            raise _stale(root._ctx, None)
+        root = rebased
     grads: dict[Function, np.ndarray] = {root._ctx: grad}
     check = _Anomaly.enabled
     last_write = Last.write

@@ -526,22 +526,22 @@ class Tensor:
 
     def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         """self += alpha * other, in place."""
-        other = other if alpha == 1 else other * alpha
-        return change_in_place(self, "add_", lambda t: t + other)
+        operand, other = other, other if alpha == 1 else other * alpha
+        return change_in_place(self, "add_", lambda t: t + other, operand=operand)
 
     def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         """self -= alpha * other, in place."""
-        other = other if alpha == 1 else other * alpha
-        return change_in_place(self, "sub_", lambda t: t - other)
+        operand, other = other, other if alpha == 1 else other * alpha
+        return change_in_place(self, "sub_", lambda t: t - other, operand=operand)
 
     def mul_(self, other: Any) -> Tensor:
-        return change_in_place(self, "mul_", lambda t: t * other)
+        return change_in_place(self, "mul_", lambda t: t * other, operand=other)
 
     def div_(self, other: Any) -> Tensor:
-        return change_in_place(self, "div_", lambda t: t / other)
+        return change_in_place(self, "div_", lambda t: t / other, operand=other)
 
     def pow_(self, exponent: Any) -> Tensor:
-        return change_in_place(self, "pow_", lambda t: t**exponent)
+        return change_in_place(self, "pow_", lambda t: t**exponent, operand=exponent)
 
     __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
 
@@ -578,11 +578,13 @@ class Tensor:
     def copy_(self, src: Any) -> Tensor:
         """Overwrite the values with ``src`` (broadcast to this shape, converted to this
         dtype); the gradient goes to ``src``."""
-        return change_in_place(self, "copy_", lambda t: Overwrite.apply(t, src), any_dtype=True)
+        return change_in_place(
+            self, "copy_", lambda t: Overwrite.apply(t, src), any_dtype=True, operand=src
+        )
 
     def fill_(self, value: Any) -> Tensor:
         """Set every element to ``value``."""
-        return self.copy_(value)
+        return change_in_place(self, "fill_", lambda t: Overwrite.apply(t, value), any_dtype=True)
 
     def zero_(self) -> Tensor:
         """Set every element to 0."""
@@ -598,8 +600,11 @@ class Tensor:
 
     def __setitem__(self, key: Any, value: Any) -> None:
         """``x[key] = value``: the values converted to x's dtype; recorded in the graph when
-        x or ``value`` requires grad, as PyTorch does."""
+        x or ``value`` requires grad, as PyTorch does. With index tensors in the key, a
+        tensor ``value`` must have x's dtype, as PyTorch requires."""
         key = _index_key(key, xp_of(self.data))
+        if isinstance(value, Tensor):
+            check_assigned(self, key, value)
         if is_grad_enabled() and (
             self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
         ):
@@ -857,7 +862,7 @@ from .ops.arithmetic import Add, Div, Maximum, Minimum, Mul, Neg, Pow, Sub  # no
 from .ops.device import ToDevice  # noqa: E402
 from .ops.elementwise import Abs, Cast, Clip, Clone, Exp, Log, Sqrt, Tanh  # noqa: E402
 from .ops.indexing import GetItem  # noqa: E402
-from .ops.inplace import Overwrite, SetItem, change_in_place, written  # noqa: E402
+from .ops.inplace import Overwrite, SetItem, change_in_place, check_assigned, written  # noqa: E402
 from .ops.matmul import MatMul  # noqa: E402
 from .ops.reduction import Max, Mean, Min, Sum  # noqa: E402
 from .ops.shape import Permute, Reshape  # noqa: E402

@@ -5,6 +5,10 @@ Writes are kept per storage, the array that owns the memory, so that every alias
 view made by slicing, ``reshape`` or ``transpose``, a ``detach``-ed tensor) sees one version.
 One clock orders graph nodes and writes, so a write can be placed between two nodes; nothing
 here runs, and nothing is kept, for arrays that are never changed in place.
+
+Views that the graph did not record (of a tensor that requires no gradient, or made under
+``no_grad``) are remembered per storage too, with the tensor each views: an in-place change
+that the graph records later is carried between them by ``chainrule.ops.inplace``.
 """
 
 from __future__ import annotations
@@ -109,3 +113,47 @@ def recorded_between(array: Any, after: int, before: int) -> bool:
         return False
     first_later = bisect_right(entry.recorded, after)
     return first_later < len(entry.recorded) and entry.recorded[first_later] < before
+
+
+_views: dict[int, dict[int, tuple[weakref.ref[Any], Any, bool]]] = {}
+"""id of an owning array -> its views made without the graph, by id: (a weak reference to
+the view, the tensor it views, whether gradients were enabled then), while the view lives.
+(Tensors compare elementwise, so they are kept by id, not as keys.)"""
+
+
+def record_view(view: Any, source: Any, grad_enabled: bool) -> None:
+    """Remember that tensor ``view``'s data views tensor ``source``'s, made while the graph
+    recorded nothing; ``grad_enabled`` says whether that was under ``no_grad``."""
+    owner = storage(view.data)
+    key = id(owner)
+    views = _views.get(key)
+    if views is None:
+        try:
+            weakref.finalize(owner, _views.pop, key, None)
+        except TypeError:  # an array type without weak references: its views are not kept
+            return
+        views = _views[key] = {}
+    at = id(view)
+    views[at] = weakref.ref(view, lambda _: views.pop(at, None)), source, grad_enabled
+
+
+def view_source(view: Any) -> tuple[Any, bool] | None:
+    """The tensor that ``view`` views and whether gradients were enabled when it was made,
+    for a view made without the graph; else None."""
+    views = _views.get(id(storage(view.data))) if _views else None
+    entry = None if views is None else views.get(id(view))
+    return None if entry is None or entry[0]() is not view else (entry[1], entry[2])
+
+
+def views_of(array: Any) -> list[Any]:
+    """The live views made without the graph of ``array``'s storage."""
+    views = _views.get(id(storage(array))) if _views else None
+    alive = [] if views is None else [entry[0]() for entry in list(views.values())]
+    return [view for view in alive if view is not None]
+
+
+def forget_view(view: Any) -> None:
+    """Stop treating ``view`` as a view made without the graph (the graph records it now)."""
+    views = _views.get(id(storage(view.data))) if _views else None
+    if views is not None:
+        views.pop(id(view), None)

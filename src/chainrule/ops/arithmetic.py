@@ -3,7 +3,6 @@ broadcast; the engine sums back."""
 
 from __future__ import annotations
 
-import math
 import operator
 from typing import Any
 
@@ -128,16 +127,13 @@ class Pow(Function):
                 ga = g * 0 if b == 0 else g * b * a ** (b - 1)
         gb = None
         if need_b:
-            # d(a**b)/db = a**b * log(a); at a == 0 it is taken as its limit 0 where b >= 0,
-            # as in PyTorch (0**b * log 0 is -inf for b < 0, NaN for a NaN b).
+            # d(a**b)/db = a**b * log(a); at a == 0 the product's limit is 0, as in PyTorch.
             with np.errstate(divide="ignore", invalid="ignore"):
-                xp = xp_of(b)
                 if is_array(a):
-                    gb = g * xp.where((a == 0) & (b >= 0), 0, y * xp.log(a))
-                elif a != 0:  # a number base (2.0 ** x)
-                    gb = g * (y * np.log(a))
-                else:
-                    gb = g * xp.where(b >= 0, 0, y * -math.inf)
+                    xp = xp_of(a)
+                    gb = g * xp.where(a == 0, 0, y * xp.log(a))
+                else:  # a number base (2.0 ** x): CuPy's where needs an array condition
+                    gb = g * (y * np.log(a)) if a != 0 else g * 0
         return ga, gb
 
 

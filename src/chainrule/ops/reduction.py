@@ -69,19 +69,17 @@ class _Extremum(Function):
 
     @classmethod
     def forward(cls, ctx: Function, x: Any, axis: Any, keepdims: bool) -> Any:
-        # An array even for a 0-d x, where NumPy gives a scalar: the output is a view of it.
-        kept = xp_of(x).asarray(getattr(x, cls.reduce)(axis=axis, keepdims=True))
-        ctx.save_for_backward(x, kept)  # as PyTorch: a change of either in place is refused
+        # An array of its own, even for a 0-d result, where NumPy gives a scalar.
+        y = xp_of(x).asarray(getattr(x, cls.reduce)(axis=axis, keepdims=keepdims))
+        hits = x == _unreduce(y, axis, keepdims)
+        # x and y too, unused, as PyTorch saves them: a change of either in place is refused.
+        ctx.save_for_backward(hits, hits.sum(axis=axis, keepdims=True), x, y)
         ctx.axis, ctx.keepdims = axis, keepdims
-        if keepdims:
-            return kept
-        return kept.reshape(()) if axis is None else kept.squeeze(axis=axis)
+        return y
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
-        x, kept = ctx.saved_tensors
-        hits = x == kept
-        count = hits.sum(axis=ctx.axis, keepdims=True)
+        hits, count = ctx.saved_tensors[:2]
         return hits * (_unreduce(g, ctx.axis, ctx.keepdims) / count), None, None
 
 

@@ -773,6 +773,26 @@ def test_the_saved_output_of_an_op_on_a_0d_tensor_is_guarded_too(op):
             y.backward()
 
 
+def test_index_tensors_changed_in_place_after_indexing_are_refused_at_backward():
+    """The gradient of x[idx] and of h[idx] = v goes to the positions idx held then: a
+    backward after idx changed would send it elsewhere, so it refuses, as PyTorch does."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        x = _leaf(lib, [1.0, 2.0, 3.0])
+        idx = lib.tensor([0, 1])
+        y = x[idx]
+        idx[0] = 2
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            y.sum().backward()
+        h = x * 1
+        idx = lib.tensor([0, 1])
+        h[idx] = _leaf(lib, [5.0, 6.0])
+        idx[0] = 2
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            h.sum().backward()
+
+
 def test_a_refused_backward_leaves_the_gradient_of_a_leaf_whose_ops_did_not_all_run():
     """As PyTorch: a leaf's .grad changes once every op that used it has run, so a backward
     refused at one of them leaves no partial sum behind."""

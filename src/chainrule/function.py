@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _backend
 from ._backend import DeviceError, as_array, device_of, is_array, xp_of
-from .versions import Last, changed_since, clock, record_view, recorded_between, storage
+from .versions import Last, changed_since, clock, record_view, recorded_between
 
 
 class _GradMode:
@@ -218,8 +218,9 @@ class Function:
             _check_forward(cls, out, arrays)
         if not recorded:
             result = _from_op(out, None)
-            if cls.makes_views:
-                _remember_view(result, args[0])
+            if cls.makes_views and isinstance(args[0], Tensor):
+                # An in-place change of either, recorded later, reaches the other.
+                record_view(result, args[0], _GradMode.enabled)
             return result
         if type(out) is not np.ndarray:
             out = _as_saved_output(ctx, out)
@@ -227,13 +228,6 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
-
-
-def _remember_view(view: Tensor, source: Any) -> None:
-    """Remember ``view`` if its data views ``source``'s, made without the graph: an in-place
-    change of either, recorded by the graph later, is carried to the other, as in PyTorch."""
-    if isinstance(source, Tensor) and storage(view.data) is storage(source.data):
-        record_view(view, source, _GradMode.enabled)
 
 
 def _as_saved_output(ctx: Function, out: Any) -> Any:

@@ -117,24 +117,28 @@ def recorded_between(array: Any, after: int, before: int) -> bool:
 
 _views: dict[int, dict[int, tuple[weakref.ref[Any], Any, bool]]] = {}
 """id of an owning array -> its views made without the graph, by id: (a weak reference to
-the view, the tensor it views, whether gradients were enabled then), while the view lives.
-(Tensors compare elementwise, so they are kept by id, not as keys.)"""
+the view, the tensor it views, whether gradients were enabled then), while the view lives
+(and keeps the owner alive). Tensors compare elementwise, so they are kept by id."""
 
 
 def record_view(view: Any, source: Any, grad_enabled: bool) -> None:
-    """Remember that tensor ``view``'s data views tensor ``source``'s, made while the graph
-    recorded nothing; ``grad_enabled`` says whether that was under ``no_grad``."""
+    """Remember tensor ``view``, made while the graph recorded nothing, if its data views
+    tensor ``source``'s; ``grad_enabled`` says whether that was under ``no_grad``."""
     owner = storage(view.data)
+    if owner is not storage(source.data):
+        return
     key = id(owner)
     views = _views.get(key)
     if views is None:
-        try:
-            weakref.finalize(owner, _views.pop, key, None)
-        except TypeError:  # an array type without weak references: its views are not kept
-            return
         views = _views[key] = {}
     at = id(view)
-    views[at] = weakref.ref(view, lambda _: views.pop(at, None)), source, grad_enabled
+
+    def forget(_: Any) -> None:  # the view is gone; so is the storage's entry once empty
+        views.pop(at, None)
+        if not views and _views.get(key) is views:
+            del _views[key]
+
+    views[at] = weakref.ref(view, forget), source, grad_enabled
 
 
 def view_source(view: Any) -> tuple[Any, bool] | None:

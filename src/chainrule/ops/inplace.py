@@ -58,6 +58,7 @@ class SetItem(Function):
     @staticmethod
     def forward(ctx: Function, x: Any, value: Any, key: Any) -> Any:
         ctx.key = key
+        ctx.save_for_backward(*(part for part in key if is_array(part)))  # guards the indices
         y = x.copy()
         y[key] = value
         return y

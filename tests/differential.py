@@ -983,14 +983,6 @@ DELIBERATE = [
         "torch",
         "backward|second backward",
         RuntimeError,
-        r"modified by an inplace operation: \[(torch\.(Long|Int|Short|Char|Byte)Tensor|CPUBool)",
-        "an op on tensors of two dtypes computes with a converted copy of an integer or bool "
-        "operand, whose later in-place change PyTorch refuses; chainrule's gradient is exact",
-    ),
-    Deliberate(
-        "torch",
-        "backward|second backward",
-        RuntimeError,
         r"INTERNAL ASSERT FAILED|Subtraction, the `-` operator, with a bool tensor",
         "PyTorch 2.13 fails to differentiate a power with a bool base or exponent "
         "(True ** x, x ** mask), a bug of its own; chainrule differentiates it",

@@ -206,6 +206,10 @@ OVERLAPS = {
     "x += x.view(6)": (lambda x: x.add_(x.view(6)), False),
     "x[3:] -= x[:3]": (lambda x: x[3:].sub_(x[:3]), False),
     "x[0:3] = x[1] (filled)": (lambda x: x.__setitem__(slice(0, 3), x[1]), False),
+    "x.view(1, 1, 6)[0:1] = itself": (
+        lambda x: (lambda v: v.__setitem__(slice(0, 1), v))(x.view(1, 1, 6)),
+        False,
+    ),
     "x[0:3] = x[1:2] (broadcast)": (lambda x: x.__setitem__(slice(0, 3), x[1:2]), False),
     "x.fill_(x[0])": (lambda x: x.fill_(x[0]), False),
     "x[x > 3] = x[0] (filled)": (lambda x: x.__setitem__(x > 3, x[0]), False),
@@ -385,19 +389,20 @@ def test_in_place_ops_in_the_graph_have_the_right_gradients(name):
         np.testing.assert_allclose(got_w, expected_w, rtol=1e-12, atol=1e-15)
 
 
-def test_a_tensor_times_itself_in_place_has_the_gradient_of_its_square():
-    """PyTorch refuses y.mul_(y) at backward (mul_ saved y, then changed it); chainrule keeps
-    a copy of the value it saved, so the gradient is the square's."""
-
-    def square(x: Any) -> Any:
-        y = x * 1.5 + 0.25
-        y.mul_(y)
-        return y
-
-    x = _leaf(cr, [0.5, -1.0, 2.0])
-    square(x).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 3 * (1.5 * np.array([0.5, -1.0, 2.0]) + 0.25))
-    assert cr.gradcheck(square, (_leaf(cr, [0.5, -1.0, 2.0]),))
+def test_a_tensor_times_itself_in_place_is_refused_at_backward_as_in_pytorch():
+    """mul_ saves its operand for the tensor's gradient, and the operand is the tensor, which
+    the op then changes: PyTorch refuses y.mul_(y) (and y /= y.detach()) at backward."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        for change in (lambda y: y.mul_(y), lambda y: y.div_(y.detach())):
+            y = _leaf(lib, [0.5, -1.0, 2.0]) * 1.5
+            change(y)
+            with pytest.raises(RuntimeError, match=MODIFIED):
+                y.sum().backward()
+        y = _leaf(lib, [0.5, -1.0, 2.0]) * 1.5
+        y.add_(y)  # add_ saves nothing
+        y.sum().backward()
 
 
 def test_an_in_place_op_with_an_operand_that_requires_grad_puts_a_plain_tensor_in_the_graph():
@@ -791,6 +796,26 @@ def test_index_tensors_changed_in_place_after_indexing_are_refused_at_backward()
         idx[0] = 2
         with pytest.raises(RuntimeError, match=MODIFIED):
             h.sum().backward()
+
+
+def test_an_operand_converted_for_a_mixed_dtype_op_is_guarded_as_the_original():
+    """PyTorch's op saves the original (an int64 n in n / x, a float32 h in h * h.double());
+    chainrule computes with a converted copy, whose versions are the original's."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        n = lib.tensor([2, 3])
+        x = _leaf(lib, [0.5, 4.0])
+        y = n / x
+        n[0] = 5
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            y.sum().backward()
+        h = lib.tensor([0.5, 4.0], requires_grad=True).clamp(0, 1)
+        z = h * h.double()
+        with lib.no_grad():
+            h[1] = 0
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            z.sum().backward()
 
 
 def test_a_refused_backward_leaves_the_gradient_of_a_leaf_whose_ops_did_not_all_run():

@@ -179,9 +179,14 @@ def _promoted(a: Any, b: Any, true_division: bool = False) -> tuple[Any, Any]:
 
 def _cast(value: Any, dtype: np.dtype) -> Any:
     """``value`` in ``dtype``: a Tensor through ``Cast`` (so its gradient comes back in its
-    own dtype), an array by ``astype``; a Python number as it is."""
+    own dtype), an array by ``astype``; a Python number as it is. A converted tensor counts
+    the versions of the original, which is what PyTorch's op saves."""
     if isinstance(value, Tensor):
-        return value if value.data.dtype == dtype else Cast.apply(value, dtype)
+        if value.data.dtype == dtype:
+            return value
+        converted = Cast.apply(value, dtype)
+        record_conversion(converted.data, value.data)
+        return converted
     if hasattr(value, "astype") and value.dtype != dtype:
         return value.astype(dtype)
     return value
@@ -866,4 +871,4 @@ from .ops.inplace import Overwrite, SetItem, change_in_place, check_assigned, wr
 from .ops.matmul import MatMul  # noqa: E402
 from .ops.reduction import Max, Mean, Min, Sum  # noqa: E402
 from .ops.shape import Permute, Reshape  # noqa: E402
-from .versions import version  # noqa: E402
+from .versions import record_conversion, version  # noqa: E402

@@ -84,10 +84,10 @@ def record_write(array: Any, stamp: int, recorded: bool) -> None:
     entry.recent.append(stamp)
     if len(entry.recent) > _KEPT:
         del entry.recent[: _KEPT // 2]
-    Last.write = stamp
+    Last.write = max(Last.write, stamp)
     if recorded:
         entry.recorded.append(stamp)
-        Last.recorded = stamp
+        Last.recorded = max(Last.recorded, stamp)
 
 
 def version(array: Any) -> int:
@@ -96,11 +96,28 @@ def version(array: Any) -> int:
     return 0 if entry is None else entry.count
 
 
+_converted: dict[int, Any] = {}
+"""id of an array converted to another dtype for an op -> the array it was converted from."""
+
+
+def record_conversion(converted: Any, original: Any) -> None:
+    """Count the writes to ``original`` as writes to ``converted``, a copy of it in another
+    dtype that an op computes with: the op's backward then refuses a change of the
+    original, as PyTorch's, which saves the original, does."""
+    key = id(converted)
+    try:
+        weakref.finalize(converted, _converted.pop, key, None)
+    except TypeError:  # an array type without weak references
+        return
+    _converted[key] = original
+
+
 def changed_since(array: Any, stamp: int) -> Writes | None:
-    """The writes to ``array``'s storage if one came after ``stamp``, else None."""
+    """The writes to ``array``'s storage (or to the array it was converted from) if one came
+    after ``stamp``, else None."""
     if not is_array(array):
         return None
-    entry = writes_of(array)
+    entry = writes_of(_converted.get(id(array), array) if _converted else array)
     if entry is None or entry.recent[-1] <= stamp:
         return None
     return entry

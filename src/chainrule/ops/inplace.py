@@ -153,12 +153,15 @@ def check_assigned(tensor: Tensor, key: tuple[Any, ...], value: Tensor) -> None:
     source = value.data
     if source.ndim == 0:
         return  # PyTorch fills the elements with it, without comparing
-    # As PyTorch: leading dimensions of size 1 dropped, then broadcast to the elements.
-    ones = next((i for i, size in enumerate(source.shape) if size != 1), source.ndim)
-    try:
-        source = xp_of(source).broadcast_to(source.reshape(source.shape[ones:]), written_to.shape)
-    except ValueError:
-        return  # the assignment itself refuses the shapes
+    if source.shape != written_to.shape:
+        # As PyTorch: leading dimensions of size 1 dropped, then broadcast to the elements.
+        ones = next((i for i, size in enumerate(source.shape) if size != 1), source.ndim)
+        try:
+            source = xp_of(source).broadcast_to(
+                source.reshape(source.shape[ones:]), written_to.shape
+            )
+        except ValueError:
+            return  # the assignment itself refuses the shapes
     _check_no_overlap(written_to, source, name)
 
 
@@ -243,7 +246,7 @@ def change_in_place(
     if any(t is tensor for t in node.inputs):  # an operand that is the tensor itself (x *= x)
         node.inputs = tuple(previous if t is tensor else t for t in node.inputs)
     base = views.pop()
-    _keep_saved_values(node, tensor, result, guard_output=base is tensor)
+    _keep_saved_values(node, tensor, result, base is tensor, operand)
     tensor.data[...] = result.data
     if base is tensor:
         record_write(tensor.data, node.sequence, recorded=True)
@@ -293,21 +296,31 @@ def _becomes_output(tensor: Tensor, node: Function) -> None:
     tensor.requires_grad = True
 
 
-def _keep_saved_values(node: Function, tensor: Tensor, result: Tensor, guard_output: bool) -> None:
-    """Make what ``node`` saved survive the write of ``result`` into ``tensor``'s data.
+def _keep_saved_values(
+    node: Function, tensor: Tensor, result: Tensor, guard_output: bool, operand: Any
+) -> None:
+    """Make what ``node`` saved survive the write of ``result`` into ``tensor``'s data, as
+    PyTorch's in-place ops do.
 
     An array that shares ``tensor``'s memory (the previous value, for ``mul_``) is copied
-    first. With ``guard_output``, the result itself is saved as ``tensor``'s data, so that a
-    later in-place change of ``tensor`` is caught by the version check, as in PyTorch; a
-    change through a view keeps it apart instead, as the view's base records the write.
+    first. If the other operand shares it too (``y.mul_(y)``), PyTorch's op saved that
+    operand, which the write then changes, so its backward refuses: the copy is counted as
+    changed since, to the same effect. With ``guard_output``, the result itself is saved as
+    ``tensor``'s data, so that a later in-place change of ``tensor`` is caught by the
+    version check; a change through a view keeps it apart instead, as the view's base
+    records the write.
     """
     owner = storage(tensor.data)
+    shared = isinstance(operand, Tensor) and storage(operand.data) is owner
 
     def kept(saved: Any) -> Any:
         if saved is result.data:
             return tensor.data if guard_output and saved.dtype == tensor.dtype else saved
         if is_array(saved) and storage(saved) is owner:
-            return saved.copy()
+            copy = saved.copy()
+            if shared:
+                record_write(copy, next(clock), recorded=False)
+            return copy
         return saved
 
     if node.saved_tensors:

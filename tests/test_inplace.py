@@ -490,6 +490,15 @@ def _sibling_of_the_changed_view(lib: Any, x: Any, w: Any) -> Any:
     return b * a.sum()
 
 
+def _view_used_before_and_after_its_base_changed(lib: Any, x: Any, w: Any) -> Any:
+    h = (x * 2).reshape(2, 2)
+    v = h[1:]
+    before = v * 1.5
+    h.mul_(w.reshape(2, 2))
+    after = ((v * 2) * 3) * 4  # met after the use before the change, walking the graph
+    return lib.cat([before, after])
+
+
 def _add_into_a_column(lib: Any, x: Any, w: Any) -> Any:
     h = (x * 2).reshape(2, 2)
     h[:, 0] += w[0:2]  # a view changed in place, then assigned back
@@ -528,6 +537,11 @@ THROUGH_VIEWS = {
     _through_a_transpose: ([1.5, 4.0, 2.0, 1.5], [3.0, -4.0, 1.0, 0.5], [1.0, 4.0, -2.0, 6.0]),
     _view_made_before_its_base_changed: ([-6.0, 12.0, 18.0], [0.0, 6.0, 6.0, 6.0], None),
     _sibling_of_the_changed_view: ([2.0, 3.0], [30.0, 10.0, 1.0, 1.0], [10.0, -20.0, 0.0, 0.0]),
+    _view_used_before_and_after_its_base_changed: (
+        [6.0, 9.0, -192.0, 36.0],
+        [0.0, 0.0, -93.0, 15.0],
+        [0.0, 0.0, 96.0, 144.0],
+    ),
     _add_into_a_column: ([6.25, 4.0, 20.25, 36.0], [10.0, -8.0, 18.0, 24.0], [5.0, 9.0, 0.0, 0.0]),
     _through_an_element: ([1.0, -3.0, 4.0, 6.0], [2.0, 3.0, 2.0, 2.0], [-2.0, 0.0, 0.0, 0.0]),
     _view_of_a_tensor_without_grad: ([2.25, 0.25, 0.0, 0.0], None, [3.0, 1.0, 0.0, 0.0]),
@@ -575,7 +589,7 @@ def test_the_base_of_a_changed_view_becomes_the_output_of_the_change():
 
 def test_a_view_made_under_no_grad_refuses_a_change_recorded_in_the_graph():
     """PyTorch's rule: such a change is ambiguous (the view's history says it needs no
-    gradient)."""
+    gradient), whether the operand requires grad or the view's base does."""
     for lib in (cr, torch):
         if lib is None:
             continue
@@ -584,6 +598,17 @@ def test_a_view_made_under_no_grad_refuses_a_change_recorded_in_the_graph():
             v = h[0:2]
         with pytest.raises(RuntimeError, match=r"created in no_grad mode and is being modified"):
             v += lib.ones(2, requires_grad=True)
+        v.mul_(2)  # neither requires grad: nothing to record
+        h = lib.ones(4, requires_grad=True) * 2
+        with lib.no_grad():
+            v = h[0:2]
+        with pytest.raises(RuntimeError, match=r"created in no_grad mode"):
+            v.mul_(2)
+        with pytest.raises(RuntimeError, match=r"created in no_grad mode"):
+            v[0] = 5.0
+        with lib.no_grad():
+            v.mul_(2)  # under no_grad, as an optimizer step
+        assert h.tolist() == [4.0, 4.0, 2.0, 2.0]
 
 
 def test_a_change_through_a_detached_alias_is_refused_at_backward():

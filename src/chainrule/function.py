@@ -165,6 +165,7 @@ class Function:
     previous_input = 0  # for a node that an in-place change made: its input that was the
     # tensor before the change (see ``version_at``)
     makes_views = False  # whether the output may be a view of the first input's data
+    viewed: Tensor | None = None  # that input itself, once rewired to an earlier version of it
 
     inputs: tuple[Any, ...]
     needs_input_grad: tuple[bool, ...]
@@ -298,6 +299,8 @@ def _producer_for(node: Function, tensor: Tensor, producer: Function) -> Functio
         producer = used._ctx
     if used is not tensor:
         node.inputs = tuple(used if t is tensor else t for t in node.inputs)
+        if node.makes_views and node.viewed is None:
+            node.viewed = tensor  # for views of it made again later (ops.inplace)
     return producer
 
 

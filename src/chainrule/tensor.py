@@ -608,6 +608,7 @@ class Tensor:
         x or ``value`` requires grad, as PyTorch does. With index tensors in the key, a
         tensor ``value`` must have x's dtype, as PyTorch requires."""
         key = _index_key(key, xp_of(self.data))
+        check_not_a_view_made_under_no_grad(self, "x[key] = value")
         if isinstance(value, Tensor):
             check_assigned(self, key, value)
         if is_grad_enabled() and (
@@ -867,7 +868,14 @@ from .ops.arithmetic import Add, Div, Maximum, Minimum, Mul, Neg, Pow, Sub  # no
 from .ops.device import ToDevice  # noqa: E402
 from .ops.elementwise import Abs, Cast, Clip, Clone, Exp, Log, Sqrt, Tanh  # noqa: E402
 from .ops.indexing import GetItem  # noqa: E402
-from .ops.inplace import Overwrite, SetItem, change_in_place, check_assigned, written  # noqa: E402
+from .ops.inplace import (  # noqa: E402
+    Overwrite,
+    SetItem,
+    change_in_place,
+    check_assigned,
+    check_not_a_view_made_under_no_grad,
+    written,
+)
 from .ops.matmul import MatMul  # noqa: E402
 from .ops.reduction import Max, Mean, Min, Sum  # noqa: E402
 from .ops.shape import Permute, Reshape  # noqa: E402

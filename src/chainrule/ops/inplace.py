@@ -104,6 +104,7 @@ class View(Function):
 
     formula = "dx = g at the view's elements, 0 elsewhere"
     previous_input = 2
+    makes_views = True  # its output stands for a view of x (though its forward copies)
 
     @staticmethod
     def forward(ctx: Function, x: Any, positions: Any, before: Any) -> Any:
@@ -200,6 +201,27 @@ def _dense(array: Any) -> bool:
     return True
 
 
+def check_not_a_view_made_under_no_grad(tensor: Tensor, name: str) -> None:
+    """PyTorch's rule: with gradients enabled, a view made under ``no_grad`` of a tensor that
+    requires grad may not be changed in place (whether the change belongs to the graph is
+    ambiguous)."""
+    if not is_grad_enabled():
+        return
+    entry = view_source(tensor)
+    while entry is not None:
+        source, grad_enabled = entry
+        if not grad_enabled and source.requires_grad:
+            raise RuntimeError(_NO_GRAD_VIEW.format(name=name))
+        entry = view_source(source)
+
+
+_NO_GRAD_VIEW = (
+    "{name}: a view was created in no_grad mode and is being modified in place with grad "
+    "mode enabled, which is ambiguous; make the view and change it both inside the no_grad "
+    "block (not recorded) or both outside it (recorded)"
+)
+
+
 def written(tensor: Tensor) -> Tensor:
     """Count a write to ``tensor``'s data that the graph does not record; return ``tensor``."""
     record_write(tensor.data, next(clock), recorded=False)
@@ -222,6 +244,7 @@ def change_in_place(
     memory. Returns ``tensor``, as PyTorch's in-place methods do.
     """
     check_not_leaf(tensor, name)
+    check_not_a_view_made_under_no_grad(tensor, name)
     if isinstance(operand, Tensor):
         _check_no_overlap(tensor.data, operand.data, name)
     previous = Tensor._from_op(tensor.data, tensor._ctx)  # the value before, for the graph
@@ -355,11 +378,7 @@ def _views_to_base(tensor: Tensor, name: str) -> list[Tensor]:
                 ".clone()"
             )
         if view_source(end) is not None:
-            raise RuntimeError(
-                f"{name}: a view was created in no_grad mode and is being modified in place "
-                "with grad mode enabled, which is ambiguous; make the view and change it both "
-                "inside the no_grad block (not recorded) or both outside it (recorded)"
-            )
+            raise RuntimeError(_NO_GRAD_VIEW.format(name=name))
     return views
 
 
@@ -386,9 +405,12 @@ def _view_chain(tensor: Tensor) -> tuple[list[Tensor], Tensor]:
             continue
         if node.inputs is None:  # a graph already freed
             return views, current
-        source = next(
-            (t for t in node.inputs if isinstance(t, Tensor) and storage(t.data) is owner), None
-        )
+        source = node.viewed
+        if source is None:
+            source = next(
+                (t for t in node.inputs if isinstance(t, Tensor) and storage(t.data) is owner),
+                None,
+            )
         if source is None:  # fresh data
             return views, current
         if source.data is not current.data:  # a view, not a change in place

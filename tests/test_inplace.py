@@ -587,6 +587,30 @@ def test_the_base_of_a_changed_view_becomes_the_output_of_the_change():
     )
 
 
+def test_what_an_in_place_op_on_a_view_saved_is_guarded_as_in_pytorch():
+    """exp_ of a view saves its result, which a later change of the view (or of its base)
+    overwrites: backward refuses. The previous value that mul_ saves is kept, and a float32
+    view changed with a float64 operand computes with a copy that nothing else changes."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        for later in (lambda h, v: v.mul_(2), lambda h, v: h.add_(1)):
+            h = _leaf(lib, [0.5, -1.0, 2.0]) * 2
+            v = h[1:]
+            v.exp_()
+            later(h, v)
+            with pytest.raises(RuntimeError, match=MODIFIED):
+                h.sum().backward()
+        h = lib.zeros(3)
+        w = _leaf(lib, [2.0, 3.0])
+        v = h[1:]
+        v += 1
+        v.mul_(w)
+        v.add_(w)
+        h.sum().backward()
+        assert w.grad.tolist() == [2.0, 2.0]
+
+
 def test_a_view_made_under_no_grad_refuses_a_change_recorded_in_the_graph():
     """PyTorch's rule: such a change is ambiguous (the view's history says it needs no
     gradient), whether the operand requires grad or the view's base does."""

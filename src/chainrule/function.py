@@ -283,8 +283,8 @@ def _producer_for(node: Function, tensor: Tensor, producer: Function) -> Functio
 
     ``tensor`` itself may have been changed in place since ``node`` used it. Or the tensor
     it is a view of was, before ``node`` used it: ``node`` then used a view of that tensor
-    as changed, as in PyTorch. A change through any other tensor that shares its data (a
-    view of it, a detached alias) cannot be carried back, and is refused.
+    as changed, as in PyTorch. A change through a tensor that shares its data without being
+    a view of it in the graph (a detached alias) cannot be carried back, and is refused.
     """
     used = tensor
     if producer.sequence > node.sequence:
@@ -309,8 +309,8 @@ def _stale(producer: Function, consumer: Function | None) -> RuntimeError:
     return RuntimeError(
         f"{user} used a tensor that {type(producer).__name__} made, and whose data was then "
         "changed in place, with the graph recording, through another tensor that shares it "
-        "without being a view of it in the graph (a detached alias, or a view made while "
-        "nothing recorded the graph); chainrule cannot carry that change back to "
+        "without being a view of it in the graph (a detached alias of it, or a view of "
+        "one); chainrule cannot carry that change back to "
         f"{type(producer).__name__}: change a .clone() instead"
     )
 

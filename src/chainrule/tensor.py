@@ -185,7 +185,7 @@ def _cast(value: Any, dtype: np.dtype) -> Any:
         if value.data.dtype == dtype:
             return value
         converted = Cast.apply(value, dtype)
-        record_conversion(converted.data, value.data)
+        borrow_versions(converted.data, value.data)
         return converted
     if hasattr(value, "astype") and value.dtype != dtype:
         return value.astype(dtype)
@@ -879,4 +879,4 @@ from .ops.inplace import (  # noqa: E402
 from .ops.matmul import MatMul  # noqa: E402
 from .ops.reduction import Max, Mean, Min, Sum  # noqa: E402
 from .ops.shape import Permute, Reshape  # noqa: E402
-from .versions import record_conversion, version  # noqa: E402
+from .versions import borrow_versions, version  # noqa: E402

@@ -96,28 +96,45 @@ def version(array: Any) -> int:
     return 0 if entry is None else entry.count
 
 
-_converted: dict[int, Any] = {}
-"""id of an array converted to another dtype for an op -> the array it was converted from."""
+_borrowed: dict[int, tuple[Any, int]] = {}
+"""id of an array -> (the array whose writes count for it, the stamp they count after)."""
 
 
-def record_conversion(converted: Any, original: Any) -> None:
-    """Count the writes to ``original`` as writes to ``converted``, a copy of it in another
-    dtype that an op computes with: the op's backward then refuses a change of the
-    original, as PyTorch's, which saves the original, does."""
-    key = id(converted)
+def borrow_versions(array: Any, original: Any, after: int = 0) -> None:
+    """Count the writes to ``original``'s storage after ``after`` as writes to ``array``, a
+    copy of its values that an op saved where PyTorch's op saves the original: a copy in
+    another dtype that the op computes with, or the result of an in-place change of a
+    view, kept apart from the view's memory. The op's backward then refuses a later change
+    of the original, as PyTorch's does."""
+    key = id(array)
     try:
-        weakref.finalize(converted, _converted.pop, key, None)
+        weakref.finalize(array, _borrowed.pop, key, None)
     except TypeError:  # an array type without weak references
         return
-    _converted[key] = original
+    _borrowed[key] = original, after
+
+
+def lender(array: Any) -> Any:
+    """The array whose versions ``array`` borrows, or None."""
+    borrowed = _borrowed.get(id(array)) if _borrowed else None
+    return None if borrowed is None else borrowed[0]
+
+
+def stop_borrowing(array: Any) -> None:
+    """Count no more writes for ``array`` than its own."""
+    _borrowed.pop(id(array), None)
 
 
 def changed_since(array: Any, stamp: int) -> Writes | None:
-    """The writes to ``array``'s storage (or to the array it was converted from) if one came
-    after ``stamp``, else None."""
+    """The writes to ``array``'s storage (or to the array whose versions it borrows) if one
+    came after ``stamp``, else None."""
     if not is_array(array):
         return None
-    entry = writes_of(_converted.get(id(array), array) if _converted else array)
+    borrowed = _borrowed.get(id(array)) if _borrowed else None
+    if borrowed is not None:
+        array, after = borrowed
+        stamp = max(stamp, after)
+    entry = writes_of(array)
     if entry is None or entry.recent[-1] <= stamp:
         return None
     return entry
@@ -140,7 +157,7 @@ the view, the tensor it views, whether gradients were enabled then), while the v
 
 def record_view(view: Any, source: Any, grad_enabled: bool) -> None:
     """Remember tensor ``view``, made while the graph recorded nothing, if its data views
-    tensor ``source``'s; ``grad_enabled`` says whether that was under ``no_grad``."""
+    tensor ``source``'s; ``grad_enabled`` is False for a view made under ``no_grad``."""
     owner = storage(view.data)
     if owner is not storage(source.data):
         return

@@ -21,7 +21,17 @@ import numpy as np
 from .._backend import is_array, is_floating, is_gpu_array, xp_of
 from ..function import Function, enable_grad, is_grad_enabled, version_at
 from ..tensor import Tensor
-from ..versions import clock, forget_view, record_write, storage, view_source, views_of
+from ..versions import (
+    borrow_versions,
+    clock,
+    forget_view,
+    lender,
+    record_write,
+    stop_borrowing,
+    storage,
+    view_source,
+    views_of,
+)
 
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # a kind holds the values of those below
 
@@ -280,6 +290,8 @@ def change_in_place(
         through = WriteThrough.apply(before, result, xp_of(base.data).asarray(positions))._ctx
         record_write(base.data, through.sequence, recorded=True)
         _becomes_output(base, through)
+        if any(saved is result.data for saved in node.saved_tensors):
+            borrow_versions(result.data, base.data, after=through.sequence)
     _remake_views(base, views + _views_made_without_graph(base))
     return tensor
 
@@ -326,12 +338,14 @@ def _keep_saved_values(
     PyTorch's in-place ops do.
 
     An array that shares ``tensor``'s memory (the previous value, for ``mul_``) is copied
-    first. If the other operand shares it too (``y.mul_(y)``), PyTorch's op saved that
-    operand, which the write then changes, so its backward refuses: the copy is counted as
-    changed since, to the same effect. With ``guard_output``, the result itself is saved as
-    ``tensor``'s data, so that a later in-place change of ``tensor`` is caught by the
-    version check; a change through a view keeps it apart instead, as the view's base
-    records the write.
+    first, as PyTorch keeps the previous value; a copy of it in another dtype, which the op
+    computed with, stops borrowing ``tensor``'s versions. If the other operand shares the
+    memory too (``y.mul_(y)``), PyTorch's op saved that operand, which the write then
+    changes, so its backward refuses: the copy is counted as changed since, to the same
+    effect. With ``guard_output``, the result itself is saved as ``tensor``'s data, so that
+    a later in-place change of ``tensor`` is caught by the version check; a change through
+    a view keeps it apart instead (the view's base records the write), and it borrows the
+    base's versions.
     """
     owner = storage(tensor.data)
     shared = isinstance(operand, Tensor) and storage(operand.data) is owner
@@ -339,7 +353,13 @@ def _keep_saved_values(
     def kept(saved: Any) -> Any:
         if saved is result.data:
             return tensor.data if guard_output and saved.dtype == tensor.dtype else saved
-        if is_array(saved) and storage(saved) is owner:
+        if not is_array(saved):
+            return saved
+        original = lender(saved)
+        if original is not None and storage(original) is owner:
+            stop_borrowing(saved)  # a converted copy of the previous value, kept as it is
+            return saved
+        if storage(saved) is owner:
             copy = saved.copy()
             if shared:
                 record_write(copy, next(clock), recorded=False)
@@ -422,8 +442,15 @@ def _positions(view: Any, base: Any) -> np.ndarray:
     """For each element of ``view``, the flat index in ``base`` of the element that shares
     its memory: where a change of the view lands in the base."""
     base_at = _addresses(base).reshape(-1)
+    view_at = _addresses(view)
     order = np.argsort(base_at)
-    return order[np.searchsorted(base_at, _addresses(view), sorter=order)]
+    positions = order[np.searchsorted(base_at, view_at, sorter=order).clip(0, base_at.size - 1)]
+    if not np.array_equal(base_at[positions], view_at):
+        raise RuntimeError(
+            "an in-place change of a view cannot be carried to the tensor it views: some of "
+            "its elements lie outside that tensor; change a .clone() of the view instead"
+        )
+    return positions
 
 
 def _start(array: Any) -> int:

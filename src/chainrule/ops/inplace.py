@@ -6,9 +6,11 @@ array, so both give the same values and dtypes. Without a graph to record (under
 array sees the change. When the graph records it, the tensor becomes the output of the op's
 node, whose first input is the tensor's previous value, so gradients flow through the
 change; each write is counted (``chainrule.versions``) so that a backward needing the old
-value refuses instead of using the new one. A change of a view (a slice, a reshape, a
-transpose of a tensor in the graph) is carried to the tensor it is a view of, as PyTorch
-does: that base becomes the output of a ``WriteThrough`` node, and the view a ``View`` of it.
+value refuses instead of using the new one. As in PyTorch, a change of a view (a slice, a
+reshape, a transpose) is carried to the tensor it views, and a change of that base to its
+other views: the base becomes the output of a ``WriteThrough`` node, and each view a
+``View`` of it (views that the graph did not record are found by ``versions.view_source``;
+views that backward meets stale are made again then, by ``view_when_used``).
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ class WriteThrough(Function):
 class View(Function):
     """y = the elements of x at flat indices ``positions``, in their shape: a view of x, made
     again once x changed through it. ``before``, the view as it was, takes no gradient: it
-    is there for the ops that used it then (see ``function._as_used_by``)."""
+    is there for the ops that used it then (see ``function.version_at``)."""
 
     formula = "dx = g at the view's elements, 0 elsewhere"
     previous_input = 2

@@ -359,3 +359,17 @@ def test_the_gradient_of_a_power_with_a_zero_tensor_exponent_is_zero():
     (x**e).sum().backward()
     assert x.grad.tolist() == [0.0, 0.0]
     assert e.grad.tolist() == [0.0, np.float32(np.log(2.0))]  # x**e log x, 0 at x = 0
+
+
+def test_a_number_over_a_tensor_is_its_reciprocal_times_the_number_as_in_pytorch():
+    """PyTorch computes 3 / x as reciprocal(x) * 3, which rounds differently from one
+    division in about a third of the cases: chainrule does the same, bit for bit."""
+    x = np.float32([0.7, 1.1, 3.3, -2.9, 0.3])
+    expected = (np.float32(1) / x) * np.float32(3)
+    assert not np.array_equal(expected, np.float32(3) / x)  # the two roundings differ here
+    np.testing.assert_array_equal((3 / cr.tensor(x)).numpy(), expected)
+    t = cr.tensor(x, requires_grad=True)
+    (3 / t).sum().backward()
+    np.testing.assert_allclose(t.grad.numpy(), -3 / x**2, rtol=1e-6)
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal((3 / torch.tensor(x)).numpy(), expected)

@@ -8,6 +8,7 @@ central differences and values against hard facts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -190,6 +191,62 @@ def test_in_place_ops_keep_a_gpu_tensor_on_its_gpu(fake_gpu):
     assert w.grad.device == "cuda:0" and w.grad.cpu().tolist() == [5.0, 0.0, 13.0]  # 4w + 1
 
 
+def _arange(lib: Any) -> Any:
+    return lib.tensor([0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+
+
+OVERLAPS = {
+    "x += x[0:1]": (lambda x: x.add_(x[0:1]), True),
+    "x /= x[1] (0-d)": (lambda x: x.div_(x[1]), True),
+    "x.view(1, 6) *= x": (lambda x: x.view(1, 6).mul_(x), True),
+    "x[0:3].copy_(x[1:4])": (lambda x: x[0:3].copy_(x[1:4]), True),
+    "x[0:2] = x[1:3]": (lambda x: x.__setitem__(slice(0, 2), x[1:3]), True),
+    "x[[4, 5]] = x[0:2]": (lambda x: x.__setitem__([4, 5], x[0:2]), True),
+    "x += x": (lambda x: x.add_(x), False),
+    "x += x.view(6)": (lambda x: x.add_(x.view(6)), False),
+    "x[3:] -= x[:3]": (lambda x: x[3:].sub_(x[:3]), False),
+    "x[0:3] = x[1] (filled)": (lambda x: x.__setitem__(slice(0, 3), x[1]), False),
+    "x.view(1, 1, 6)[0:1] = itself": (
+        lambda x: (lambda v: v.__setitem__(slice(0, 1), v))(x.view(1, 1, 6)),
+        False,
+    ),
+    "x[0:3] = x[1:2] (broadcast)": (lambda x: x.__setitem__(slice(0, 3), x[1:2]), False),
+    "x.fill_(x[0])": (lambda x: x.fill_(x[0]), False),
+    "x[x > 3] = x[0] (filled)": (lambda x: x.__setitem__(x > 3, x[0]), False),
+}
+
+
+@pytest.mark.parametrize("change", OVERLAPS, ids=str)
+def test_an_operand_sharing_part_of_the_written_memory_is_refused_as_in_pytorch(change):
+    """Its elements would be read after they were written: PyTorch refuses, except where it
+    fills the elements with one value, or broadcasts the operand."""
+    program, refused = OVERLAPS[change]
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        x = _arange(lib)
+        if refused:
+            with pytest.raises(RuntimeError, match="refer to a single memory location"):
+                program(x)
+            assert x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+        else:
+            program(x)
+
+
+def test_assignment_by_index_tensors_needs_the_tensors_dtype_as_in_pytorch():
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        x = lib.zeros(3)
+        value = lib.tensor([1.5, 2.5], dtype=lib.float64)
+        for key in ([0, 1], lib.tensor([0, 1]), lib.tensor([True, False, True])):
+            with pytest.raises(RuntimeError, match="dtypes match"):
+                x[key] = value
+        x[0:2] = value  # a slice converts, as copy_ does
+        x[lib.tensor([False, False, True])] = value[0:1]  # a mask fills with one element
+        assert x.tolist() == [1.5, 2.5, 1.5] and x.dtype == lib.float32
+
+
 # ----------------------------------------------------------------- leaves that require grad
 
 
@@ -332,19 +389,20 @@ def test_in_place_ops_in_the_graph_have_the_right_gradients(name):
         np.testing.assert_allclose(got_w, expected_w, rtol=1e-12, atol=1e-15)
 
 
-def test_a_tensor_times_itself_in_place_has_the_gradient_of_its_square():
-    """PyTorch refuses y.mul_(y) at backward (mul_ saved y, then changed it); chainrule keeps
-    a copy of the value it saved, so the gradient is the square's."""
-
-    def square(x: Any) -> Any:
-        y = x * 1.5 + 0.25
-        y.mul_(y)
-        return y
-
-    x = _leaf(cr, [0.5, -1.0, 2.0])
-    square(x).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 3 * (1.5 * np.array([0.5, -1.0, 2.0]) + 0.25))
-    assert cr.gradcheck(square, (_leaf(cr, [0.5, -1.0, 2.0]),))
+def test_a_tensor_times_itself_in_place_is_refused_at_backward_as_in_pytorch():
+    """mul_ saves its operand for the tensor's gradient, and the operand is the tensor, which
+    the op then changes: PyTorch refuses y.mul_(y) (and y /= y.detach()) at backward."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        for change in (lambda y: y.mul_(y), lambda y: y.div_(y.detach())):
+            y = _leaf(lib, [0.5, -1.0, 2.0]) * 1.5
+            change(y)
+            with pytest.raises(RuntimeError, match=MODIFIED):
+                y.sum().backward()
+        y = _leaf(lib, [0.5, -1.0, 2.0]) * 1.5
+        y.add_(y)  # add_ saves nothing
+        y.sum().backward()
 
 
 def test_an_in_place_op_with_an_operand_that_requires_grad_puts_a_plain_tensor_in_the_graph():
@@ -382,6 +440,20 @@ def test_retain_grad_follows_the_tensor_through_an_in_place_change():
     assert x.grad.tolist() == [72.0, 144.0]
 
 
+def test_assignment_into_a_0d_tensor_in_the_graph_passes_the_gradient_on():
+    """Seed 123 of the differential test: the gradient reaching the assignment of a 0-d
+    tensor came as a NumPy scalar, which cannot be assigned into."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        x = lib.tensor(0.5, requires_grad=True)
+        h = x * 3
+        v = lib.tensor(-50.0, requires_grad=True)
+        h[None, ...] = v
+        (h * lib.tensor(-1.0)).sum().backward()
+        assert (v.grad.item(), x.grad.item()) == (-1.0, 0.0)
+
+
 def test_a_view_of_a_non_leaf_changed_in_place_gives_the_views_gradient():
     x = _leaf(cr, [1.0, 2.0, 3.0])
     h = x * 2
@@ -392,28 +464,198 @@ def test_a_view_of_a_non_leaf_changed_in_place_gives_the_views_gradient():
     assert h.tolist() == [6.0, 12.0, 6.0]  # the base holds the change
 
 
-def test_using_a_tensor_after_another_view_of_its_data_changed_in_the_graph_is_refused():
-    """PyTorch rewrites a view's history when its base changes; chainrule refuses to
-    differentiate through it rather than give a gradient that ignores the change."""
-    x = _leaf(cr, [1.0, 2.0, 3.0])
+def _through_a_slice(lib: Any, x: Any, w: Any) -> Any:
     h = x * 2
     h[0:2].mul_(3)
-    with pytest.raises(RuntimeError, match=r"changed in place.*through another tensor"):
-        h.sum().backward()
-    x = _leaf(cr, [1.0, 2.0, 3.0])
+    return h
+
+
+def _through_a_transpose(lib: Any, x: Any, w: Any) -> Any:
+    h = (x * 2).reshape(2, 2)
+    h.T.mul_(w.reshape(2, 2))
+    return h
+
+
+def _view_made_before_its_base_changed(lib: Any, x: Any, w: Any) -> Any:
     h = x * 2
     v = h[1:]
     h.mul_(3)
-    with pytest.raises(RuntimeError, match=r"Sum used a tensor that GetItem made"):
-        v.sum().backward()
+    return v
 
 
-def test_a_view_made_without_the_graph_cannot_be_changed_in_it():
-    base = cr.zeros(4)
-    view = base[0:2]
-    with pytest.raises(RuntimeError, match=r"view of another array.*\.clone\(\)"):
-        view += _leaf(cr, [1.0, 2.0])
-    assert base.tolist() == [0.0] * 4
+def _sibling_of_the_changed_view(lib: Any, x: Any, w: Any) -> Any:
+    h = x * 2
+    a, b = h[0:2], h[2:]
+    a.mul_(w[0:2])
+    return b * a.sum()
+
+
+def _view_used_before_and_after_its_base_changed(lib: Any, x: Any, w: Any) -> Any:
+    h = (x * 2).reshape(2, 2)
+    v = h[1:]
+    before = v * 1.5
+    h.mul_(w.reshape(2, 2))
+    after = ((v * 2) * 3) * 4  # met after the use before the change, walking the graph
+    return lib.cat([before, after])
+
+
+def _add_into_a_column(lib: Any, x: Any, w: Any) -> Any:
+    h = (x * 2).reshape(2, 2)
+    h[:, 0] += w[0:2]  # a view changed in place, then assigned back
+    return h * h
+
+
+def _through_an_element(lib: Any, x: Any, w: Any) -> Any:
+    h = x * 2
+    h[1].mul_(w[0])  # h[1] is a 0-d view of h
+    return h
+
+
+def _view_of_a_tensor_without_grad(lib: Any, x: Any, w: Any) -> Any:
+    h = lib.zeros(4, dtype=lib.float64)
+    v = h[0:2]
+    v += w[0:2]  # h now requires grad, as the output of the change
+    return h * h
+
+
+def _base_without_grad_changed_under_its_view(lib: Any, x: Any, w: Any) -> Any:
+    h = lib.zeros(4, dtype=lib.float64)
+    v = h.view(2, 2)
+    h -= w  # v now requires grad, as a view of the changed h
+    return v * v
+
+
+def _add_into_a_buffer(lib: Any, x: Any, w: Any) -> Any:
+    out = lib.zeros(4, 2, dtype=lib.float64)
+    out[:, 0] += w
+    return out * x[:, None]
+
+
+# Each program's output and the gradients of x and w, as PyTorch 2.13 computes them.
+THROUGH_VIEWS = {
+    _through_a_slice: ([3.0, -6.0, 4.0, 6.0], [6.0, 6.0, 2.0, 2.0], None),
+    _through_a_transpose: ([1.5, 4.0, 2.0, 1.5], [3.0, -4.0, 1.0, 0.5], [1.0, 4.0, -2.0, 6.0]),
+    _view_made_before_its_base_changed: ([-6.0, 12.0, 18.0], [0.0, 6.0, 6.0, 6.0], None),
+    _sibling_of_the_changed_view: ([2.0, 3.0], [30.0, 10.0, 1.0, 1.0], [10.0, -20.0, 0.0, 0.0]),
+    _view_used_before_and_after_its_base_changed: (
+        [6.0, 9.0, -192.0, 36.0],
+        [0.0, 0.0, -93.0, 15.0],
+        [0.0, 0.0, 96.0, 144.0],
+    ),
+    _add_into_a_column: ([6.25, 4.0, 20.25, 36.0], [10.0, -8.0, 18.0, 24.0], [5.0, 9.0, 0.0, 0.0]),
+    _through_an_element: ([1.0, -3.0, 4.0, 6.0], [2.0, 3.0, 2.0, 2.0], [-2.0, 0.0, 0.0, 0.0]),
+    _view_of_a_tensor_without_grad: ([2.25, 0.25, 0.0, 0.0], None, [3.0, 1.0, 0.0, 0.0]),
+    _base_without_grad_changed_under_its_view: (
+        [2.25, 0.25, 4.0, 0.0625],
+        None,
+        [3.0, 1.0, -4.0, 0.5],
+    ),
+    _add_into_a_buffer: (
+        [0.75, 0.0, -0.5, 0.0, -4.0, 0.0, 0.75, 0.0],
+        [1.5, 0.5, -2.0, 0.25],
+        [0.5, -1.0, 2.0, 3.0],
+    ),
+}
+
+
+@pytest.mark.parametrize("program", THROUGH_VIEWS, ids=lambda program: program.__name__[1:])
+def test_a_change_through_a_view_or_its_base_reaches_the_other_as_in_pytorch(program):
+    """PyTorch carries an in-place change of a view to its base, and of a base to its views
+    (made before the change), in values and in the graph."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        x = lib.tensor([0.5, -1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([1.5, 0.5, -2.0, 0.25], dtype=lib.float64, requires_grad=True)
+        out = program(lib, x, w)
+        out.sum().backward()
+        grads = [None if t.grad is None else t.grad.tolist() for t in (x, w)]
+        assert (out.detach().reshape(-1).tolist(), *grads) == THROUGH_VIEWS[program], lib
+
+
+def test_the_base_of_a_changed_view_becomes_the_output_of_the_change():
+    x = _leaf(cr, [1.0, 2.0, 3.0])
+    h = x * 2
+    v = h[1:]
+    v += x[1:]
+    assert h.grad_fn.__class__.__name__ == "WriteThrough" and v.grad_fn.__class__.__name__ == "View"
+    base = cr.zeros(3)
+    base[0:2] += x[0:2]
+    assert base.requires_grad and not base.is_leaf
+    assert cr.gradcheck(
+        lambda x: (lambda h: (h[0:2].mul_(x[1:]), h)[1])(x * 2), (_leaf(cr, [1.0, 2.0, 3.0]),)
+    )
+
+
+def test_what_an_in_place_op_on_a_view_saved_is_guarded_as_in_pytorch():
+    """exp_ of a view saves its result, which a later change of the view (or of its base)
+    overwrites: backward refuses. The previous value that mul_ saves is kept, and a float32
+    view changed with a float64 operand computes with a copy that nothing else changes."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        for later in (lambda h, v: v.mul_(2), lambda h, v: h.add_(1)):
+            h = _leaf(lib, [0.5, -1.0, 2.0]) * 2
+            v = h[1:]
+            v.exp_()
+            later(h, v)
+            with pytest.raises(RuntimeError, match=MODIFIED):
+                h.sum().backward()
+        h = lib.zeros(3)
+        w = _leaf(lib, [2.0, 3.0])
+        v = h[1:]
+        v += 1
+        v.mul_(w)
+        v.add_(w)
+        h.sum().backward()
+        assert w.grad.tolist() == [2.0, 2.0]
+
+
+def test_a_view_made_under_no_grad_refuses_a_change_recorded_in_the_graph():
+    """PyTorch's rule: such a change is ambiguous (the view's history says it needs no
+    gradient), whether the operand requires grad or the view's base does."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        h = lib.zeros(4)
+        with lib.no_grad():
+            v = h[0:2]
+        with pytest.raises(RuntimeError, match=r"created in no_grad mode and is being modified"):
+            v += lib.ones(2, requires_grad=True)
+        v.mul_(2)  # neither requires grad: nothing to record
+        h = lib.ones(4, requires_grad=True) * 2
+        with lib.no_grad():
+            v = h[0:2]
+        with pytest.raises(RuntimeError, match=r"created in no_grad mode"):
+            v.mul_(2)
+        with pytest.raises(RuntimeError, match=r"created in no_grad mode"):
+            v[0] = 5.0
+        with lib.no_grad():
+            v.mul_(2)  # under no_grad, as an optimizer step
+        assert h.tolist() == [4.0, 4.0, 2.0, 2.0]
+
+
+def test_a_change_through_a_detached_alias_is_refused_at_backward():
+    """PyTorch keeps the alias's change out of the original's graph, which then no longer
+    matches its values; chainrule refuses to differentiate through it."""
+    x = _leaf(cr, [1.0, 2.0])
+    h = x * 2
+    h.detach().add_(_leaf(cr, [1.0, 1.0]))
+    with pytest.raises(RuntimeError, match=r"Sum used a tensor that Mul made.*detached alias"):
+        h.sum().backward()
+
+
+def test_an_integer_tensor_changed_with_a_tensor_that_requires_grad_still_requires_none():
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        w = lib.tensor([1.7, -2.2], requires_grad=True)
+        n = lib.tensor([5, 6])
+        n.copy_(w)
+        m = lib.zeros(2, dtype=lib.int64)
+        m[0] = w[1]
+        assert (n.tolist(), m.tolist()) == ([1, -2], [-2, 0])
+        assert not n.requires_grad and not m.requires_grad
 
 
 # ----------------------------------------------------------------- the version counter
@@ -498,6 +740,147 @@ def test_changing_a_tensor_that_no_op_saved_is_allowed(program):
         tx = _leaf(torch, [0.5, -1.0])
         program(torch, tx).sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+
+
+def _amax(lib: Any, x: Any) -> Any:
+    return x.amax(-1) if lib is torch else x.max(-1)
+
+
+def _linear(lib: Any, x: Any, w: Any) -> Any:
+    return (torch.nn.functional if lib is torch else cr.functional).linear(x, w)
+
+
+def _cross_entropy(lib: Any, x: Any, t: Any) -> Any:
+    return (torch.nn.functional if lib is torch else cr.functional).cross_entropy(x, t)
+
+
+def _leaky_relu(lib: Any, x: Any, _: Any) -> Any:
+    return (torch.nn.functional if lib is torch else cr.functional).leaky_relu(x, 0.2)
+
+
+def _mse(lib: Any, x: Any, t: Any) -> Any:
+    return (torch.nn.functional if lib is torch else cr.functional).mse_loss(x, t)
+
+
+# What each op saves for its backward, as PyTorch does, seen from outside: with a, b or
+# the output changed in place after the op, does backward refuse? (a, b) require grad as
+# given. An operand that only the other's gradient needs is saved only when that gradient
+# is wanted; an output that no gradient needs is not saved.
+SAVED = [
+    ("a / b", lambda lib, a, b: a / b, (True, False), {"a": False, "b": True, "out": False}),
+    ("a / b", lambda lib, a, b: a / b, (False, True), {"a": True, "b": True, "out": False}),
+    ("2 / a", lambda lib, a, b: 2 / a, (True, False), {"a": False, "out": False}),
+    ("a ** 2", lambda lib, a, b: a**2, (True, False), {"a": True, "out": False}),
+    ("|a| ** b", lambda lib, a, b: a.abs() ** b, (False, True), {"b": True, "out": True}),
+    ("a @ b", lambda lib, a, b: a @ b, (True, False), {"a": False, "b": True}),
+    ("a @ b", lambda lib, a, b: a @ b, (False, True), {"a": True, "b": False}),
+    ("a[0] @ b[0]", lambda lib, a, b: a[0] @ b[0], (True, False), {"a": False, "b": True}),
+    ("linear", _linear, (True, False), {"a": False, "b": True}),
+    ("linear", _linear, (False, True), {"a": True, "b": False}),
+    ("max", lambda lib, a, b: a.max(), (True, False), {"a": True, "out": True}),
+    ("max over a dim", lambda lib, a, b: _amax(lib, a), (True, False), {"a": True, "out": True}),
+    ("leaky_relu", _leaky_relu, (True, False), {"a": True}),
+    ("mse_loss", _mse, (True, False), {"a": True, "b": True}),
+    ("cross_entropy", _cross_entropy, (True, False), {"a": False, "b": True}),
+    ("cross_entropy", _cross_entropy, (False, True), {"a": False, "b": False}),
+]
+
+
+def _refuses_after_changing(lib: Any, op: Callable, needs: tuple, changed: str) -> bool:
+    a = lib.tensor([[1.2, 0.5], [0.3, 1.9]], dtype=lib.float64, requires_grad=needs[0])
+    b = lib.tensor([[0.4, 0.6], [0.7, 0.3]], dtype=lib.float64, requires_grad=needs[1])
+    out = op(lib, a, b)
+    with lib.no_grad():
+        {"a": a, "b": b, "out": out}[changed].mul_(1)
+    try:
+        out.sum().backward()
+    except RuntimeError as error:
+        assert re.search(MODIFIED, str(error)), error
+        return True
+    return False
+
+
+@pytest.mark.parametrize(
+    ("op", "needs", "changed", "refused"),
+    [
+        pytest.param(op, needs, changed, refused, id=f"{name} {needs} {changed}")
+        for name, op, needs, outcomes in SAVED
+        for changed, refused in outcomes.items()
+    ],
+)
+def test_each_op_saves_what_pytorch_saves(op, needs, changed, refused):
+    assert _refuses_after_changing(cr, op, needs, changed) is refused
+    if torch is not None:
+        assert _refuses_after_changing(torch, op, needs, changed) is refused
+
+
+@pytest.mark.parametrize("op", ["exp", "sigmoid", "relu", "tanh", "sqrt"])
+def test_the_saved_output_of_an_op_on_a_0d_tensor_is_guarded_too(op):
+    """NumPy computes a 0-d result as a scalar; what the op saved is still the output."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        y = getattr(lib.tensor(0.5, requires_grad=True), op)()
+        with lib.no_grad():
+            y.mul_(2)
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            y.backward()
+
+
+def test_index_tensors_changed_in_place_after_indexing_are_refused_at_backward():
+    """The gradient of x[idx] and of h[idx] = v goes to the positions idx held then: a
+    backward after idx changed would send it elsewhere, so it refuses, as PyTorch does."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        x = _leaf(lib, [1.0, 2.0, 3.0])
+        idx = lib.tensor([0, 1])
+        y = x[idx]
+        idx[0] = 2
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            y.sum().backward()
+        h = x * 1
+        idx = lib.tensor([0, 1])
+        h[idx] = _leaf(lib, [5.0, 6.0])
+        idx[0] = 2
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            h.sum().backward()
+
+
+def test_an_operand_converted_for_a_mixed_dtype_op_is_guarded_as_the_original():
+    """PyTorch's op saves the original (an int64 n in n / x, a float32 h in h * h.double());
+    chainrule computes with a converted copy, whose versions are the original's."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        n = lib.tensor([2, 3])
+        x = _leaf(lib, [0.5, 4.0])
+        y = n / x
+        n[0] = 5
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            y.sum().backward()
+        h = lib.tensor([0.5, 4.0], requires_grad=True).clamp(0, 1)
+        z = h * h.double()
+        with lib.no_grad():
+            h[1] = 0
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            z.sum().backward()
+
+
+def test_a_refused_backward_leaves_the_gradient_of_a_leaf_whose_ops_did_not_all_run():
+    """As PyTorch: a leaf's .grad changes once every op that used it has run, so a backward
+    refused at one of them leaves no partial sum behind."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        x = _leaf(lib, [0.7, -0.6])
+        top = _amax(lib, x)
+        spread = x.softmax(0)  # runs first in backward, then max refuses
+        with lib.no_grad():
+            top.mul_(2)
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            (top + spread.sum()).backward()
+        assert x.grad is None
 
 
 def test_an_in_place_change_after_backward_is_allowed():

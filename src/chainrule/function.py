@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _backend
 from ._backend import DeviceError, as_array, device_of, is_array, xp_of
-from .versions import Last, changed_since, clock, recorded_between
+from .versions import Last, changed_since, clock, record_view, recorded_between
 
 
 class _GradMode:
@@ -162,6 +162,10 @@ class Function:
 
     formula = ""
     retained: Tensor | None = None  # the output whose .grad backward should keep
+    previous_input = 0  # for a node that an in-place change made: its input that was the
+    # tensor before the change (see ``version_at``)
+    makes_views = False  # whether the output may be a view of the first input's data
+    viewed: Tensor | None = None  # that input itself, once rewired to an earlier version of it
 
     inputs: tuple[Any, ...]
     needs_input_grad: tuple[bool, ...]
@@ -213,10 +217,27 @@ class Function:
             raise _explained(cls, error, arrays) from error
         if _Anomaly.enabled:
             _check_forward(cls, out, arrays)
-        return _from_op(out, ctx if recorded else None)
+        if not recorded:
+            result = _from_op(out, None)
+            if cls.makes_views and isinstance(args[0], Tensor):
+                # An in-place change of either, recorded later, reaches the other.
+                record_view(result, args[0], _GradMode.enabled)
+            return result
+        if type(out) is not np.ndarray:
+            out = _as_saved_output(ctx, out)
+        return _from_op(out, ctx)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+
+def _as_saved_output(ctx: Function, out: Any) -> Any:
+    """``out`` as an array, also among the arrays ``ctx`` saved: NumPy turns a 0-d result into
+    a scalar, which the version check could not follow once the output changes in place."""
+    array = as_array(out)
+    if array is not out and ctx.saved_tensors:
+        ctx.saved_tensors = tuple(array if saved is out else saved for saved in ctx.saved_tensors)
+    return array
 
 
 def _sum_to(grad: np.ndarray, shape: tuple[int, ...], node: Function) -> np.ndarray:
@@ -241,29 +262,45 @@ _FREED = (
 )
 
 
-def _as_used_by(node: Function, tensor: Tensor) -> Tensor:
-    """``tensor`` as ``node`` used it, and ``node`` rewired to it for good.
+def version_at(tensor: Tensor, sequence: float) -> Tensor:
+    """``tensor`` as it was when the node numbered ``sequence`` was recorded.
 
-    ``tensor`` was changed in place since: each recorded in-place change made it the output
-    of a newer node, whose first input is the tensor's previous version.
+    Each recorded in-place change made ``tensor`` the output of a newer node, one of whose
+    inputs (``previous_input``) is the tensor's previous version.
     """
     used = tensor
-    while used._ctx is not None and used._ctx.sequence > node.sequence:
+    while used._ctx is not None and used._ctx.sequence > sequence:
         if used._ctx.inputs is None:
             raise RuntimeError(_FREED)
-        used = used._ctx.inputs[0]
-    node.inputs = tuple(used if t is tensor else t for t in node.inputs)
+        used = used._ctx.inputs[used._ctx.previous_input]
     return used
 
 
 def _producer_for(node: Function, tensor: Tensor, producer: Function) -> Function:
-    """The node that made ``tensor`` as ``node`` used it, once an in-place write was recorded
-    after ``producer`` (``tensor``'s maker now): ``tensor`` itself may have been changed in
-    place since ``node`` used it, or another tensor sharing its data may have been."""
+    """The node that made ``tensor`` as ``node`` used it, with ``node`` rewired to it for good,
+    once ``tensor`` became the output of a newer node or an in-place write was recorded
+    after ``producer`` (``tensor``'s maker now).
+
+    ``tensor`` itself may have been changed in place since ``node`` used it. Or the tensor
+    it is a view of was, before ``node`` used it: ``node`` then used a view of that tensor
+    as changed, as in PyTorch. A change through a tensor that shares its data without being
+    a view of it in the graph (a detached alias) cannot be carried back, and is refused.
+    """
+    used = tensor
     if producer.sequence > node.sequence:
-        producer = _as_used_by(node, tensor)._ctx
-    if recorded_between(tensor.data, producer.sequence, node.sequence):
-        raise _stale(producer, node)
+        used = version_at(tensor, node.sequence)
+        producer = used._ctx
+    if recorded_between(used.data, producer.sequence, node.sequence):
+        from .ops.inplace import view_when_used  # the in-place machinery, which needs this
+
+        used = view_when_used(used, node.sequence)
+        if used is None:
+            raise _stale(producer, node)
+        producer = used._ctx
+    if used is not tensor:
+        node.inputs = tuple(used if t is tensor else t for t in node.inputs)
+        if node.makes_views and node.viewed is None:
+            node.viewed = tensor  # for views of it made again later (ops.inplace)
     return producer
 
 
@@ -272,14 +309,15 @@ def _stale(producer: Function, consumer: Function | None) -> RuntimeError:
     return RuntimeError(
         f"{user} used a tensor that {type(producer).__name__} made, and whose data was then "
         "changed in place, with the graph recording, through another tensor that shares it "
-        "(a view of it, or its base); chainrule cannot carry that change back to "
-        f"{type(producer).__name__}: change a .clone() instead, or change the tensor before "
-        "taking views of it"
+        "without being a view of it in the graph (a detached alias of it, or a view of "
+        "one); chainrule cannot carry that change back to "
+        f"{type(producer).__name__}: change a .clone() instead"
     )
 
 
-def _topological_order(root: Function) -> list[Function]:
-    """The nodes reachable from ``root``, each after every node that consumes its output.
+def _topological_order(root: Function) -> tuple[list[Function], dict[Tensor, int]]:
+    """The nodes reachable from ``root``, each after every node that consumes its output,
+    and the leaves they reach, each with the number of edges that bring it a gradient.
 
     An op's inputs exist before the op is called, so every node was made after the nodes
     that produced its inputs: newest first is a topological order of the reverse graph.
@@ -288,6 +326,7 @@ def _topological_order(root: Function) -> list[Function]:
     """
     nodes = [root]
     seen = {root}
+    leaves: dict[Tensor, int] = {}
     last_recorded_write = Last.recorded
     for node in nodes:  # grows while it is walked: a breadth-first search without a queue
         inputs = node.inputs
@@ -297,15 +336,17 @@ def _topological_order(root: Function) -> list[Function]:
             if need:
                 producer = tensor._ctx
                 if producer is None:
+                    leaves[tensor] = leaves.get(tensor, 0) + 1
                     continue
-                if producer.sequence <= last_recorded_write:  # the graph recorded a write since
+                made = producer.sequence
+                if made <= last_recorded_write or made > node.sequence:  # changed in place since
                     producer = _producer_for(node, tensor, producer)
                 if producer not in seen:
                     seen.add(producer)
                     nodes.append(producer)
     if len(nodes) > 1:
         nodes.sort(key=_by_sequence, reverse=True)
-    return nodes
+    return nodes, leaves
 
 
 def _check_saved(node: Function) -> None:
@@ -337,23 +378,56 @@ def _accumulate_leaf(leaf: Tensor, grad: np.ndarray, upstream: np.ndarray) -> No
         leaf.grad.data = as_array(leaf.grad.data + grad)
 
 
+def _reach_leaf(
+    leaf: Tensor,
+    grad: Any,
+    upstream: Any,
+    edges: dict[Tensor, int],
+    held: dict[Tensor, tuple[Any, Any]],
+) -> None:
+    """Hold ``grad`` (or None) for a leaf that several edges reach, and accumulate the sum in
+    its ``.grad`` at the last of them: as PyTorch does, so that a backward that refuses a
+    later node leaves that leaf's ``.grad`` as it was."""
+    earlier = held.pop(leaf, None)
+    if earlier is not None:
+        if grad is None:
+            grad, upstream = earlier
+        else:
+            grad, upstream = earlier[0] + grad, None  # a fresh sum, shared with nothing
+    left = edges[leaf] - 1
+    if left:
+        edges[leaf] = left
+        if grad is not None:
+            held[leaf] = grad, upstream
+    elif grad is not None:
+        _accumulate_leaf(leaf, grad, upstream)
+
+
 def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Propagate ``grad`` (the gradient of something with respect to ``root``) to every leaf.
 
     Nodes are visited once each in reverse topological order, so a tensor used by several
-    ops receives the sum of their gradients before it passes its own on. Unless
-    ``retain_graph``, each node drops its saved arrays and edges as soon as it has run.
+    ops receives the sum of their gradients before it passes its own on; a leaf's ``.grad``
+    changes once every op that used it has run. Unless ``retain_graph``, each node drops its
+    saved arrays and edges as soon as it has run.
     """
     if root._ctx is None:
         _accumulate_leaf(root, grad, grad)
         return
     made = root._ctx.sequence
     if made < Last.recorded and recorded_between(root.data, made, Last.recorded + 1):
-        raise _stale(root._ctx, None)
+        from .ops.inplace import view_when_used  # the in-place machinery, which needs this
+
+        rebased = view_when_used(root, next(clock))  # root, a view of a tensor changed since
+        if rebased is None:
+            raise _stale(root._ctx, None)
+        root = rebased
     grads: dict[Function, np.ndarray] = {root._ctx: grad}
     check = _Anomaly.enabled
     last_write = Last.write
-    for node in _topological_order(root._ctx):
+    nodes, leaves = _topological_order(root._ctx)
+    held: dict[Tensor, tuple[Any, Any]] = {}  # the gradients of leaves not yet complete
+    for node in nodes:
         upstream = grads.pop(node)
         if node.retained is not None:
             _accumulate_leaf(node.retained, upstream, upstream)
@@ -372,7 +446,11 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
                 "arguments that need none)"
             )
         for tensor, g, need in zip(inputs, input_grads, node.needs_input_grad, strict=True):
-            if not need or g is None:
+            if not need:
+                continue
+            if g is None:
+                if tensor._ctx is None and (held or leaves[tensor] > 1):
+                    _reach_leaf(tensor, None, None, leaves, held)
                 continue
             if isinstance(g, Tensor):  # as a custom backward written for PyTorch returns it
                 g = g.data
@@ -383,7 +461,10 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
                 g = g.astype(data.dtype)
             producer = tensor._ctx
             if producer is None:
-                _accumulate_leaf(tensor, g, upstream)
+                if leaves[tensor] == 1 and not held:  # its only edge: no sum to wait for
+                    _accumulate_leaf(tensor, g, upstream)
+                else:
+                    _reach_leaf(tensor, g, upstream, leaves, held)
             elif producer in grads:
                 grads[producer] = grads[producer] + g
             else:

@@ -179,9 +179,14 @@ def _promoted(a: Any, b: Any, true_division: bool = False) -> tuple[Any, Any]:
 
 def _cast(value: Any, dtype: np.dtype) -> Any:
     """``value`` in ``dtype``: a Tensor through ``Cast`` (so its gradient comes back in its
-    own dtype), an array by ``astype``; a Python number as it is."""
+    own dtype), an array by ``astype``; a Python number as it is. A converted tensor counts
+    the versions of the original, which is what PyTorch's op saves."""
     if isinstance(value, Tensor):
-        return value if value.data.dtype == dtype else Cast.apply(value, dtype)
+        if value.data.dtype == dtype:
+            return value
+        converted = Cast.apply(value, dtype)
+        borrow_versions(converted.data, value.data)
+        return converted
     if hasattr(value, "astype") and value.dtype != dtype:
         return value.astype(dtype)
     return value
@@ -573,22 +578,22 @@ class Tensor:
 
     def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         """self += alpha * other, in place."""
-        other = other if alpha == 1 else other * alpha
-        return change_in_place(self, "add_", lambda t: t + other)
+        operand, other = other, other if alpha == 1 else other * alpha
+        return change_in_place(self, "add_", lambda t: t + other, operand=operand)
 
     def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         """self -= alpha * other, in place."""
-        other = other if alpha == 1 else other * alpha
-        return change_in_place(self, "sub_", lambda t: t - other)
+        operand, other = other, other if alpha == 1 else other * alpha
+        return change_in_place(self, "sub_", lambda t: t - other, operand=operand)
 
     def mul_(self, other: Any) -> Tensor:
-        return change_in_place(self, "mul_", lambda t: t * other)
+        return change_in_place(self, "mul_", lambda t: t * other, operand=other)
 
     def div_(self, other: Any) -> Tensor:
-        return change_in_place(self, "div_", lambda t: t / other)
+        return change_in_place(self, "div_", lambda t: t / other, operand=other)
 
     def pow_(self, exponent: Any) -> Tensor:
-        return change_in_place(self, "pow_", lambda t: t**exponent)
+        return change_in_place(self, "pow_", lambda t: t**exponent, operand=exponent)
 
     __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
 
@@ -625,11 +630,13 @@ class Tensor:
     def copy_(self, src: Any) -> Tensor:
         """Overwrite the values with ``src`` (broadcast to this shape, converted to this
         dtype); the gradient goes to ``src``."""
-        return change_in_place(self, "copy_", lambda t: Overwrite.apply(t, src), any_dtype=True)
+        return change_in_place(
+            self, "copy_", lambda t: Overwrite.apply(t, src), any_dtype=True, operand=src
+        )
 
     def fill_(self, value: Any) -> Tensor:
         """Set every element to ``value``."""
-        return self.copy_(value)
+        return change_in_place(self, "fill_", lambda t: Overwrite.apply(t, value), any_dtype=True)
 
     def zero_(self) -> Tensor:
         """Set every element to 0."""
@@ -645,8 +652,12 @@ class Tensor:
 
     def __setitem__(self, key: Any, value: Any) -> None:
         """``x[key] = value``: the values converted to x's dtype; recorded in the graph when
-        x or ``value`` requires grad, as PyTorch does."""
+        x or ``value`` requires grad, as PyTorch does. With index tensors in the key, a
+        tensor ``value`` must have x's dtype, as PyTorch requires."""
         key = _index_key(key, xp_of(self.data))
+        check_not_a_view_made_under_no_grad(self, "x[key] = value")
+        if isinstance(value, Tensor):
+            check_assigned(self, key, value)
         if is_grad_enabled() and (
             self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
         ):
@@ -940,8 +951,15 @@ from .ops.device import ToDevice  # noqa: E402
 from .ops.dtype_rules import check_not_bool  # noqa: E402
 from .ops.elementwise import Abs, Cast, Clip, Clone, Exp, Log, Sqrt, Tanh  # noqa: E402
 from .ops.indexing import GetItem  # noqa: E402
-from .ops.inplace import Overwrite, SetItem, change_in_place, written  # noqa: E402
+from .ops.inplace import (  # noqa: E402
+    Overwrite,
+    SetItem,
+    change_in_place,
+    check_assigned,
+    check_not_a_view_made_under_no_grad,
+    written,
+)
 from .ops.matmul import MatMul  # noqa: E402
 from .ops.reduction import Max, Mean, Min, Sum  # noqa: E402
 from .ops.shape import Permute, Reshape  # noqa: E402
-from .versions import version  # noqa: E402
+from .versions import borrow_versions, version  # noqa: E402

@@ -5,6 +5,10 @@ Writes are kept per storage, the array that owns the memory, so that every alias
 view made by slicing, ``reshape`` or ``transpose``, a ``detach``-ed tensor) sees one version.
 One clock orders graph nodes and writes, so a write can be placed between two nodes; nothing
 here runs, and nothing is kept, for arrays that are never changed in place.
+
+Views that the graph did not record (of a tensor that requires no gradient, or made under
+``no_grad``) are remembered per storage too, with the tensor each views: an in-place change
+that the graph records later is carried between them by ``chainrule.ops.inplace``.
 """
 
 from __future__ import annotations
@@ -80,10 +84,10 @@ def record_write(array: Any, stamp: int, recorded: bool) -> None:
     entry.recent.append(stamp)
     if len(entry.recent) > _KEPT:
         del entry.recent[: _KEPT // 2]
-    Last.write = stamp
+    Last.write = max(Last.write, stamp)
     if recorded:
         entry.recorded.append(stamp)
-        Last.recorded = stamp
+        Last.recorded = max(Last.recorded, stamp)
 
 
 def version(array: Any) -> int:
@@ -92,10 +96,44 @@ def version(array: Any) -> int:
     return 0 if entry is None else entry.count
 
 
+_borrowed: dict[int, tuple[Any, int]] = {}
+"""id of an array -> (the array whose writes count for it, the stamp they count after)."""
+
+
+def borrow_versions(array: Any, original: Any, after: int = 0) -> None:
+    """Count the writes to ``original``'s storage after ``after`` as writes to ``array``, a
+    copy of its values that an op saved where PyTorch's op saves the original: a copy in
+    another dtype that the op computes with, or the result of an in-place change of a
+    view, kept apart from the view's memory. The op's backward then refuses a later change
+    of the original, as PyTorch's does."""
+    key = id(array)
+    try:
+        weakref.finalize(array, _borrowed.pop, key, None)
+    except TypeError:  # an array type without weak references
+        return
+    _borrowed[key] = original, after
+
+
+def lender(array: Any) -> Any:
+    """The array whose versions ``array`` borrows, or None."""
+    borrowed = _borrowed.get(id(array)) if _borrowed else None
+    return None if borrowed is None else borrowed[0]
+
+
+def stop_borrowing(array: Any) -> None:
+    """Count no more writes for ``array`` than its own."""
+    _borrowed.pop(id(array), None)
+
+
 def changed_since(array: Any, stamp: int) -> Writes | None:
-    """The writes to ``array``'s storage if one came after ``stamp``, else None."""
+    """The writes to ``array``'s storage (or to the array whose versions it borrows) if one
+    came after ``stamp``, else None."""
     if not is_array(array):
         return None
+    borrowed = _borrowed.get(id(array)) if _borrowed else None
+    if borrowed is not None:
+        array, after = borrowed
+        stamp = max(stamp, after)
     entry = writes_of(array)
     if entry is None or entry.recent[-1] <= stamp:
         return None
@@ -109,3 +147,51 @@ def recorded_between(array: Any, after: int, before: int) -> bool:
         return False
     first_later = bisect_right(entry.recorded, after)
     return first_later < len(entry.recorded) and entry.recorded[first_later] < before
+
+
+_views: dict[int, dict[int, tuple[weakref.ref[Any], Any, bool]]] = {}
+"""id of an owning array -> its views made without the graph, by id: (a weak reference to
+the view, the tensor it views, whether gradients were enabled then), while the view lives
+(and keeps the owner alive). Tensors compare elementwise, so they are kept by id."""
+
+
+def record_view(view: Any, source: Any, grad_enabled: bool) -> None:
+    """Remember tensor ``view``, made while the graph recorded nothing, if its data views
+    tensor ``source``'s; ``grad_enabled`` is False for a view made under ``no_grad``."""
+    owner = storage(view.data)
+    if owner is not storage(source.data):
+        return
+    key = id(owner)
+    views = _views.get(key)
+    if views is None:
+        views = _views[key] = {}
+    at = id(view)
+
+    def forget(_: Any) -> None:  # the view is gone; so is the storage's entry once empty
+        views.pop(at, None)
+        if not views and _views.get(key) is views:
+            del _views[key]
+
+    views[at] = weakref.ref(view, forget), source, grad_enabled
+
+
+def view_source(view: Any) -> tuple[Any, bool] | None:
+    """The tensor that ``view`` views and whether gradients were enabled when it was made,
+    for a view made without the graph; else None."""
+    views = _views.get(id(storage(view.data))) if _views else None
+    entry = None if views is None else views.get(id(view))
+    return None if entry is None or entry[0]() is not view else (entry[1], entry[2])
+
+
+def views_of(array: Any) -> list[Any]:
+    """The live views made without the graph of ``array``'s storage."""
+    views = _views.get(id(storage(array))) if _views else None
+    alive = [] if views is None else [entry[0]() for entry in list(views.values())]
+    return [view for view in alive if view is not None]
+
+
+def forget_view(view: Any) -> None:
+    """Stop treating ``view`` as a view made without the graph (the graph records it now)."""
+    views = _views.get(id(storage(view.data))) if _views else None
+    if views is not None:
+        views.pop(id(view), None)

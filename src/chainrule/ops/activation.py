@@ -58,15 +58,14 @@ class LeakyReLU(Function):
     @staticmethod
     def forward(ctx: Function, x: Any, slope: float) -> Any:
         check_floating(x, "leaky_relu")
-        positive = x > 0
-        ctx.save_for_backward(positive)
+        ctx.save_for_backward(x)  # x itself, as PyTorch: a change of x in place is refused
         ctx.slope = slope
-        return xp_of(x).where(positive, x, x * slope)
+        return xp_of(x).where(x > 0, x, x * slope)
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None]:
-        (positive,) = ctx.saved_tensors
-        return xp_of(g).where(positive, g, g * ctx.slope), None
+        (x,) = ctx.saved_tensors
+        return xp_of(g).where(x > 0, g, g * ctx.slope), None
 
 
 class Softmax(Function):

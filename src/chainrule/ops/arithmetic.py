@@ -60,22 +60,31 @@ class Mul(Function):
 
 
 class Div(Function):
-    """y = a / b"""
+    """y = a / b; a number over a tensor is b's reciprocal times it, as PyTorch computes it."""
 
-    formula = "da = g / b;  db = -g * y / b"
+    formula = "da = g / b;  db = -g * a / b**2"
+    by_reciprocal = False  # whether b was saved as its reciprocal (a number over a tensor)
 
     @staticmethod
     def forward(ctx: Function, a: Any, b: Any) -> Any:
-        y = a / b
-        ctx.save_for_backward(b, y)
-        return y
+        # Only what backward uses, as PyTorch saves: never y, which may then change in place.
+        if not is_array(a):
+            reciprocal = 1 / b
+            ctx.by_reciprocal = True
+            ctx.save_for_backward(a, reciprocal)  # no tensor's data: nothing to change in place
+            return reciprocal * a
+        need_b = (ctx.needs_input_grad or (False, False))[1]
+        ctx.save_for_backward(a if need_b else None, b)
+        return a / b
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, Any]:
-        b, y = ctx.saved_tensors
+        a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
+        if ctx.by_reciprocal:
+            return None, g * (-a * b * b)
         ga = g / b
-        return (ga if need_a else None), (-ga * y if need_b else None)
+        return (ga if need_a else None), (-ga * a / b if need_b else None)
 
 
 class Neg(Function):
@@ -103,7 +112,8 @@ class Pow(Function):
         # Both are in the dtype PyTorch computes in, or one is a Python number.
         floating = (b if is_array(b) else a).dtype.kind in "fc"
         y = a**b if floating else exact_power(a, b)
-        ctx.save_for_backward(a, b, y)
+        # y serves the exponent's gradient only; PyTorch saves it for a tensor exponent alone.
+        ctx.save_for_backward(a, b, y if is_array(b) else None)
         return y
 
     @staticmethod

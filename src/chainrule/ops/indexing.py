@@ -72,12 +72,17 @@ class GetItem(Function):
     with PyTorch's layout of the result (see ``split_key``)."""
 
     formula = "dx = zeros with g added at the picked positions (repeats add up)"
+    makes_views = True
 
     @staticmethod
     def forward(ctx: Function, x: Any, key: tuple[Any, ...]) -> Any:
         basic, advanced = split_key(key, x)
         ctx.shape, ctx.basic, ctx.advanced = x.shape, basic, advanced
+        if advanced is not None:  # the index tensors, as PyTorch: a change in place is refused
+            ctx.save_for_backward(*(part for part in key if is_array(part)))
         y = x if basic is None else x[basic]
+        if isinstance(y, np.generic):  # an element: a 0-d view of it, as PyTorch's x[i] is
+            y = x[(*basic, ...)]
         return y if advanced is None else y[advanced]
 
     @staticmethod

@@ -15,7 +15,9 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any, weight: Any, bias: Any) -> Any:
-        ctx.save_for_backward(x, weight)
+        # x only for the weight's gradient, the weight only for x's, as PyTorch saves them.
+        need_x, need_w, _ = ctx.needs_input_grad or (False, False, False)
+        ctx.save_for_backward(x if need_w else None, weight if need_x else None)
         y = x @ weight.T
         if bias is not None:
             y += bias
@@ -27,7 +29,8 @@ class Linear(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         gx = g @ weight if need_x else None
         if g.ndim != 2:  # a batch with extra dimensions (or none): flatten it to rows
-            g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
+            g = g.reshape(-1, g.shape[-1])
+            x = x.reshape(-1, x.shape[-1]) if need_w else None
         gw = g.T @ x if need_w else None
         gb = xp_of(g).add.reduce(g, axis=0) if need_b else None  # g.sum(axis=0), unwrapped
         return gx, gw, gb

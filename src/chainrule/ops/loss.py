@@ -47,7 +47,7 @@ class MeanSquaredError(Function):
     @staticmethod
     def forward(ctx: Function, x: Any, target: Any, reduction: str) -> Any:
         diff = x - target
-        ctx.save_for_backward(diff)
+        ctx.save_for_backward(diff, x, target)  # x and target as PyTorch, for the version check
         ctx.reduction = reduction
         if reduction == "none":
             return diff * diff
@@ -57,7 +57,7 @@ class MeanSquaredError(Function):
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, Any, None]:
-        (diff,) = ctx.saved_tensors
+        diff = ctx.saved_tensors[0]
         grad = diff * (2 * _unreduce(g, diff.size, ctx.reduction))
         return grad, (-grad if ctx.needs_input_grad[1] else None), None
 
@@ -97,8 +97,11 @@ class SoftmaxCrossEntropy(Function):
             ctx.save_for_backward(probs, target)
         else:
             per_sample = (log_total * mass)[:, 0] - picked
-            # log Σ exp(x) lets backward rebuild log softmax(x) = x - it without underflow.
-            ctx.save_for_backward(probs, target, mass, x, peak + log_total)
+            # What each gradient needs, as PyTorch saves it: the target for x's, log softmax(x)
+            # for the target's (never x itself, which may then change in place).
+            need_x, need_target, _ = ctx.needs_input_grad or (False, False, False)
+            log_probs = x - (peak + log_total) if need_target else None
+            ctx.save_for_backward(probs, target if need_x else None, mass, log_probs)
         ctx.reduction = reduction
         return _reduce(per_sample, reduction)
 
@@ -108,14 +111,18 @@ class SoftmaxCrossEntropy(Function):
         scale = _unreduce(g, probs.shape[0], ctx.reduction)
         if ctx.reduction == "none":
             scale = scale[:, None]
-        if target.ndim == 1:
+        if not rest:  # class indices
             labels = target.astype(np.int64, copy=False)
             return kernels.cross_entropy_backward(probs, labels, probs.shape[1], scale), None, None
-        mass, x, log_sum_exp = rest
-        grad = probs * mass
-        grad -= target
-        grad *= scale
-        grad_target = (log_sum_exp - x) * scale if ctx.needs_input_grad[1] else None
+        mass, log_probs = rest
+        need_x, need_target, _ = ctx.needs_input_grad
+        grad = grad_target = None
+        if need_x:
+            grad = probs * mass
+            grad -= target
+            grad *= scale
+        if need_target:
+            grad_target = -log_probs * scale
         return grad, grad_target, None
 
 
@@ -124,8 +131,10 @@ def _no_classes(ctx: Function, x: Any, target: Any, reduction: str) -> Any:
     and their mean NaN (a mean over no logits), as in PyTorch; the gradients are empty."""
     xp = xp_of(x)
     dtype = np.promote_types(x.dtype, target.dtype) if target.ndim == 2 else x.dtype
-    zeros = xp.zeros((x.shape[0], 1), dtype)  # Σ_c t and log Σ_c exp(x), for backward
-    ctx.save_for_backward(x, target, zeros, x, zeros)
+    if target.ndim == 1:
+        ctx.save_for_backward(x, target)
+    else:  # x stands for the empty softmax and log softmax; Σ_c t is 0
+        ctx.save_for_backward(x, target, xp.zeros((x.shape[0], 1), dtype), x)
     ctx.reduction = reduction
     return _reduce(xp.zeros(x.shape[0], dtype), reduction, count=0)
 

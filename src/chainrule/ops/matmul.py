@@ -25,25 +25,28 @@ class MatMul(Function):
         # No bools, as in PyTorch, except a matrix product with nothing to multiply.
         if a.dtype.kind == "b" and ((a.size and b.size) or a.ndim == b.ndim == 1):
             check_not_bool(a, "matmul")
-        ctx.save_for_backward(a, b)
+        # Each operand only for the other's gradient, as PyTorch saves them: an operand that
+        # the gradient does not need may then change in place.
+        need_a, need_b = ctx.needs_input_grad or (False, False)
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
+        ctx.vectors = a.ndim == 1, b.ndim == 1
         return a @ b
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, Any]:
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        if a.ndim == 1 and b.ndim == 1:
+        a_vector, b_vector = ctx.vectors
+        if a_vector and b_vector:
             return (g * b if need_a else None), (g * a if need_b else None)
         # Treat vectors as 1-row / 1-column matrices, differentiate, then drop that dimension.
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
-        g2 = g[..., None, :] if a.ndim == 1 else g
-        g2 = g2[..., None] if b.ndim == 1 else g2
+        g2 = g[..., None, :] if a_vector else g
+        g2 = g2[..., None] if b_vector else g2
         ga = gb = None
         if need_a:
-            ga = g2 @ b2.swapaxes(-1, -2)
-            ga = ga[..., 0, :] if a.ndim == 1 else ga
+            ga = g2 @ (b[:, None] if b_vector else b).swapaxes(-1, -2)
+            ga = ga[..., 0, :] if a_vector else ga
         if need_b:
-            gb = a2.swapaxes(-1, -2) @ g2
-            gb = gb[..., 0] if b.ndim == 1 else gb
+            gb = (a[None, :] if a_vector else a).swapaxes(-1, -2) @ g2
+            gb = gb[..., 0] if b_vector else gb
         return ga, gb

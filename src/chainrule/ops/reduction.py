@@ -75,19 +75,18 @@ class _Extremum(Function):
 
     @classmethod
     def forward(cls, ctx: Function, x: Any, axis: Any, keepdims: bool) -> Any:
-        kept = getattr(x, cls.reduce)(axis=axis, keepdims=True)
-        hits = x == kept
-        if axis is None and kept != kept:  # NaN, which equals nothing
-            hits = xp_of(x).isnan(x)
-        ctx.save_for_backward(hits, hits.sum(axis=axis, keepdims=True))
+        # An array of its own, even for a 0-d result, where NumPy gives a scalar.
+        y = xp_of(x).asarray(getattr(x, cls.reduce)(axis=axis, keepdims=keepdims))
+        nan_extreme = axis is None and y != y  # NaN equals nothing: the NaNs take the gradient
+        hits = xp_of(x).isnan(x) if nan_extreme else x == _unreduce(y, axis, keepdims)
+        # x and y too, unused, as PyTorch saves them: a change of either in place is refused.
+        ctx.save_for_backward(hits, hits.sum(axis=axis, keepdims=True), x, y)
         ctx.axis, ctx.keepdims = axis, keepdims
-        if keepdims:
-            return kept
-        return kept.reshape(()) if axis is None else kept.squeeze(axis=axis)
+        return y
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None, None]:
-        hits, count = ctx.saved_tensors
+        hits, count = ctx.saved_tensors[:2]
         share = _unreduce(g, ctx.axis, ctx.keepdims) / count
         if ctx.axis is None:
             return xp_of(g).where(hits, share, 0), None, None

@@ -13,6 +13,7 @@ class Reshape(Function):
     """y = x with a new shape (one dimension may be -1)."""
 
     formula = "dx = g reshaped back"
+    makes_views = True
 
     @staticmethod
     def forward(ctx: Function, x: Any, shape: tuple[int, ...]) -> Any:
@@ -28,6 +29,7 @@ class Permute(Function):
     """y = x with dimensions reordered: y's dimension i is x's dimension ``dims[i]``."""
 
     formula = "dx = g with the dimensions put back"
+    makes_views = True
 
     @staticmethod
     def forward(ctx: Function, x: Any, dims: tuple[int, ...]) -> Any:

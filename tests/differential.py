@@ -1067,9 +1067,15 @@ def _differs(ours: Any, theirs: Any, rtol: float) -> str | None:
     dtype = _dtype_name(theirs)
     if str(ours.dtype) != dtype:
         return f"dtype: chainrule {ours.dtype}, PyTorch {dtype}"
-    if ours.requires_grad != theirs.requires_grad:
+    if theirs.requires_grad and not theirs.is_floating_point():
+        # PyTorch's slip: an integer tensor written into from one that requires grad says it
+        # requires grad too, and its backward fails with an internal assert. It can carry no
+        # gradient, so chainrule must say False.
+        if ours.requires_grad:
+            return "requires_grad: chainrule True for a tensor that can carry no gradient"
+    elif ours.requires_grad != theirs.requires_grad:
         return f"requires_grad: chainrule {ours.requires_grad}, PyTorch {theirs.requires_grad}"
-    if ours.is_leaf != theirs.is_leaf:
+    elif ours.is_leaf != theirs.is_leaf:
         return f"is_leaf: chainrule {ours.is_leaf}, PyTorch {theirs.is_leaf}"
     expected = theirs.detach().numpy()
     if not _close(np.asarray(ours.data), expected, dtype, rtol):

@@ -717,3 +717,14 @@ def test_saving_into_a_missing_folder_names_the_path(tmp_path, save):
     if (torch := _torch_or_none()) is not None:  # torch: "Parent directory ... does not exist."
         with pytest.raises(RuntimeError, match=f"{tmp_path / 'missing'} does not exist"):
             torch.save({"w": torch.ones(2)}, path)
+
+
+@pytest.mark.parametrize(("dtype", "far"), [("float32", -89.0), ("float64", -710.0)])
+def test_sigmoid_is_zero_where_exp_overflows_without_a_warning(dtype, far):
+    """Past -88.7 (float32) or -709.8 (float64) exp(-x) is inf and σ(x) = 1 / inf = 0, as
+    PyTorch gives, not the smallest value a capped exp would leave (3e-39 in float32)."""
+    y = cr.tensor([far, -1e4, float("-inf"), 0.0], dtype=getattr(cr, dtype)).sigmoid()
+    assert y.tolist() == [0.0, 0.0, 0.0, 0.5]
+    if (torch := _torch_or_none()) is not None:
+        theirs = torch.tensor([far, -1e4, float("-inf"), 0.0], dtype=getattr(torch, dtype))
+        assert theirs.sigmoid().tolist() == y.tolist()

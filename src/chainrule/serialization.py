@@ -5,7 +5,9 @@ tensor's dtype, shape and byte range, then the tensors' raw little-endian bytes.
 code, so loading one cannot run any: every number in the header is checked before a byte of
 data is read, and any problem is one ``SerializationError`` that names the file. State dicts
 keep PyTorch's names and shapes (``0.weight`` is (out, in)), so PyTorch reads our files with
-``safetensors.torch.load_file`` and we read theirs.
+``safetensors.torch.load_file`` and we read theirs. The safetensors package is not used
+underneath: measured, it loads slower with more memory, writes names in its own order, and
+its errors say less than these (benchmarks/NOTES.md).
 
 A checkpoint is a safetensors file too: the model's tensors under ``model.``, the optimizer's
 under ``optimizer.state.<index>.``, and everything else (epoch, RNG state, hyperparameters,

@@ -71,7 +71,7 @@ def writes_of(array: Any) -> Writes | None:
 
 def record_write(array: Any, stamp: int, recorded: bool) -> None:
     """Count a write to ``array``'s storage at ``stamp``, ``recorded`` or not by the graph."""
-    owner = storage(array)
+    owner = array if array.base is None else storage(array)  # a parameter owns its memory
     key = id(owner)
     entry = _writes.get(key)
     if entry is None:

@@ -142,6 +142,7 @@ class Optimizer:
         """Each parameter of ``group`` that has a gradient, with the gradient's array; each is
         counted as changed in place (its version), as the caller updates it, so that a graph
         that saved it refuses a second backward, as in PyTorch."""
+        stamp = next(clock)  # one moment for the whole step
         for p in group["params"]:
             grad = p.grad
             if grad is None:
@@ -152,7 +153,7 @@ class Optimizer:
                     f"a parameter of shape {p.data.shape} has a gradient of shape {g.shape}; "
                     "a gradient must have its parameter's shape"
                 )
-            record_write(p.data, next(clock), recorded=False)
+            record_write(p.data, stamp, recorded=False)
             yield p, g
 
     def zero_grad(self, set_to_none: bool = True) -> None:

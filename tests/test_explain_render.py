@@ -4,6 +4,8 @@ width without losing a digit, and Markdown tables that GitHub reads as tables.""
 
 import io
 import re
+import subprocess
+import sys
 from collections import Counter
 from decimal import Decimal
 
@@ -241,3 +243,32 @@ def test_markdown_tables_are_well_formed(seed_000, deep, softmax_ce, lang):
             assert re.fullmatch(r"(\| -{3}:? )+\|", rows[1])
         assert markdown.startswith(f"# {explain.say(lang, 'title')}\n\n## ")
         assert "\n\n\n" not in markdown
+
+
+# Renders Markdown and HTML in a fresh interpreter, then lists the terminal modules loaded;
+# then renders text, to show that the listing would have caught them.
+_WITHOUT_THE_TERMINAL = """
+import sys
+from chainrule.explain.markdown import render_markdown
+from chainrule.explain.html import html_repr, render_html
+from chainrule import explain
+e = explain.seed_000()
+t = explain.trace(e.model, e.inputs, e.targets, e.loss, e.lr, e.freeze_biases)
+shown = render_markdown(t) + render_html(t, "ko") + html_repr(t) + t._repr_html_()
+def terminal():
+    names = [m for m in sys.modules if m.split(".")[0] == "rich"]
+    return sorted(names + [m for m in sys.modules if m == "chainrule.explain.text"])
+print(len(shown) > 10_000, terminal())
+explain.render_text(t)
+print("rich" in terminal(), "chainrule.explain.text" in terminal())
+"""
+
+
+def test_markdown_and_html_do_not_import_the_terminal_renderer():
+    """Markdown, HTML and the notebook view draw the renderer-neutral blocks without loading
+    rich or the terminal renderer; ``explain.render_text`` loads both when first used."""
+    result = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_THE_TERMINAL], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["True []", "True True"]

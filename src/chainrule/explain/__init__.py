@@ -1,5 +1,13 @@
 """Walk-throughs of backpropagation: every number of a forward pass, a backward pass and an
-update, for any small network, as in the seeds' worked examples."""
+update, for any small network, as in the seeds' worked examples.
+
+The terminal renderer (``render_text``, ``print_text``) is loaded when first asked for, so
+that Markdown, HTML and the records work without importing rich.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from .graph import Graph, GraphNode, graph
 from .html import html_repr, render_html
@@ -9,9 +17,11 @@ from .networks import Example, seed_000
 from .numbers import DEFAULT_DIGITS, fmt
 from .records import Delta, FeedTerm, LossTerm, Neuron, Parameter, Trace
 from .split import ErrorSplit, error_split
-from .text import print_text, render_text
 from .trace import ExplainError, trace
 from .xor import XorStory, xor_story
+
+if TYPE_CHECKING:
+    from .text import print_text, render_text
 
 __all__ = [
     "DEFAULT_DIGITS",
@@ -41,3 +51,12 @@ __all__ = [
     "trace",
     "xor_story",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``render_text`` and ``print_text``, imported from ``text`` (and rich) on first use."""
+    if name in ("render_text", "print_text"):
+        from . import text
+
+        return getattr(text, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,7 @@
 
 At the top, the network drawn in SVG with buttons (and the ← and → keys) that step through
 forward, backward and update; under it, the walk-through's tables. The tables are the
-blocks of ``text.walkthrough``, the ones the terminal and Markdown renderers draw, so the
+blocks of ``blocks.walkthrough``, the ones the terminal and Markdown renderers draw, so the
 three show the same numbers; the drawing writes the records' numbers with the same
 ``fmt``. CSS, script and drawing are inline: the page loads nothing from anywhere.
 """
@@ -13,12 +13,12 @@ import json
 import uuid
 from html import escape
 
+from .blocks import Block, Heading, Paragraph, Table, decimal_pads, walkthrough
 from .html_assets import CSS, ERROR_HOOK_JS, PAGE_CSS, STEPPER_JS
 from .html_figure import STEPS, Figure
 from .labels import say
 from .numbers import DEFAULT_DIGITS
 from .records import Trace
-from .text import NUMBER, Block, Heading, Paragraph, Table, walkthrough
 
 
 def render_html(trace: Trace, lang: str = "en", digits: int = DEFAULT_DIGITS) -> str:
@@ -114,7 +114,7 @@ def _table(table: Table) -> str:
     the left by as many character widths as its whole part is shorter than the longest."""
     columns = list(zip(*table.rows, strict=True)) or [() for _ in table.columns]
     numeric = zip(columns, table.numeric, strict=True)
-    pads = [_pads(cells) if number else [None] * len(cells) for cells, number in numeric]
+    pads = [decimal_pads(cells) if number else [None] * len(cells) for cells, number in numeric]
     head = "".join(f"<th>{escape(label)}</th>" for label in table.columns)
     groups: list[list[str]] = [[]]
     for index, row in enumerate(table.rows):
@@ -136,13 +136,3 @@ def _table(table: Table) -> str:
         f'<div class="crx-table-wrap"><table>{caption}<thead><tr>{head}</tr></thead>'
         f"{bodies}</table></div>"
     )
-
-
-def _pads(cells: tuple[str, ...]) -> list[int | None]:
-    """For each cell, the character widths to pad a number by; None for a word."""
-
-    def whole(cell: str) -> int:
-        return len(cell.split(".")[0].split("e")[0])
-
-    width = max((whole(c) for c in cells if NUMBER.fullmatch(c)), default=0)
-    return [width - whole(c) if NUMBER.fullmatch(c) else None for c in cells]

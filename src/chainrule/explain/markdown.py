@@ -1,15 +1,15 @@
 """A Trace as GitHub-flavoured Markdown, ready to paste into a blog post: headings, short
 sentences, pipe tables with numbers right-aligned, formulas in plain Unicode.
 
-It draws the same blocks as the terminal renderer (``text.walkthrough``), so the two show
-the same numbers in the same order.
+It draws the blocks of ``blocks.walkthrough``, as the terminal and HTML renderers do, so all
+three show the same numbers in the same order.
 """
 
 from __future__ import annotations
 
+from .blocks import Heading, Paragraph, Table, walkthrough
 from .numbers import DEFAULT_DIGITS
 from .records import Trace
-from .text import Heading, Paragraph, Table, walkthrough
 
 
 def _cell(text: str) -> str:

@@ -1,0 +1,324 @@
+"""The walk-through as blocks that every format lays out: headings, sentences and tables of
+strings, with no drawing in them.
+
+``walkthrough`` turns a Trace into these blocks in the order seed 000 works its example: the
+network, the inputs, the forward pass, the error, the backward pass, the update and the error
+after it. Every number goes through ``fmt`` and every word through ``say``, so a language or a
+count of digits changes nothing else. The terminal, Markdown and HTML renderers draw the same
+blocks, so they cannot disagree; none of them is imported here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .labels import say
+from .numbers import DEFAULT_DIGITS, fmt
+from .records import Delta, Parameter, Trace
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d*)?(?:e[+-]?\d+)?")
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section title; level 1 is the walk-through's title."""
+
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A sentence or a formula with its numbers filled in."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of strings under ``columns``; ``numeric`` marks the columns of numbers, and
+    ``sections`` the rows after which a group ends (a layer, a neuron's terms)."""
+
+    columns: tuple[str, ...]
+    numeric: tuple[bool, ...]
+    rows: tuple[tuple[str, ...], ...]
+    title: str = ""
+    sections: tuple[int, ...] = ()
+
+
+Block = Heading | Paragraph | Table
+
+
+@dataclass(frozen=True)
+class _Writer:
+    """Words in one language and numbers to one count of significant digits."""
+
+    lang: str
+    digits: int
+
+    def say(self, key: str, **values: object) -> str:
+        return say(self.lang, key, **values)
+
+    def num(self, value: float | None) -> str:
+        return fmt(value, self.digits)
+
+    def layer_name(self, trace: Trace, number: int) -> str:
+        """ "output", "hidden", or "hidden 2" where there are several hidden layers."""
+        if number == trace.depth:
+            return self.say("output")
+        if trace.depth > 2:
+            return self.say("hidden_n", n=number)
+        return self.say("hidden")
+
+    def layer(self, trace: Trace, number: int) -> str:
+        """The layer's name and activation, e.g. "hidden (sigmoid)"."""
+        return f"{self.layer_name(trace, number)} ({trace.layer(number)[0].activation})"
+
+
+def walkthrough(trace: Trace, lang: str = "en", digits: int = DEFAULT_DIGITS) -> list[Block]:
+    """The blocks of the walk-through of ``trace``, in seed 000's order."""
+    w = _Writer(lang, digits)
+    blocks: list[Block] = [Heading(1, w.say("title"))]
+    for section in (_network, _inputs, _forward, _errors, _backward, _update, _after, _steps):
+        blocks += section(trace, w)
+    return blocks
+
+
+def _table(
+    title: str,
+    columns: list[tuple[str, bool]],
+    rows: list[tuple[str, ...]],
+    sections: tuple[int, ...] = (),
+) -> Table:
+    labels, numeric = zip(*columns, strict=True)
+    return Table(labels, numeric, tuple(rows), title, sections)
+
+
+def _ends(sizes: list[int]) -> tuple[int, ...]:
+    """The index of the last row of each group but the last, from the groups' sizes."""
+    return tuple(end - 1 for end in itertools.accumulate(sizes[:-1]))
+
+
+def _network(trace: Trace, w: _Writer) -> list[Block]:
+    rows = [(w.say("input"), str(trace.layer_sizes[0]), "—")]
+    rows += [
+        (w.layer_name(trace, n), str(size), trace.layer(n)[0].activation)
+        for n, size in enumerate(trace.layer_sizes[1:], start=1)
+    ]
+    columns = [(w.say("layer"), False), (w.say("neurons"), True), (w.say("activation"), False)]
+    biases = "biases_frozen" if trace.frozen_biases else "biases_trained"
+    return [
+        Heading(2, w.say("network")),
+        Paragraph(w.say("layer_sizes", sizes="-".join(map(str, trace.layer_sizes)))),
+        _table("", columns, rows),
+        Paragraph(w.say("loss", formula=w.say("loss_" + trace.loss))),
+        Paragraph(w.say("learning_rate", lr=w.num(trace.lr))),
+        Paragraph(w.say(biases)),
+    ]
+
+
+def _inputs(trace: Trace, w: _Writer) -> list[Block]:
+    rows = [(name, w.num(value)) for name, value in trace.inputs]
+    columns = [(w.say("input"), False), (w.say("value"), True)]
+    return [Heading(2, w.say("inputs")), _table("", columns, rows)]
+
+
+def _forward(trace: Trace, w: _Writer) -> list[Block]:
+    blocks: list[Block] = [Heading(2, w.say("forward")), Paragraph(w.say("forward_intro"))]
+    columns = [(w.say("neuron"), False), (w.say("net"), True), (w.say("out"), True)]
+    for number in range(1, trace.depth + 1):
+        rows = [(n.name, w.num(n.net), w.num(n.out)) for n in trace.layer(number)]
+        blocks.append(_table(w.layer(trace, number), columns, rows))
+    return blocks
+
+
+def _errors(trace: Trace, w: _Writer) -> list[Block]:
+    columns = [
+        (w.say("output"), False),
+        (w.say("target"), True),
+        (w.say("out"), True),
+        (w.say("term"), True),
+    ]
+    rows = [(t.output, w.num(t.target), w.num(t.out), w.num(t.value)) for t in trace.loss_terms]
+    terms = " + ".join(w.num(t.value) for t in trace.loss_terms)
+    return [
+        Heading(2, w.say("errors")),
+        Paragraph(w.say("errors_intro")),
+        _table("", columns, rows),
+        Paragraph(f"{w.say('total')} = {terms} = {w.num(trace.total_error)}"),
+    ]
+
+
+def _backward(trace: Trace, w: _Writer) -> list[Block]:
+    blocks: list[Block] = [
+        Heading(2, w.say("backward")),
+        Heading(3, w.say("deltas")),
+        Paragraph(w.say("deltas_intro")),
+    ]
+    columns = [
+        (w.say("neuron"), False),
+        (w.say("dE_dout"), True),
+        (w.say("dout_dnet"), True),
+        (w.say("dE_dnet"), True),
+    ]
+    for number in range(trace.depth, 0, -1):
+        deltas = [d for d in trace.deltas if d.layer == number]
+        if number < trace.depth:
+            blocks += _feeds(trace, w, number, deltas)
+        rows = [(d.neuron, w.num(d.dE_dout), w.num(d.dout_dnet), w.num(d.dE_dnet)) for d in deltas]
+        blocks.append(_table(w.layer(trace, number), columns, rows))
+    return blocks + _gradients(trace, w)
+
+
+def _feeds(trace: Trace, w: _Writer, number: int, deltas: list[Delta]) -> list[Block]:
+    """How each hidden neuron's ∂E/∂out sums one term per neuron it feeds."""
+    weights = {(p.source, p.target): p.name for p in trace.parameters if p.kind == "weight"}
+    columns = [
+        (w.say("neuron"), False),
+        (w.say("feeds"), False),
+        (w.say("dE_dnet"), True),
+        (w.say("weight"), False),
+        (w.say("value"), True),
+        (w.say("feed_product"), True),
+    ]
+    rows = [
+        (
+            d.neuron,
+            f.to,
+            w.num(f.dE_dnet),
+            weights[d.neuron, f.to],
+            w.num(f.weight),
+            w.num(f.product),
+        )
+        for d in deltas
+        for f in d.feeds
+    ]
+    title = f"{w.layer(trace, number)}: {w.say('sum_over')}"
+    sums = [Paragraph(_sum(d, w)) for d in deltas]
+    return [_table(title, columns, rows, _ends([len(d.feeds) for d in deltas])), *sums]
+
+
+def _sum(delta: Delta, w: _Writer) -> str:
+    """∂E/∂out of a hidden neuron as the sum of its terms, e.g. "∂E/∂out_h1 = 0.0553994247 +
+    -0.0190491183 = 0.0363503064"; a single term is the whole of it."""
+    terms = [w.num(f.product) for f in delta.feeds]
+    shown = terms if len(terms) == 1 else [" + ".join(terms), w.num(delta.dE_dout)]
+    return " = ".join([f"∂E/∂out_{delta.neuron}", *shown])
+
+
+def _in_seed_order(trace: Trace) -> list[Parameter]:
+    """Output layer first, then back towards the inputs; in a layer, weights before biases."""
+    return sorted(trace.parameters, key=lambda p: (-p.layer, p.kind != "weight"))
+
+
+def _gradients(trace: Trace, w: _Writer) -> list[Block]:
+    """The three factors of each parameter's gradient, their product and the engine's .grad.
+    (The value itself is no factor; the update shows it, and the hidden sums the weights'.)"""
+    parameters = _in_seed_order(trace)
+    columns = [
+        (w.say("parameter"), False),
+        (w.say("connects"), False),
+        (w.say("dE_dout"), True),
+        (w.say("dout_dnet"), True),
+        (w.say("dnet_dparam"), True),
+        (w.say("product"), True),
+        (w.say("grad"), True),
+    ]
+    rows = [
+        (
+            p.name,
+            f"{p.source} → {p.target}",
+            w.num(p.dE_dout),
+            w.num(p.dout_dnet),
+            w.num(p.dnet_dparam),
+            w.num(p.product),
+            w.num(p.grad),
+        )
+        for p in parameters
+    ]
+    layers = sorted({p.layer for p in parameters}, reverse=True)
+    examples = [
+        next(p for p in parameters if p.layer == number and p.kind == "weight") for number in layers
+    ]
+    return [
+        Heading(3, w.say("gradients")),
+        Paragraph(w.say("backward_intro")),
+        *(
+            Paragraph(
+                w.say(
+                    "gradient_example",
+                    name=p.name,
+                    target=p.target,
+                    dE_dout=w.num(p.dE_dout),
+                    dout_dnet=w.num(p.dout_dnet),
+                    dnet_dparam=w.num(p.dnet_dparam),
+                    product=w.num(p.product),
+                )
+            )
+            for p in examples
+        ),
+        _table("", columns, rows, _ends([sum(p.layer == n for p in parameters) for n in layers])),
+    ]
+
+
+def _update(trace: Trace, w: _Writer) -> list[Block]:
+    parameters = _in_seed_order(trace)
+    columns = [
+        (w.say("parameter"), False),
+        (w.say("connects"), False),
+        (w.say("old"), True),
+        (w.say("grad"), True),
+        (w.say("updated"), True),
+    ]
+    rows = [
+        (
+            p.name,
+            f"{p.source} → {p.target}",
+            w.num(p.value),
+            w.num(p.grad),
+            w.say("frozen") if p.updated is None else w.num(p.updated),
+        )
+        for p in parameters
+    ]
+    layers = sorted({p.layer for p in parameters}, reverse=True)
+    blocks: list[Block] = [
+        Heading(2, w.say("update")),
+        Paragraph(w.say("update_intro", lr=w.num(trace.lr))),
+    ]
+    if trace.frozen_biases:
+        blocks.append(Paragraph(w.say("update_frozen")))
+    sections = _ends([sum(p.layer == n for p in parameters) for n in layers])
+    return [*blocks, _table("", columns, rows, sections)]
+
+
+def _after(trace: Trace, w: _Writer) -> list[Block]:
+    sentence = w.say(
+        "after_sentence", before=w.num(trace.total_error), after=w.num(trace.error_after)
+    )
+    return [Heading(2, w.say("after")), Paragraph(sentence)]
+
+
+def _steps(trace: Trace, w: _Writer) -> list[Block]:
+    if len(trace.errors) <= 2:
+        return []
+    rows = [(str(step), w.num(error)) for step, error in enumerate(trace.errors)]
+    columns = [(w.say("step"), True), (w.say("error"), True)]
+    return [
+        Heading(2, w.say("steps")),
+        Paragraph(w.say("steps_intro", steps=len(trace.errors) - 1)),
+        _table("", columns, rows),
+    ]
+
+
+def decimal_pads(cells: Sequence[str]) -> list[int | None]:
+    """For each cell of a numeric column, the characters to pad it by on the left so that the
+    column's decimal points line up; None for a cell that is a word ("frozen")."""
+
+    def whole(cell: str) -> int:
+        return len(cell.split(".")[0].split("e")[0])
+
+    width = max((whole(c) for c in cells if _NUMBER.fullmatch(c)), default=0)
+    return [width - whole(c) if _NUMBER.fullmatch(c) else None for c in cells]

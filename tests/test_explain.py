@@ -113,6 +113,17 @@ def test_seed_000_names_follow_the_seed():
     assert {p.name for p in t.parameters if p.kind == "bias"} == {"b1", "b2"}
 
 
+def test_a_parameters_record_is_a_parameter_step_and_leaves_nn_parameter_unshadowed():
+    """The record of one weight or bias is ``explain.ParameterStep``; ``explain`` exports no
+    ``Parameter``, so a star import of it next to ``nn``'s keeps ``nn.Parameter``."""
+    t = _seed_000_trace()
+    assert all(type(p) is explain.ParameterStep for p in t.parameters) and len(t.parameters) == 12
+    names: dict = {}
+    exec("from chainrule.nn import Parameter\nfrom chainrule.explain import *", names)
+    assert names["Parameter"] is nn.Parameter and names["ParameterStep"] is explain.ParameterStep
+    assert not hasattr(explain, "Parameter")
+
+
 def _real_gradients(model, inputs, target, loss):
     """.grad of every parameter after an ordinary forward and backward()."""
     model = model.double()

@@ -15,7 +15,7 @@ from .labels import LANGUAGES, say
 from .markdown import render_markdown
 from .networks import Example, seed_000
 from .numbers import DEFAULT_DIGITS, fmt
-from .records import Delta, FeedTerm, LossTerm, Neuron, Parameter, Trace
+from .records import Delta, FeedTerm, LossTerm, Neuron, ParameterStep, Trace
 from .split import ErrorSplit, error_split
 from .trace import ExplainError, trace
 from .xor import XorStory, xor_story
@@ -35,7 +35,7 @@ __all__ = [
     "GraphNode",
     "LossTerm",
     "Neuron",
-    "Parameter",
+    "ParameterStep",
     "Trace",
     "XorStory",
     "error_split",

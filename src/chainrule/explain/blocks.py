@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .labels import say
 from .numbers import DEFAULT_DIGITS, fmt
-from .records import Delta, Parameter, Trace
+from .records import Delta, ParameterStep, Trace
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d*)?(?:e[+-]?\d+)?")
 
@@ -209,7 +209,7 @@ def _sum(delta: Delta, w: _Writer) -> str:
     return " = ".join([f"∂E/∂out_{delta.neuron}", *shown])
 
 
-def _in_seed_order(trace: Trace) -> list[Parameter]:
+def _in_seed_order(trace: Trace) -> list[ParameterStep]:
     """Output layer first, then back towards the inputs; in a layer, weights before biases."""
     return sorted(trace.parameters, key=lambda p: (-p.layer, p.kind != "weight"))
 

@@ -24,7 +24,7 @@ from html import escape
 
 from .labels import say
 from .numbers import fmt
-from .records import Parameter, Trace
+from .records import ParameterStep, Trace
 
 STEPS = ("forward", "backward", "update")
 DETAILED_MAX = 6  # the largest layer drawn with numbers under its neurons
@@ -208,7 +208,7 @@ class Figure:
             + 18
         )
 
-    def _label_at(self, p: Parameter, source: Point, target: Point) -> Point:
+    def _label_at(self, p: ParameterStep, source: Point, target: Point) -> Point:
         """Where an edge's label sits: at t = 1/(n + 1) of the way from its source, for n
         neurons in the target layer, which gives each label of a gap a height of its own."""
         t = 1 / (self.sizes[p.layer] + 1)
@@ -292,7 +292,7 @@ class Figure:
             lowest = max(lowest, node.y + r + depth)
         return lowest
 
-    def _ends(self, p: Parameter) -> tuple[Node, Node]:
+    def _ends(self, p: ParameterStep) -> tuple[Node, Node]:
         source = self.nodes[f"1:{p.layer}"] if p.kind == "bias" else self.nodes[p.source]
         return source, self.nodes[p.target]
 
@@ -330,7 +330,7 @@ class Figure:
             x = self.nodes[self._column_names(column)[0]].x
             yield f'<text class="crx-column"{_attrs(x=x, y=MARGIN)}>{escape(text)}</text>'
 
-    def _edge_class(self, step: str, p: Parameter, biggest: float) -> tuple[str, float]:
+    def _edge_class(self, step: str, p: ParameterStep, biggest: float) -> tuple[str, float]:
         """The edge's CSS class and stroke width: grey in the forward step; after it,
         coloured by the sign of ∂E/∂w and thicker for a larger |∂E/∂w|, except a frozen bias
         in the update, which stays grey."""
@@ -358,7 +358,7 @@ class Figure:
                 labels.append(self._edge_label(p, text, source, target, css))
         yield from labels
 
-    def _edge_label(self, p: Parameter, text: str, source: Node, target: Node, css: str) -> str:
+    def _edge_label(self, p: ParameterStep, text: str, source: Node, target: Node, css: str) -> str:
         x, y = self._label_at(p, (source.x, source.y), (target.x, target.y))
         width = _width(f"{p.name} {text}", LABEL_PX) + 18
         box = _attrs(x=x - width / 2, y=y - PILL / 2, width=width)

@@ -62,8 +62,8 @@ class Delta:
 
 
 @dataclass(frozen=True)
-class Parameter:
-    """One weight or bias: its three chain-rule factors, their product, the engine's
+class ParameterStep:
+    """One weight or bias in the step: its three chain-rule factors, their product, the engine's
     ``.grad`` (equal to the product), and its value after the update (None if frozen)."""
 
     name: str
@@ -92,7 +92,7 @@ class Trace:
     loss_terms: list[LossTerm]
     total_error: float
     deltas: list[Delta]
-    parameters: list[Parameter]
+    parameters: list[ParameterStep]
     error_after: float
     errors: list[float] = field(default_factory=list)  # before each of --steps updates, and after
     frozen_biases: bool = False

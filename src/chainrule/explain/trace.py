@@ -21,7 +21,7 @@ from .. import nn, optim
 from .._backend import float64
 from ..function import no_grad
 from ..tensor import Tensor
-from .records import Delta, FeedTerm, LossTerm, Neuron, Parameter, Trace
+from .records import Delta, FeedTerm, LossTerm, Neuron, ParameterStep, Trace
 
 ACTIVATION_NAMES: dict[type[nn.Module], str] = {
     nn.Sigmoid: "sigmoid",
@@ -301,7 +301,7 @@ def _parameters(
     label: _Names,
     before: list[tuple[np.ndarray, np.ndarray]],
     frozen_biases: bool,
-) -> list[Parameter]:
+) -> list[ParameterStep]:
     """A record per weight and bias; ``before`` holds their values before the update that
     the layers now hold the result of."""
     records = []
@@ -314,7 +314,7 @@ def _parameters(
             dE_dout, dout_dnet = float(o.grad.data[j]), float(local[layer - 1][j])
             for i in range(linear.in_features):
                 records.append(
-                    Parameter(
+                    ParameterStep(
                         name=label.weight(layer, j, i, linear.in_features),
                         kind="weight",
                         layer=layer,
@@ -332,7 +332,7 @@ def _parameters(
                 )
             if linear.bias is not None:
                 records.append(
-                    Parameter(
+                    ParameterStep(
                         name=label.bias(layer, j),
                         kind="bias",
                         layer=layer,

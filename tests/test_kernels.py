@@ -14,6 +14,8 @@ import pytest
 
 import fake_cupy
 from chainrule import _backend, kernels
+from chainrule.ops import activation, loss
+from chainrule.optim import adam, sgd
 
 
 def _arrays(xp: Any, dtype: Any, seed: int = 0) -> dict[str, Any]:
@@ -54,13 +56,17 @@ def _calls(a: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
 
 
 KERNEL_OF = {
-    "cross_entropy_backward_unreduced": kernels.cross_entropy_backward,
-    "nesterov_step": kernels.sgd_momentum_step,
+    "sigmoid": activation.sigmoid_kernel,
+    "sigmoid_backward": activation.sigmoid_backward_kernel,
+    "relu_backward": activation.relu_backward_kernel,
+    "cross_entropy_backward": loss.cross_entropy_backward_kernel,
+    "cross_entropy_backward_unreduced": loss.cross_entropy_backward_kernel,
+    "sgd_step": sgd.sgd_step,
+    "sgd_momentum_step": sgd.sgd_momentum_step,
+    "nesterov_step": sgd.sgd_momentum_step,
+    "adam_step": adam.adam_step,
+    "amsgrad_step": adam.amsgrad_step,
 }
-
-
-def _kernel(name: str) -> kernels.FusedKernel:
-    return KERNEL_OF.get(name) or getattr(kernels, name)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -71,7 +77,7 @@ def test_compiled_kernels_match_their_references_on_a_gpu(name, dtype, monkeypat
         pytest.skip("no CUDA GPU: CuPy is not installed or finds no device")
     cp = _backend.cupy()
     compiled, referenced = _arrays(cp, dtype), _arrays(cp, dtype)
-    kernel = _kernel(name)
+    kernel = KERNEL_OF[name]
     out = kernel(*_calls(compiled)[name])
     expected = kernel.reference(*_calls(referenced)[name])
     tolerance = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12}

@@ -225,3 +225,41 @@ def test_random_tensors_have_the_right_distribution():
 def test_out_of_range_dimensions_are_an_error_as_in_pytorch(call):
     with pytest.raises(IndexError, match="out of range"):
         call()
+
+
+def test_wrap_shares_the_array_and_stays_out_of_the_graph():
+    from chainrule.tensor import wrap
+
+    array = np.arange(3.0)
+    t = wrap(array)
+    assert t.data is array and t.grad_fn is None and not t.requires_grad and t.grad is None
+    array[0] = 7.0
+    assert t.tolist() == [7.0, 1.0, 2.0]
+    scalar = wrap(np.float32(2.5))  # a NumPy scalar, as reductions give, becomes a 0-d array
+    assert type(scalar.data) is np.ndarray and scalar.shape == () and scalar.dtype == cr.float32
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min"])
+def test_sum_mean_max_min_read_their_arguments_alike(name):
+    x = cr.tensor(np.arange(24.0).reshape(2, 3, 4), dtype=cr.float32)
+    reduce = getattr(x, name)
+    whole = getattr(np, name)(x.numpy())
+    for everything in [reduce(), reduce(()), reduce(dim=[]), reduce(axis=())]:
+        assert everything.shape == () and everything.item() == whole
+    for kept in [
+        reduce((0, 2), True),
+        reduce(dim=[0, 2], keepdim=True),
+        reduce(axis=(0, 2), keepdims=True),
+        reduce(dim=(0, 2), keepdim=False, keepdims=True),  # NumPy's spelling wins when given
+    ]:
+        assert kept.shape == (1, 3, 1)
+        np.testing.assert_array_equal(
+            kept.numpy(), getattr(np, name)(x.numpy(), axis=(0, 2), keepdims=True)
+        )
+    assert reduce(-1).shape == reduce(axis=2).shape == (2, 3)
+    with pytest.raises(TypeError, match="pass dim or axis, not both"):
+        reduce(dim=0, axis=0)
+    scalar = getattr(cr.tensor(3.0), name)
+    assert scalar(0).item() == scalar(-1, keepdim=True).item() == 3.0
+    with pytest.raises(IndexError, match="dimension 1 is out of range"):
+        scalar(1)

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import random
 from ._backend import Device, as_array, as_device, default_float, make_on, on_device, xp_of
-from .tensor import Tensor
+from .tensor import Tensor, wrap
 
 DeviceLike = str | Device | None
 
@@ -22,7 +22,7 @@ def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 def _made(array: Any, requires_grad: bool) -> Tensor:
-    return Tensor._from_op(array, None).requires_grad_(requires_grad)
+    return wrap(array).requires_grad_(requires_grad)
 
 
 def _like(other: Any) -> Any:

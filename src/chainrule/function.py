@@ -218,7 +218,7 @@ class Function:
         if _Anomaly.enabled:
             _check_forward(cls, out, arrays)
         if not recorded:
-            result = _from_op(out, None)
+            result = wrap(out)
             if cls.makes_views and isinstance(args[0], Tensor):
                 # An in-place change of either, recorded later, reaches the other.
                 record_view(result, args[0], _GradMode.enabled)
@@ -373,7 +373,7 @@ def _own(grad: np.ndarray, upstream: np.ndarray) -> np.ndarray:
 
 def _accumulate_leaf(leaf: Tensor, grad: np.ndarray, upstream: np.ndarray) -> None:
     if leaf.grad is None:
-        leaf.grad = Tensor._from_op(_own(grad, upstream), None)
+        leaf.grad = wrap(_own(grad, upstream))
     else:
         leaf.grad.data = as_array(leaf.grad.data + grad)
 
@@ -477,6 +477,6 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
 
 # Tensor and Function need each other; whichever module is imported first defines its own
 # names before importing the other.
-from .tensor import Tensor  # noqa: E402
+from .tensor import Tensor, wrap  # noqa: E402
 
 _from_op = Tensor._from_op

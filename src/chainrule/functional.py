@@ -16,7 +16,7 @@ from .ops.linear import Linear
 from .ops.loss import BCEWithLogits, BinaryCrossEntropy, MeanSquaredError, SoftmaxCrossEntropy
 from .promotion import promote_types
 from .random import generator_for
-from .tensor import Tensor
+from .tensor import Tensor, wrap
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -79,7 +79,7 @@ def one_hot(labels: Tensor, num_classes: int) -> Tensor:
     """Class indices (N,) as rows of an identity matrix (N, num_classes), float32, on the
     labels' device."""
     indices = as_array(labels.data if isinstance(labels, Tensor) else labels)
-    return Tensor._from_op(xp_of(indices).eye(num_classes, dtype=np.float32)[indices], None)
+    return wrap(xp_of(indices).eye(num_classes, dtype=np.float32)[indices])
 
 
 # ------------------------------------------------------------------------------ losses

@@ -30,7 +30,7 @@ import numpy as np
 
 from . import random
 from ._backend import is_array, is_gpu_array, to_numpy
-from .tensor import Tensor
+from .tensor import Tensor, wrap
 
 __all__ = [
     "SerializationError",
@@ -452,7 +452,7 @@ def _read_tensors(file: BinaryIO, path: PathLike, header: _Header) -> dict[str, 
         if array.dtype == np.bool_ and array.view(np.uint8).max(initial=0) > 1:
             raise _error(path, f"is corrupt: the BOOL tensor {name!r} holds bytes other than 0, 1")
         arrays[name] = array
-    return {name: Tensor._from_op(arrays[name], None) for name in header.entries}
+    return {name: wrap(arrays[name]) for name in header.entries}
 
 
 # --------------------------------------------------------------------------- checkpoints

@@ -112,10 +112,6 @@ def _reduced_axis(axis: Axis, ndim: int) -> Axis:
     return axis
 
 
-def _resolve_keep(keepdim: bool, keepdims: bool | None) -> bool:
-    return keepdim if keepdims is None else keepdims
-
-
 def _dim(dim: int, ndim: int) -> int:
     """``dim`` as an index in [0, ndim), counting from the end when negative, as in PyTorch."""
     if not -ndim <= dim < ndim:
@@ -248,7 +244,9 @@ class Tensor:
 
     @staticmethod
     def _from_op(data: Any, ctx: Any) -> Tensor:
-        """Wrap an op's result without copying; ``ctx`` is the node that made it, or None."""
+        """An op's result, not copied, made by the graph node ``ctx`` (None: outside the
+        graph, as ``wrap`` makes it). ``wrap``'s body written out, not called: it is the
+        graph's hottest line."""
         tensor = object.__new__(Tensor)
         tensor.data = data if isinstance(data, np.ndarray) else as_array(data)
         tensor.grad = None
@@ -343,7 +341,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph: no gradient flows back through it."""
-        return Tensor._from_op(self.data, None)
+        return wrap(self.data)
 
     def retain_grad(self) -> Tensor:
         """Keep this non-leaf tensor's gradient in ``.grad`` after ``backward()``, as in
@@ -517,7 +515,7 @@ class Tensor:
                 f"~ needs a bool or integer tensor, and this one is {self.data.dtype}; "
                 "for a mask of where x is 0, write x == 0"
             )
-        return Tensor._from_op(~self.data, None)
+        return wrap(~self.data)
 
     def __matmul__(self, other: Any) -> Tensor:
         return MatMul.apply(self, _operand(other))
@@ -539,7 +537,7 @@ class Tensor:
         a, b = _promoted(self, other)
         a, b = a.data, (b.data if isinstance(b, Tensor) else b)
         check_one_device("comparison", [a, b])
-        return Tensor._from_op(compare(a, b), None)
+        return wrap(compare(a, b))
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, operator.lt)
@@ -562,10 +560,10 @@ class Tensor:
     lt, le, gt, ge, eq, ne = __lt__, __le__, __gt__, __ge__, __eq__, __ne__
 
     def any(self) -> Tensor:
-        return Tensor._from_op(self.data.any(), None)
+        return wrap(self.data.any())
 
     def all(self) -> Tensor:
-        return Tensor._from_op(self.data.all(), None)
+        return wrap(self.data.all())
 
     # ----------------------------------------------------------------- in place
     # PyTorch's rules (see ops/inplace.py): under no_grad, or when nothing needs a gradient,
@@ -670,6 +668,15 @@ class Tensor:
         written(self)
 
     # ----------------------------------------------------------------- reductions
+    def _reduce(
+        self, op: Any, dim: Axis, keepdim: bool, axis: Axis, keepdims: bool | None
+    ) -> Tensor:
+        """The one path of ``sum``, ``mean``, ``max`` and ``min``: PyTorch's ``dim`` and
+        ``keepdim`` or NumPy's ``axis`` and ``keepdims``, read as ``_reduced_axis`` says, given
+        to the reduction ``op``."""
+        axis = _reduced_axis(_resolve_axis(dim, axis), self.ndim)
+        return op.apply(self, axis, keepdim if keepdims is None else keepdims)
+
     def sum(
         self,
         dim: Axis = None,
@@ -679,8 +686,7 @@ class Tensor:
         keepdims: bool | None = None,
     ) -> Tensor:
         """Sum over ``dim`` (all dimensions when None)."""
-        axis = _reduced_axis(_resolve_axis(dim, axis), self.ndim)
-        return Sum.apply(self, axis, _resolve_keep(keepdim, keepdims))
+        return self._reduce(Sum, dim, keepdim, axis, keepdims)
 
     def mean(
         self,
@@ -697,8 +703,7 @@ class Tensor:
                 f"mean() needs a floating-point tensor, and this one is {self.data.dtype}; "
                 "convert it first with .float()"
             )
-        axis = _reduced_axis(_resolve_axis(dim, axis), self.ndim)
-        return Mean.apply(self, axis, _resolve_keep(keepdim, keepdims))
+        return self._reduce(Mean, dim, keepdim, axis, keepdims)
 
     def max(
         self,
@@ -716,8 +721,7 @@ class Tensor:
         """
         if isinstance(dim, Tensor):
             return self.maximum(dim)
-        axis = _reduced_axis(_resolve_axis(dim, axis), self.ndim)
-        return Max.apply(self, axis, _resolve_keep(keepdim, keepdims))
+        return self._reduce(Max, dim, keepdim, axis, keepdims)
 
     def min(
         self,
@@ -731,8 +735,7 @@ class Tensor:
         tensor instead of a dim, the elementwise ``minimum``, as PyTorch's ``min(a, b)``."""
         if isinstance(dim, Tensor):
             return self.minimum(dim)
-        axis = _reduced_axis(_resolve_axis(dim, axis), self.ndim)
-        return Min.apply(self, axis, _resolve_keep(keepdim, keepdims))
+        return self._reduce(Min, dim, keepdim, axis, keepdims)
 
     def argmax(
         self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None
@@ -740,7 +743,7 @@ class Tensor:
         """Index of the largest value over ``dim`` (of the flattened tensor when None)."""
         check_not_bool(self.data, "argmax", RuntimeError)
         axis = _reduced_axis(_resolve_axis(dim, axis), self.ndim)
-        return Tensor._from_op(self.data.argmax(axis=axis, keepdims=keepdim), None)
+        return wrap(self.data.argmax(axis=axis, keepdims=keepdim))
 
     def argmin(
         self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None
@@ -748,7 +751,7 @@ class Tensor:
         """Index of the smallest value over ``dim`` (of the flattened tensor when None)."""
         check_not_bool(self.data, "argmin", RuntimeError)
         axis = _reduced_axis(_resolve_axis(dim, axis), self.ndim)
-        return Tensor._from_op(self.data.argmin(axis=axis, keepdims=keepdim), None)
+        return wrap(self.data.argmin(axis=axis, keepdims=keepdim))
 
     def maximum(self, other: Any) -> Tensor:
         """The larger of this tensor and ``other`` (which broadcasts), elementwise; where
@@ -894,6 +897,20 @@ class Tensor:
 
     def __getitem__(self, key: Any) -> Tensor:
         return GetItem.apply(self, _index_key(key, xp_of(self.data)))
+
+
+def wrap(data: Any) -> Tensor:
+    """A tensor over ``data`` itself, not a copy, outside any graph (no ``grad_fn``, no
+    gradient required): how the library turns an array it has made into a Tensor.
+
+    ``data`` is an array on any device, or a NumPy scalar, which becomes a 0-d array.
+    """
+    tensor = object.__new__(Tensor)
+    tensor.data = data if isinstance(data, np.ndarray) else as_array(data)
+    tensor.grad = None
+    tensor._ctx = None
+    tensor.requires_grad = False
+    return tensor
 
 
 def _index_key(key: Any, xp: Any) -> tuple[Any, ...]:

@@ -12,7 +12,7 @@ from ._backend import as_array, device_of, make_on
 from .ops.indexing import Where
 from .ops.shape import Concatenate, Stack
 from .promotion import promote_types, result_type
-from .tensor import Tensor, _cast, _dim, _operand
+from .tensor import Tensor, _cast, _dim, _operand, wrap
 
 sum = Tensor.sum
 mean = Tensor.mean
@@ -84,5 +84,5 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     dtype = result_type(a, b)
     if isinstance(a, int | float) and isinstance(b, int | float):
         # Two numbers: NumPy would pick float64 or int64 for them, so a must carry dtype.
-        a = Tensor._from_op(make_on(device_of(condition), "asarray", a, dtype=dtype), None)
+        a = wrap(make_on(device_of(condition), "asarray", a, dtype=dtype))
     return Where.apply(condition, _cast(a, dtype), _cast(b, dtype))

@@ -24,7 +24,7 @@ from ._backend import Device, DeviceUnavailableError, as_device, to_device, xp_o
 from .function import no_grad
 from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import load_checkpoint, save_checkpoint
-from .tensor import Tensor
+from .tensor import Tensor, wrap
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
 LOSSES = ("mse", "ce", "bce")
@@ -187,10 +187,10 @@ class Architecture:
         if self.loss == "ce":
             return F.cross_entropy(outputs, labels)
         if self.outputs == 1:
-            targets = Tensor._from_op(labels.data.astype(outputs.dtype)[:, None], None)
+            targets = wrap(labels.data.astype(outputs.dtype)[:, None])
         else:
             one_hot = np.eye(self.outputs, dtype=outputs.dtype)
-            targets = Tensor._from_op(to_device(one_hot, outputs.device)[labels.data], None)
+            targets = wrap(to_device(one_hot, outputs.device)[labels.data])
         if self.loss == "mse":
             return F.mse_loss(outputs, targets)
         return F.binary_cross_entropy_with_logits(outputs, targets)

@@ -7,7 +7,7 @@ from importlib import resources
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import wrap
 from .dataset import TensorDataset
 from .files import PathLike
 from .labeled_csv import read_labeled_csv
@@ -24,7 +24,7 @@ def xor() -> TensorDataset:
     """
     inputs = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
     targets = np.array([[0], [1], [1], [0]], dtype=np.float32)
-    return TensorDataset(Tensor._from_op(inputs, None), Tensor._from_op(targets, None))
+    return TensorDataset(wrap(inputs), wrap(targets))
 
 
 def digits(train: bool = True) -> TensorDataset:
@@ -61,6 +61,4 @@ def csv(path: PathLike) -> TensorDataset:
 
 def _labeled(pixels: np.ndarray, labels: np.ndarray, full_scale: int) -> TensorDataset:
     inputs = pixels.astype(np.float32) / np.float32(full_scale)
-    return TensorDataset(
-        Tensor._from_op(inputs, None), Tensor._from_op(labels.astype(np.int64), None)
-    )
+    return TensorDataset(wrap(inputs), wrap(labels.astype(np.int64)))

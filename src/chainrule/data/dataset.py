@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import random
-from ..tensor import Tensor
+from ..tensor import Tensor, wrap
 
 
 class Dataset:
@@ -31,7 +31,7 @@ def _shared(data: Any) -> Tensor:
     if isinstance(data, Tensor):
         return data
     if isinstance(data, np.ndarray):
-        return Tensor._from_op(data, None)
+        return wrap(data)
     return Tensor(data)
 
 
@@ -61,7 +61,7 @@ class TensorDataset(Dataset):
             )
 
     def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
-        return tuple(Tensor._from_op(t.data[index], None) for t in self.tensors)
+        return tuple(wrap(t.data[index]) for t in self.tensors)
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import random
 from .._backend import Device, as_device, device_of, to_device, xp_of
-from ..tensor import Tensor, to_array
+from ..tensor import Tensor, to_array, wrap
 from .dataset import Dataset, Subset, TensorDataset
 
 Batch = tuple[Tensor, ...] | Tensor
@@ -113,12 +113,11 @@ def _sliced(
 ) -> Iterator[tuple[Tensor, ...]]:
     """Batches of ``arrays``: rows ``order[start:stop]`` (a copy), or the view ``start:stop``
     when ``order`` is None."""
-    wrap = Tensor._from_op
     if order is not None and arrays:
         order = to_device(order, device_of(arrays[0]))  # a GPU array is indexed from its GPU
     for start, stop in bounds:
         rows = slice(start, stop) if order is None else order[start:stop]
-        yield tuple([wrap(array[rows], None) for array in arrays])
+        yield tuple([wrap(array[rows]) for array in arrays])
 
 
 def _moved(batches: Iterator[Batch], device: Device) -> Iterator[Batch]:
@@ -131,7 +130,7 @@ def _moved(batches: Iterator[Batch], device: Device) -> Iterator[Batch]:
 
 
 def _to(tensor: Tensor, device: Device) -> Tensor:
-    return Tensor._from_op(to_device(tensor.data, device), None)
+    return wrap(to_device(tensor.data, device))
 
 
 def _collate(samples: Sequence[Any]) -> Batch:
@@ -145,7 +144,7 @@ def _collate(samples: Sequence[Any]) -> Batch:
 def _stack(items: Sequence[Any]) -> Tensor:
     arrays = [item.data if isinstance(item, Tensor) else to_array(item) for item in items]
     try:
-        return Tensor._from_op(xp_of(arrays[0]).stack(arrays), None)
+        return wrap(xp_of(arrays[0]).stack(arrays))
     except ValueError:
         shapes = sorted({a.shape for a in arrays}, key=str)
         raise ValueError(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import wrap
 from .dataset import TensorDataset
 from .download import fetch
 from .files import DatasetError, PathLike
@@ -121,9 +121,7 @@ def _load(source: _Source, root: Path, train: bool, download: bool) -> TensorDat
     if labels.size and labels.max() > 9:
         raise DatasetError(f"{labels_path}: label {labels.max()} is outside 0-9")
     inputs = images.reshape(len(images), 28 * 28).astype(np.float32) / np.float32(255)
-    return TensorDataset(
-        Tensor._from_op(inputs, None), Tensor._from_op(labels.astype(np.int64), None)
-    )
+    return TensorDataset(wrap(inputs), wrap(labels.astype(np.int64)))
 
 
 def _find(root: Path, name: str) -> Path | None:

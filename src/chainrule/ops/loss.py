@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import kernels
 from .._backend import is_gpu_array, xp_of
 from ..function import Function
+from ..kernels import FusedKernel
 
 
 def _mean(total: Any, count: int) -> Any:
@@ -60,6 +60,24 @@ class MeanSquaredError(Function):
         diff = ctx.saved_tensors[0]
         grad = diff * (2 * _unreduce(g, diff.size, ctx.reduction))
         return grad, (-grad if ctx.needs_input_grad[1] else None), None
+
+
+def _cross_entropy_backward(probs: Any, target: Any, classes: int, scale: Any) -> Any:
+    grad = probs.copy()
+    grad[xp_of(probs).arange(probs.shape[0]), target] -= 1
+    grad *= scale
+    return grad
+
+
+cross_entropy_backward_kernel = FusedKernel(
+    "cross_entropy_backward",
+    "T probs, raw int64 target, int64 classes, T scale",
+    "T dx",
+    "dx = (probs - (T)(i % classes == target[i / classes])) * scale",
+    _cross_entropy_backward,
+)
+"""dx = (softmax(x) - one_hot(target)) * scale, for class-index targets; ``scale`` is
+g / N, or g[:, None] per sample when unreduced."""
 
 
 class SoftmaxCrossEntropy(Function):
@@ -113,7 +131,7 @@ class SoftmaxCrossEntropy(Function):
             scale = scale[:, None]
         if not rest:  # class indices
             labels = target.astype(np.int64, copy=False)
-            return kernels.cross_entropy_backward(probs, labels, probs.shape[1], scale), None, None
+            return cross_entropy_backward_kernel(probs, labels, probs.shape[1], scale), None, None
         mass, log_probs = rest
         need_x, need_target, _ = ctx.needs_input_grad
         grad = grad_target = None

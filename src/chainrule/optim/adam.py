@@ -4,8 +4,66 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import kernels
+from .._backend import xp_of
+from ..kernels import FusedKernel
 from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
+
+
+def _adam_step(
+    g: Any,
+    step_size: float,
+    one_minus_beta1: float,
+    beta2: float,
+    one_minus_beta2: float,
+    eps: float,
+    bias2_sqrt: float,
+    param: Any,
+    m: Any,
+    v: Any,
+    v_max: Any = None,
+) -> None:
+    xp = xp_of(param)
+    scratch = xp.subtract(g, m, out=xp.empty_like(param))
+    scratch *= one_minus_beta1
+    m += scratch  # m + (1 - beta1) * (g - m), as torch.lerp computes it
+    xp.multiply(g, g, out=scratch)
+    scratch *= one_minus_beta2
+    v *= beta2
+    v += scratch
+    if v_max is not None:
+        v = xp.maximum(v_max, v, out=v_max)
+    xp.sqrt(v, out=scratch)
+    scratch /= bias2_sqrt
+    scratch += eps
+    xp.divide(m, scratch, out=scratch)
+    scratch *= step_size
+    param -= scratch
+
+
+_ADAM_PARAMS = (
+    "T g, T step_size, T one_minus_beta1, T beta2, T one_minus_beta2, T eps, T bias2_sqrt"
+)
+_ADAM_MOMENTS = "m += one_minus_beta1 * (g - m); v = beta2 * v + one_minus_beta2 * (g * g);"
+
+adam_step = FusedKernel(
+    "adam_step",
+    _ADAM_PARAMS,
+    "T param, T m, T v",
+    _ADAM_MOMENTS + "param -= step_size * m / (sqrt(v) / bias2_sqrt + eps)",
+    _adam_step,
+)
+"""Adam's moments and update, bias-corrected: step_size = lr / (1 - β1^t) and
+bias2_sqrt = √(1 - β2^t)."""
+
+amsgrad_step = FusedKernel(
+    "amsgrad_step",
+    _ADAM_PARAMS,
+    "T param, T m, T v, T v_max",
+    _ADAM_MOMENTS
+    + "v_max = max(v_max, v); param -= step_size * m / (sqrt(v_max) / bias2_sqrt + eps)",
+    _adam_step,
+)
+"""Adam with AMSGrad: the update divides by the largest second moment seen so far."""
 
 
 class Adam(Optimizer):
@@ -84,9 +142,9 @@ class Adam(Optimizer):
             moments = (data, state["exp_avg"], state["exp_avg_sq"])
             bias2_sqrt = (1 - beta2**step) ** 0.5
             if amsgrad:
-                kernels.amsgrad_step(g, *scalars, bias2_sqrt, *moments, state["max_exp_avg_sq"])
+                amsgrad_step(g, *scalars, bias2_sqrt, *moments, state["max_exp_avg_sq"])
             else:
-                kernels.adam_step(g, *scalars, bias2_sqrt, *moments)
+                adam_step(g, *scalars, bias2_sqrt, *moments)
 
 
 class AdamW(Adam):

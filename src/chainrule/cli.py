@@ -11,23 +11,8 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from ._backend import DeviceUnavailableError
 from .commands import COMMANDS
-from .data import DatasetError
-from .explain import ExplainError
-from .sample_input import InputError
-from .serialization import SerializationError
-from .train import TrainingError
-
-USER_ERRORS = (
-    TrainingError,
-    DeviceUnavailableError,
-    DatasetError,
-    SerializationError,
-    InputError,
-    ExplainError,
-    OSError,
-)
+from .errors import UserError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return args.handler(args)
-    except USER_ERRORS as error:
+    except UserError as error:
+        print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
         print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -15,11 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import UserError
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # PNG colour type -> samples per pixel
 
 
-class InputError(ValueError):
+class InputError(UserError, ValueError):
     """The input file cannot be read or does not fit the model."""
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from . import data, nn, optim
 from . import functional as F
 from ._backend import Device, DeviceUnavailableError, as_device, to_device, xp_of
+from .errors import UserError
 from .function import no_grad
 from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import load_checkpoint, save_checkpoint
@@ -36,8 +37,9 @@ OPTIMIZERS: dict[str, Callable[[Any, float], optim.Optimizer]] = {
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 0.001}
 
 
-class TrainingError(Exception):
-    """A problem the user can fix (bad settings, unreadable data, a diverging loss)."""
+class TrainingError(UserError):
+    """A run that cannot start or go on: settings that make no sense, or a loss that
+    diverged."""
 
 
 class Interrupted(Exception):
@@ -118,7 +120,7 @@ def load_data(spec: str, seed: int = 0) -> DataBundle:
         labels = np.concatenate([train.tensors[1].numpy(), test.tensors[1].numpy()])
         bundle = DataBundle(f"csv:{where}", train, test, 0, max(int(labels.max()) + 1, 2))
     else:
-        raise TrainingError(
+        raise UserError(
             f"unknown --data {spec!r}; use digits, xor, mnist:DIR, fashion-mnist:DIR "
             "or csv:TRAIN.csv[,TEST.csv]"
         )
@@ -141,16 +143,16 @@ class Architecture:
 
     def __post_init__(self) -> None:
         if len(self.layers) < 2 or any(size < 1 for size in self.layers):
-            raise TrainingError(
+            raise UserError(
                 f"--layers needs at least two positive sizes (inputs,...,outputs), "
                 f"not {','.join(map(str, self.layers))}"
             )
         if self.activation not in ACTIVATIONS:
-            raise TrainingError(
+            raise UserError(
                 f"unknown --activation {self.activation!r}; use {', '.join(ACTIVATIONS)}"
             )
         if self.loss not in LOSSES:
-            raise TrainingError(f"unknown --loss {self.loss!r}; use {', '.join(LOSSES)}")
+            raise UserError(f"unknown --loss {self.loss!r}; use {', '.join(LOSSES)}")
 
     @property
     def outputs(self) -> int:
@@ -169,14 +171,14 @@ class Architecture:
     def check_fits(self, bundle: DataBundle) -> None:
         """Raise a clear error when the layer sizes do not fit the data."""
         if self.layers[0] != bundle.features:
-            raise TrainingError(
+            raise UserError(
                 f"--layers starts with {self.layers[0]} inputs, but {bundle.name} has "
                 f"{bundle.features} features per sample; start with {bundle.features}"
             )
         fits = self.outputs == bundle.classes or (bundle.classes == 2 and self.outputs == 1)
         if not fits or (self.outputs == 1 and self.loss == "ce"):
             wanted = "1 or 2" if bundle.classes == 2 and self.loss != "ce" else bundle.classes
-            raise TrainingError(
+            raise UserError(
                 f"--layers ends with {self.outputs} outputs, but {bundle.name} has "
                 f"{bundle.classes} classes; end with {wanted}"
             )
@@ -221,12 +223,12 @@ class Architecture:
 
 
 def device_named(name: str) -> str:
-    """The device that ``name`` spells, as "cpu" or "cuda:N"; a TrainingError if it spells
+    """The device that ``name`` spells, as "cpu" or "cuda:N"; a UserError if it spells
     none. Whether this machine has that device is asked only when it is used."""
     try:
         return str(Device(name))
     except (TypeError, ValueError):
-        raise TrainingError(f"unknown --device {name!r}; use cpu, cuda or cuda:N") from None
+        raise UserError(f"unknown --device {name!r}; use cpu, cuda or cuda:N") from None
 
 
 @dataclass
@@ -315,18 +317,18 @@ def start(settings: Settings) -> Run:
 
 
 def _training_checkpoint(path: str | Path) -> tuple[dict[str, Any], Settings]:
-    """The checkpoint at ``path`` and the settings stored in it, or a TrainingError if it is
+    """The checkpoint at ``path`` and the settings stored in it, or a UserError if it is
     not one that ``train`` writes."""
     checkpoint = load_checkpoint(path)
     try:
         stored = checkpoint["settings"]
         settings = Settings(**{**stored, "layers": tuple(stored["layers"])})
     except (KeyError, TypeError) as error:
-        raise TrainingError(
+        raise UserError(
             f"{path} is not a training checkpoint written by chainrule train --save ({error})"
         ) from None
     if checkpoint["model"] is None:
-        raise TrainingError(
+        raise UserError(
             f"{path} is not a training checkpoint written by chainrule train --save "
             "(it holds no model)"
         )
@@ -336,12 +338,12 @@ def _training_checkpoint(path: str | Path) -> tuple[dict[str, Any], Settings]:
 @contextmanager
 def _restoring(path: str | Path, problem: str) -> Iterator[None]:
     """Turn the error of a part of a checkpoint that cannot be restored (``load_state_dict``
-    raises KeyError, ValueError or TypeError) into a TrainingError naming the file."""
+    raises KeyError, ValueError or TypeError) into a UserError naming the file."""
     try:
         yield
     except (KeyError, ValueError, TypeError) as error:
         detail = error.args[0] if isinstance(error, KeyError) and error.args else error
-        raise TrainingError(f"{path}: {problem}: {detail}") from None
+        raise UserError(f"{path}: {problem}: {detail}") from None
 
 
 def _restore_model(path: str | Path, model: nn.Module, checkpoint: dict[str, Any]) -> None:
@@ -368,7 +370,7 @@ def resume(path: str | Path, epochs: int | None = None, device: str | None = Non
     history and random state, so it continues exactly where it stopped, on ``device`` or,
     when None, on the device it trained on (checkpoints hold CPU arrays, so any device
     will do). A checkpoint whose parts do not fit its settings (another architecture,
-    another optimizer) is a TrainingError naming the file."""
+    another optimizer) is a UserError naming the file."""
     checkpoint, settings = _training_checkpoint(path)
     if epochs is not None:
         settings.epochs = epochs

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import UserError
 from ..numeric_vs_backprop import (
     EPOCH_IMAGES,
     RELATIVE_DIFFERENCE,
@@ -22,7 +23,6 @@ from ..numeric_vs_backprop import (
     measure,
 )
 from ..speed import suite as speed
-from ..train import TrainingError
 
 
 @dataclass(frozen=True)
@@ -97,9 +97,9 @@ def _numeric_vs_backprop_arguments(parser: argparse.ArgumentParser) -> None:
 def _numeric_vs_backprop(args: argparse.Namespace) -> int:
     for flag, value in (("--samples", args.samples), ("--batch", args.batch)):
         if value < 1:
-            raise TrainingError(f"{flag} must be at least 1, not {value}")
+            raise UserError(f"{flag} must be at least 1, not {value}")
     if args.seed < 0:
-        raise TrainingError(f"--seed must be 0 or more, not {args.seed}")
+        raise UserError(f"--seed must be 0 or more, not {args.seed}")
     timing = measure(samples=args.samples, batch=args.batch, seed=args.seed)
     if args.json:
         print(json.dumps(_summary(timing)))

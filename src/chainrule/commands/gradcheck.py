@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import UserError
 from ..numeric_vs_backprop import (
     EPS,
     RELATIVE_DIFFERENCE,
@@ -23,7 +24,7 @@ from ..numeric_vs_backprop import (
 )
 from ..random import manual_seed
 from ..tensor import Tensor
-from ..train import ACTIVATIONS, LOSSES, Architecture, TrainingError
+from ..train import ACTIVATIONS, LOSSES, Architecture
 from .arguments import layer_sizes
 
 MAX_PARAMETERS = 100_000
@@ -57,23 +58,23 @@ def register(subparsers: Any) -> None:
 
 
 def _architecture(args: argparse.Namespace) -> Architecture:
-    """The network to check, or a ``TrainingError`` naming the setting that makes no sense."""
+    """The network to check, or a ``UserError`` naming the setting that makes no sense."""
     architecture = Architecture(args.layers, args.activation, args.loss)
     if args.loss == "ce" and architecture.outputs < 2:
-        raise TrainingError("--loss ce needs at least 2 outputs; end --layers with 2 or more")
+        raise UserError("--loss ce needs at least 2 outputs; end --layers with 2 or more")
     parameters = sum(
         (fan_in + 1) * fan_out
         for fan_in, fan_out in zip(args.layers, args.layers[1:], strict=False)
     )
     if parameters > MAX_PARAMETERS:
-        raise TrainingError(
+        raise UserError(
             f"--layers {','.join(map(str, args.layers))} has {parameters:,} parameters, each "
             f"costing two forward passes; gradcheck takes at most {MAX_PARAMETERS:,}"
         )
     if args.batch < 1:
-        raise TrainingError(f"--batch must be at least 1, not {args.batch}")
+        raise UserError(f"--batch must be at least 1, not {args.batch}")
     if args.seed < 0:
-        raise TrainingError(f"--seed must be 0 or more, not {args.seed}")
+        raise UserError(f"--seed must be 0 or more, not {args.seed}")
     return architecture
 
 

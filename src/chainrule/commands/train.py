@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
+from ..errors import UserError
 from ..train import (
     ACTIVATIONS,
     LOSSES,
@@ -135,7 +136,7 @@ def _plot(history: list[EpochMetrics], path: str) -> None:
         import matplotlib.pyplot as plt
         from matplotlib.ticker import MaxNLocator
     except ImportError:
-        raise TrainingError(
+        raise UserError(
             "--plot needs matplotlib: pip install 'chainrule[plot]' (or pip install matplotlib)"
         ) from None
     epochs = [m.epoch for m in history]

@@ -19,6 +19,7 @@ import numpy as np
 from .. import functional as F
 from .. import nn, optim
 from .._backend import float64
+from ..errors import UserError
 from ..function import no_grad
 from ..tensor import Tensor
 from .records import Delta, FeedTerm, LossTerm, Neuron, Parameter, Trace
@@ -34,7 +35,7 @@ LOSSES = ("half_sse", "mse", "bce", "ce")
 MAX_NEURONS = 64
 
 
-class ExplainError(ValueError):
+class ExplainError(UserError, ValueError):
     """The model, data or options are outside what a walk-through can show."""
 
 

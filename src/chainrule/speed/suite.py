@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import Device, DeviceUnavailableError, as_device
-from ..train import TrainingError
+from .._backend import Device, as_device
+from ..errors import UserError
 from .report import print_report
 from .runner import CHAINRULE, HAND_WRITTEN, PYTORCH
 from .workloads import GPU_WORKLOADS, WORKLOADS, Target, Workload, suite_for
@@ -316,7 +316,7 @@ def add_arguments(parser: argparse.ArgumentParser, *, quick_by_default: bool) ->
 
 def _options(args: argparse.Namespace) -> Options:
     """The options that parsed ``add_arguments`` options ask for: a DeviceUnavailableError
-    if this machine has no such device (a GPU without CuPy), a TrainingError for a workload
+    if this machine has no such device (a GPU without CuPy), a UserError for a workload
     that is not in the device's suite."""
     device = str(as_device(args.device))
     suite = suite_for(device)
@@ -324,7 +324,7 @@ def _options(args: argparse.Namespace) -> Options:
     elsewhere = [key for key in keys if key not in suite]
     if elsewhere:
         where = "the CPU suite" if device == "cpu" else f"the GPU suite, on {device},"
-        raise TrainingError(
+        raise UserError(
             f"{where} has workloads {','.join(suite)}, not {','.join(elsewhere)}"
             + ("; add --device cuda for the GPU suite" if device == "cpu" else "")
         )
@@ -361,5 +361,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_arguments(parser, quick_by_default=False)
     try:
         return run_command(parser.parse_args(argv))
-    except (DeviceUnavailableError, TrainingError) as error:
+    except UserError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from chainrule.cli import main
-from chainrule.numeric_vs_backprop import (
+from chainrule.app.main import main
+from chainrule.app.numeric_vs_backprop import (
     Timing,
     epoch_seconds,
     extrapolate,

@@ -15,12 +15,12 @@ import pytest
 import chainrule as cr
 import fake_cupy
 from chainrule import _backend
-from chainrule.cli import main
-from chainrule.commands import train as train_command
+from chainrule.app.commands import train as train_command
+from chainrule.app.main import main
+from chainrule.app.run import Settings, start, train_epochs
 from chainrule.speed.report import print_report
 from chainrule.speed.suite import summarise
 from chainrule.speed.workloads import GPU_WORKLOADS
-from chainrule.train import Settings, start, train_epochs
 
 INSTALL = 'pip install "chainrule[cuda]"'
 TESTS = Path(__file__).resolve().parent

@@ -8,13 +8,13 @@ import pytest
 
 import chainrule as cr
 from chainrule import _backend
-from chainrule.cli import _parser, main
-from chainrule.commands import bench
+from chainrule.app.commands import bench
+from chainrule.app.main import _parser, main
+from chainrule.app.run import TrainingError
+from chainrule.app.sample_input import InputError
 from chainrule.data import DatasetError
 from chainrule.explain import ExplainError
-from chainrule.sample_input import InputError
 from chainrule.serialization import SerializationError
-from chainrule.train import TrainingError
 
 
 @pytest.mark.parametrize(
@@ -87,3 +87,24 @@ def test_eval_of_a_file_that_is_no_training_checkpoint_raises_no_training_error(
     error = _raised(["eval", str(path)])
     assert "is not a training checkpoint" in str(error)
     assert not isinstance(error, TrainingError)
+
+
+@pytest.mark.parametrize(
+    ("argv", "path"),
+    [
+        (["train", "--epochs", "1", "--save", "{missing}/m.safetensors"], "m.safetensors"),
+        (["explain", "--out", "{missing}/step.md", "--format", "markdown"], "step.md"),
+        (["eval", "{missing}"], "missing"),
+        (["predict", "{missing}", "row.csv"], "missing"),
+    ],
+    ids=["train-save", "explain-out", "eval", "predict"],
+)
+def test_a_file_the_system_refuses_is_a_user_error_naming_it(argv, path, tmp_path, capsys):
+    """An OSError where the command opens or writes a file the user named is one line."""
+    missing = tmp_path / "missing"
+    argv = [arg.format(missing=missing) for arg in argv]
+    error = _raised(argv)
+    assert path in str(error)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"chainrule {argv[0]}: error: ") and err.count("\n") == 1

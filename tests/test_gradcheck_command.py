@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from chainrule.cli import main
+from chainrule.app.main import main
 from chainrule.ops.activation import Sigmoid
 
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from chainrule.cli import main
+from chainrule.app.main import main
 from chainrule.speed import reference
 from chainrule.speed.inputs import make_problem
 from chainrule.speed.report import print_report

@@ -18,14 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from . import data, nn, optim
-from . import functional as F
-from ._backend import Device, DeviceUnavailableError, as_device, to_device, xp_of
-from .errors import UserError
-from .function import no_grad
-from .random import get_rng_state, manual_seed, set_rng_state
-from .serialization import load_checkpoint, save_checkpoint
-from .tensor import Tensor
+from .. import data, nn, optim
+from .. import functional as F
+from .._backend import Device, DeviceUnavailableError, as_device, to_device, xp_of
+from ..errors import UserError
+from ..function import no_grad
+from ..random import get_rng_state, manual_seed, set_rng_state
+from ..serialization import load_checkpoint, save_checkpoint
+from ..tensor import Tensor
+from .files import user_files
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
 LOSSES = ("mse", "ce", "bce")
@@ -95,6 +96,7 @@ def _idx_folder(name: str, reader: Callable[..., data.TensorDataset], folder: st
     return DataBundle(name, _as_classification(train), _as_classification(test), 0, 10, note)
 
 
+@user_files()
 def load_data(spec: str, seed: int = 0) -> DataBundle:
     """The data named by ``spec``: digits, xor, mnist:DIR, fashion-mnist:DIR or
     csv:TRAIN.csv[,TEST.csv] (without a test file, a fixed 20% of TRAIN is held out)."""
@@ -316,6 +318,7 @@ def start(settings: Settings) -> Run:
     return Run(settings, architecture, bundle, model, optimizer)
 
 
+@user_files()
 def _training_checkpoint(path: str | Path) -> tuple[dict[str, Any], Settings]:
     """The checkpoint at ``path`` and the settings stored in it, or a UserError if it is
     not one that ``train`` writes."""
@@ -397,6 +400,7 @@ def resume(path: str | Path, epochs: int | None = None, device: str | None = Non
     return run
 
 
+@user_files()
 def save(run: Run, path: str | Path) -> None:
     """Write the run's checkpoint atomically: a crash leaves the previous file intact."""
     settings = {**asdict(run.settings), "layers": list(run.settings.layers)}

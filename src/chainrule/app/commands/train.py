@@ -10,8 +10,9 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
-from ..errors import UserError
-from ..train import (
+from ...errors import UserError
+from ..files import user_files
+from ..run import (
     ACTIVATIONS,
     LOSSES,
     OPTIMIZERS,
@@ -128,6 +129,7 @@ def _progress(enabled: bool, epochs: int) -> Iterator[Callable[[int, int], None]
         yield on_batch
 
 
+@user_files()
 def _plot(history: list[EpochMetrics], path: str) -> None:
     try:
         import matplotlib

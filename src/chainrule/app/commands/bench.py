@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import UserError
+from ...errors import UserError
+from ...speed import suite as speed
 from ..numeric_vs_backprop import (
     EPOCH_IMAGES,
     RELATIVE_DIFFERENCE,
@@ -22,7 +23,6 @@ from ..numeric_vs_backprop import (
     gradients_per_epoch,
     measure,
 )
-from ..speed import suite as speed
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import UserError
+from ...errors import UserError
+from ...random import manual_seed
+from ...tensor import Tensor
 from ..numeric_vs_backprop import (
     EPS,
     RELATIVE_DIFFERENCE,
@@ -22,9 +24,7 @@ from ..numeric_vs_backprop import (
     ParameterCheck,
     compare_gradients,
 )
-from ..random import manual_seed
-from ..tensor import Tensor
-from ..train import ACTIVATIONS, LOSSES, Architecture
+from ..run import ACTIVATIONS, LOSSES, Architecture
 from .arguments import layer_sizes
 
 MAX_PARAMETERS = 100_000

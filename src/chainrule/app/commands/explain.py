@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import explain, nn
-from ..explain.trace import LOSSES, ExplainError
-from ..function import no_grad
-from ..random import manual_seed
+from ... import explain, nn
+from ...explain.trace import LOSSES, ExplainError
+from ...function import no_grad
+from ...random import manual_seed
+from ..files import user_files
 from .arguments import layer_sizes, numbers
 
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
@@ -142,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
         raise ExplainError(f"--digits must be between 1 and 17, not {args.digits}")
     output = _render(args)
     if args.out:
-        Path(args.out).write_text(output, encoding="utf-8")
+        with user_files():
+            Path(args.out).write_text(output, encoding="utf-8")
         print(f"wrote {args.out}")
     else:
         print(output, end="" if output.endswith("\n") else "\n")

@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import to_numpy
-from ..function import no_grad
+from ..._backend import to_numpy
+from ...function import no_grad
+from ...tensor import Tensor
+from ..run import evaluate, load_data, load_model
 from ..sample_input import read_input
-from ..tensor import Tensor
-from ..train import evaluate, load_data, load_model
 
 
 def register(subparsers: Any) -> None:

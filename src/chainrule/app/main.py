@@ -1,7 +1,8 @@
 """The ``chainrule`` command line: ``main(argv) -> int``.
 
-User errors end as one line on stderr and exit code 2, never a traceback. Progress bars
-appear only when stderr is a terminal, so logs and ``--json`` output stay clean.
+A user error (any ``UserError``) ends as one line on stderr and exit code 2, never a
+traceback. Progress bars appear only when stderr is a terminal, so logs and ``--json``
+output stay clean.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from .. import __version__
+from ..errors import UserError
 from .commands import COMMANDS
-from .errors import UserError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,8 +37,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except UserError as error:
-        print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:
         print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -19,12 +19,12 @@ from functools import partial
 
 import numpy as np
 
-from . import functional as F
-from . import nn
-from .function import no_grad
-from .gradcheck import numerical_grad
-from .random import manual_seed
-from .tensor import Tensor
+from .. import functional as F
+from .. import nn
+from ..function import no_grad
+from ..gradcheck import numerical_grad
+from ..random import manual_seed
+from ..tensor import Tensor
 
 EPS = 1e-6
 """The central-difference step, the default of ``numerical_grad``."""

@@ -1,5 +1,6 @@
-"""The training loop behind ``chainrule train``: data by name, an MLP by its layer sizes,
-epochs with metrics, checkpoints after every epoch, and a clean stop on Ctrl-C.
+"""A training run of ``chainrule train``: its settings, epochs with metrics, a checkpoint
+after every epoch, resuming from one, and a clean stop on Ctrl-C. The data come from
+``datasets``, the network from ``mlp``.
 
 Everything here uses the public library (nn, optim, data, save/load), so the command line
 does nothing a user's own script could not.
@@ -19,17 +20,15 @@ from typing import Any
 import numpy as np
 
 from .. import data, nn, optim
-from .. import functional as F
-from .._backend import Device, DeviceUnavailableError, as_device, to_device, xp_of
+from .._backend import Device, DeviceUnavailableError, as_device, xp_of
 from ..errors import UserError
 from ..function import no_grad
 from ..random import get_rng_state, manual_seed, set_rng_state
 from ..serialization import load_checkpoint, save_checkpoint
-from ..tensor import Tensor
+from .datasets import DataBundle, load_data
 from .files import user_files
+from .mlp import Architecture
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
-LOSSES = ("mse", "ce", "bce")
 OPTIMIZERS: dict[str, Callable[[Any, float], optim.Optimizer]] = {
     "sgd": lambda params, lr: optim.SGD(params, lr=lr),
     "momentum": lambda params, lr: optim.SGD(params, lr=lr, momentum=0.9),
@@ -45,183 +44,6 @@ class TrainingError(UserError):
 
 class Interrupted(Exception):
     """Training stopped on Ctrl-C after finishing the batch in progress."""
-
-
-# ------------------------------------------------------------------------------ data
-
-
-@dataclass
-class DataBundle:
-    """A training set, a test set, and how to describe them."""
-
-    name: str
-    train: data.TensorDataset
-    test: data.TensorDataset
-    features: int
-    classes: int
-    note: str = ""
-
-
-def _as_classification(dataset: data.TensorDataset) -> data.TensorDataset:
-    """Inputs flattened to (N, features) float32, labels as int64 class indices (N,)."""
-    inputs, labels = dataset.tensors[:2]
-    x = inputs.numpy().reshape(len(inputs), -1).astype(np.float32, copy=False)
-    y = labels.numpy()
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    return data.TensorDataset(x, y.astype(np.int64))
-
-
-def _split(dataset: data.TensorDataset, first: int) -> tuple[data.TensorDataset, ...]:
-    arrays = [t.numpy() for t in dataset.tensors]
-    return (
-        data.TensorDataset(*(a[:first] for a in arrays)),
-        data.TensorDataset(*(a[first:] for a in arrays)),
-    )
-
-
-def _idx_folder(name: str, reader: Callable[..., data.TensorDataset], folder: str) -> DataBundle:
-    test = reader(folder, train=False)
-    try:
-        train = reader(folder, train=True)
-        note = ""
-    except data.DatasetError:
-        if len(test) < 10_000:
-            raise
-        train, test = _split(test, 8_000)
-        note = (
-            f"no training files in {folder}: training on the first 8,000 test images and "
-            "evaluating on the last 2,000"
-        )
-    return DataBundle(name, _as_classification(train), _as_classification(test), 0, 10, note)
-
-
-@user_files()
-def load_data(spec: str, seed: int = 0) -> DataBundle:
-    """The data named by ``spec``: digits, xor, mnist:DIR, fashion-mnist:DIR or
-    csv:TRAIN.csv[,TEST.csv] (without a test file, a fixed 20% of TRAIN is held out)."""
-    kind, _, where = spec.partition(":")
-    if kind == "digits" and not where:
-        train, test = data.digits(train=True), data.digits(train=False)
-        bundle = DataBundle("digits", _as_classification(train), _as_classification(test), 0, 10)
-    elif kind == "xor" and not where:
-        points = _as_classification(data.xor())
-        bundle = DataBundle("xor", points, points, 0, 2)
-    elif kind in ("mnist", "fashion-mnist") and where:
-        reader = data.mnist if kind == "mnist" else data.fashion_mnist
-        bundle = _idx_folder(kind, reader, where)
-    elif kind == "csv" and where:
-        train_path, _, test_path = where.partition(",")
-        train = _as_classification(data.csv(train_path))
-        if test_path:
-            test = _as_classification(data.csv(test_path))
-        else:
-            order = np.random.default_rng(seed).permutation(len(train))
-            shuffled = data.TensorDataset(*(t.numpy()[order] for t in train.tensors))
-            train, test = _split(shuffled, len(train) - max(1, len(train) // 5))
-        labels = np.concatenate([train.tensors[1].numpy(), test.tensors[1].numpy()])
-        bundle = DataBundle(f"csv:{where}", train, test, 0, max(int(labels.max()) + 1, 2))
-    else:
-        raise UserError(
-            f"unknown --data {spec!r}; use digits, xor, mnist:DIR, fashion-mnist:DIR "
-            "or csv:TRAIN.csv[,TEST.csv]"
-        )
-    bundle.features = bundle.train.tensors[0].shape[1]
-    return bundle
-
-
-# ------------------------------------------------------------------------------ model
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """An MLP by its layer sizes, hidden activation and loss; enough to rebuild it from a
-    checkpoint. With MSE the outputs pass through a sigmoid (seed 001's network); with CE
-    and BCE the model outputs logits and the loss applies softmax or sigmoid itself."""
-
-    layers: tuple[int, ...]
-    activation: str
-    loss: str
-
-    def __post_init__(self) -> None:
-        if len(self.layers) < 2 or any(size < 1 for size in self.layers):
-            raise UserError(
-                f"--layers needs at least two positive sizes (inputs,...,outputs), "
-                f"not {','.join(map(str, self.layers))}"
-            )
-        if self.activation not in ACTIVATIONS:
-            raise UserError(
-                f"unknown --activation {self.activation!r}; use {', '.join(ACTIVATIONS)}"
-            )
-        if self.loss not in LOSSES:
-            raise UserError(f"unknown --loss {self.loss!r}; use {', '.join(LOSSES)}")
-
-    @property
-    def outputs(self) -> int:
-        return self.layers[-1]
-
-    def build(self) -> nn.Sequential:
-        modules: list[nn.Module] = []
-        for i, (fan_in, fan_out) in enumerate(zip(self.layers, self.layers[1:], strict=False)):
-            modules.append(nn.Linear(fan_in, fan_out))
-            if i < len(self.layers) - 2:
-                modules.append(ACTIVATIONS[self.activation]())
-        if self.loss == "mse":
-            modules.append(nn.Sigmoid())
-        return nn.Sequential(*modules)
-
-    def check_fits(self, bundle: DataBundle) -> None:
-        """Raise a clear error when the layer sizes do not fit the data."""
-        if self.layers[0] != bundle.features:
-            raise UserError(
-                f"--layers starts with {self.layers[0]} inputs, but {bundle.name} has "
-                f"{bundle.features} features per sample; start with {bundle.features}"
-            )
-        fits = self.outputs == bundle.classes or (bundle.classes == 2 and self.outputs == 1)
-        if not fits or (self.outputs == 1 and self.loss == "ce"):
-            wanted = "1 or 2" if bundle.classes == 2 and self.loss != "ce" else bundle.classes
-            raise UserError(
-                f"--layers ends with {self.outputs} outputs, but {bundle.name} has "
-                f"{bundle.classes} classes; end with {wanted}"
-            )
-
-    def loss_of(self, outputs: Tensor, labels: Tensor) -> Tensor:
-        """The loss of ``outputs`` against class ``labels`` (N,), a tensor on the outputs'
-        device, in the form this loss wants."""
-        if self.loss == "ce":
-            return F.cross_entropy(outputs, labels)
-        if self.outputs == 1:
-            targets = Tensor._from_op(labels.data.astype(outputs.dtype)[:, None], None)
-        else:
-            one_hot = np.eye(self.outputs, dtype=outputs.dtype)
-            targets = Tensor._from_op(to_device(one_hot, outputs.device)[labels.data], None)
-        if self.loss == "mse":
-            return F.mse_loss(outputs, targets)
-        return F.binary_cross_entropy_with_logits(outputs, targets)
-
-    def predict(self, outputs: Any) -> Any:
-        """Class labels (N,) from the model's outputs (N, outputs), an array on any device."""
-        if self.outputs == 1:
-            threshold = 0.5 if self.loss == "mse" else 0.0
-            return (outputs[:, 0] > threshold).astype(np.int64)
-        return outputs.argmax(axis=1)
-
-    def correct(self, outputs: Tensor, labels: Any) -> int:
-        """How many of the predictions from ``outputs`` are the ``labels`` (N,), an array on
-        the outputs' device; counted there, so that only the count leaves a GPU."""
-        return int((self.predict(outputs.data) == labels).sum())
-
-    def probabilities(self, outputs: np.ndarray) -> np.ndarray:
-        """Per-class scores in [0, 1] from the model's outputs (softmax for CE), on the CPU."""
-        if self.loss == "ce":
-            shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
-            return shifted / shifted.sum(axis=1, keepdims=True)
-        if self.loss == "bce":
-            return 1 / (1 + np.exp(-outputs))
-        return outputs
-
-
-# ------------------------------------------------------------------------------ training
 
 
 def device_named(name: str) -> str:

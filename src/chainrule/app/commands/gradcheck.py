@@ -17,6 +17,7 @@ import numpy as np
 from ...errors import UserError
 from ...random import manual_seed
 from ...tensor import Tensor
+from ..mlp import ACTIVATIONS, LOSSES, Architecture
 from ..numeric_vs_backprop import (
     EPS,
     RELATIVE_DIFFERENCE,
@@ -24,7 +25,6 @@ from ..numeric_vs_backprop import (
     ParameterCheck,
     compare_gradients,
 )
-from ..run import ACTIVATIONS, LOSSES, Architecture
 from .arguments import layer_sizes
 
 MAX_PARAMETERS = 100_000

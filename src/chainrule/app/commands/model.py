@@ -11,7 +11,8 @@ import numpy as np
 from ..._backend import to_numpy
 from ...function import no_grad
 from ...tensor import Tensor
-from ..run import evaluate, load_data, load_model
+from ..datasets import load_data
+from ..run import evaluate, load_model
 from ..sample_input import read_input
 
 

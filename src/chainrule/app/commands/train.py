@@ -12,9 +12,8 @@ from typing import Any
 
 from ...errors import UserError
 from ..files import user_files
+from ..mlp import ACTIVATIONS, LOSSES
 from ..run import (
-    ACTIVATIONS,
-    LOSSES,
     OPTIMIZERS,
     EpochMetrics,
     Interrupted,

@@ -32,6 +32,13 @@ def test_bench_alone_lists_the_workloads(capsys):
     assert "numeric-vs-backprop" in out
 
 
+def test_the_speed_suite_is_no_workload_of_the_command_and_the_list_says_where_it_is(capsys):
+    assert run(["bench", "speed"]) == 2
+    assert "invalid choice: 'speed'" in capsys.readouterr().err
+    assert main(["bench"]) == 0
+    assert "python benchmarks/run.py" in capsys.readouterr().out
+
+
 def test_numeric_vs_backprop_json_fields_and_agreement(capsys):
     assert main(["bench", "numeric-vs-backprop", "--samples", "5", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)

@@ -1,7 +1,8 @@
 """``chainrule bench WORKLOAD``: timed workloads, by name.
 
 ``WORKLOADS`` maps each name to its help, its options and its handler, so a new workload
-is one more entry; ``chainrule bench`` alone lists them.
+is one more entry; ``chainrule bench`` alone lists them. The speed suite, chainrule against
+NumPy and PyTorch, is not installed: it is ``python benchmarks/run.py`` in a clone.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import UserError
-from ...speed import suite as speed
 from ..numeric_vs_backprop import (
     EPOCH_IMAGES,
     RELATIVE_DIFFERENCE,
@@ -23,6 +23,8 @@ from ..numeric_vs_backprop import (
     gradients_per_epoch,
     measure,
 )
+
+SPEED_SUITE = "Speed against NumPy and PyTorch: python benchmarks/run.py, in a clone of chainrule."
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ def register(subparsers: Any) -> None:
     bench = subparsers.add_parser(
         "bench",
         help="time a workload (with no name: list the workloads)",
-        description="Time a workload; with no workload name, list them.",
+        description=f"Time a workload; with no workload name, list them. {SPEED_SUITE}",
     )
     workloads = bench.add_subparsers(dest="workload", metavar="WORKLOAD")
     for name, workload in WORKLOADS.items():
@@ -53,6 +55,7 @@ def _list_workloads(args: argparse.Namespace) -> int:
     width = max(map(len, WORKLOADS))
     for name, workload in WORKLOADS.items():
         print(f"  {name:<{width}}  {workload.help}")
+    print(SPEED_SUITE)
     return 0
 
 
@@ -175,24 +178,10 @@ def _report(timing: Timing) -> list[str]:
     ]
 
 
-# ------------------------------------------------------------------------------ speed
-
-
-def _speed_arguments(parser: argparse.ArgumentParser) -> None:
-    speed.add_arguments(parser, quick_by_default=True)
-
-
 WORKLOADS: dict[str, Workload] = {
     "numeric-vs-backprop": Workload(
         help="one gradient of seed 001's 784-30-10 network by central differences and by backprop",
         add_arguments=_numeric_vs_backprop_arguments,
         run=_numeric_vs_backprop,
-    ),
-    "speed": Workload(
-        help="five networks, one epoch each by chainrule, hand-written NumPy and PyTorch "
-        "(small sizes; --full for benchmarks/run.py's; --device cuda: two, against PyTorch "
-        "on the GPU)",
-        add_arguments=_speed_arguments,
-        run=speed.run_command,
     ),
 }

@@ -12,10 +12,10 @@ from .. import functional as F
 from .. import nn
 from .._backend import to_device
 from ..errors import UserError
+from ..nn.activation import ACTIVATIONS
 from ..tensor import Tensor
 from .datasets import DataBundle
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
 LOSSES = ("mse", "ce", "bce")
 
 
@@ -47,14 +47,7 @@ class Architecture:
         return self.layers[-1]
 
     def build(self) -> nn.Sequential:
-        modules: list[nn.Module] = []
-        for i, (fan_in, fan_out) in enumerate(zip(self.layers, self.layers[1:], strict=False)):
-            modules.append(nn.Linear(fan_in, fan_out))
-            if i < len(self.layers) - 2:
-                modules.append(ACTIVATIONS[self.activation]())
-        if self.loss == "mse":
-            modules.append(nn.Sigmoid())
-        return nn.Sequential(*modules)
+        return nn.mlp(self.layers, self.activation, "sigmoid" if self.loss == "mse" else None)
 
     def check_fits(self, bundle: DataBundle) -> None:
         """Raise a clear error when the layer sizes do not fit the data."""

@@ -159,10 +159,7 @@ class Timing:
 
 def seed_001_network() -> nn.Sequential:
     """784-30-10 with sigmoid on both layers, seed 001's network (23,860 parameters)."""
-    inputs, hidden, outputs = SEED_001_LAYERS
-    return nn.Sequential(
-        nn.Linear(inputs, hidden), nn.Sigmoid(), nn.Linear(hidden, outputs), nn.Sigmoid()
-    )
+    return nn.mlp(SEED_001_LAYERS, "sigmoid", "sigmoid")
 
 
 def _backprop_seconds(model: nn.Module, loss: Callable[[], Tensor], runs: int) -> list[float]:

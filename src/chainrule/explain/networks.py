@@ -27,7 +27,7 @@ def seed_000() -> Example:
     weights w1…w8 = 0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55, biases b1 = 0.35 and
     b2 = 0.60 (left unchanged by the update), E = Σ ½(t − o)², learning rate 0.5. In float64,
     so the numbers are the worked example's to every digit."""
-    model = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 2), nn.Sigmoid()).double()
+    model = nn.mlp((2, 2, 2), "sigmoid", "sigmoid").double()
     with no_grad():
         model[0].weight.data[...] = np.array([[0.15, 0.20], [0.25, 0.30]])
         model[0].bias.data[...] = 0.35

@@ -67,3 +67,13 @@ class LogSoftmax(Softmax):
 
     def forward(self, x: Tensor) -> Tensor:
         return x.log_softmax(self.dim)
+
+
+ACTIVATIONS: dict[str, type[Module]] = {
+    "sigmoid": Sigmoid,
+    "relu": ReLU,
+    "tanh": Tanh,
+    "leaky_relu": LeakyReLU,
+}
+"""The elementwise activations by name: what ``mlp`` puts between its layers, what the
+``chainrule`` command offers as ``--activation``, and what ``explain`` can show."""

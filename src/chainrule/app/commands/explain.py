@@ -16,11 +16,11 @@ import numpy as np
 from ... import explain, nn
 from ...explain.trace import LOSSES, ExplainError
 from ...function import no_grad
+from ...nn.activation import ACTIVATIONS
 from ...random import manual_seed
 from ..files import user_files
 from .arguments import layer_sizes, numbers
 
-ACTIVATIONS = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
 FORMATS = ("text", "markdown", "html")
 
 
@@ -67,14 +67,11 @@ def _custom(args: argparse.Namespace) -> explain.Example:
         model = base.model
     else:
         manual_seed(args.seed)
-        layers: list[nn.Module] = []
-        for index, (fan_in, fan_out) in enumerate(zip(args.layers, args.layers[1:], strict=False)):
-            layers.append(nn.Linear(fan_in, fan_out))
-            if index < len(args.layers) - 2 or loss != "ce":
-                layers.append(ACTIVATIONS[args.activation]())
-        if len(layers) == 0:
-            raise ExplainError("--layers needs at least two sizes, like 2,3,1")
-        model = nn.Sequential(*layers).double()
+        output = None if loss == "ce" else args.activation
+        try:
+            model = nn.mlp(args.layers, args.activation, output).double()
+        except ValueError as error:
+            raise ExplainError(f"--layers: {error}") from None
     if args.weights:
         _load_weights(model, Path(args.weights))
     sizes = (model[0].in_features, *(m.out_features for m in model if isinstance(m, nn.Linear)))

@@ -2,11 +2,17 @@
 that states it is built from that place, so two of them can never disagree."""
 
 import argparse
+import inspect
+import json
 
 import pytest
 
+import chainrule as cr
+from chainrule.app import numeric_vs_backprop
 from chainrule.app.main import _parser, main
+from chainrule.gradcheck import central_difference
 from chainrule.nn.activation import ACTIVATIONS
+from chainrule.ops.activation import Sigmoid
 
 
 def _subcommand(name: str) -> argparse.ArgumentParser:
@@ -46,3 +52,55 @@ def test_explain_of_layer_sizes_that_make_no_network_is_one_line(layers, capsys)
     err = capsys.readouterr().err
     assert err.startswith("chainrule explain: error: --layers: an MLP needs at least two")
     assert err.count("\n") == 1
+
+
+# ------------------------------------------------------------------------------ gradient check
+
+
+@pytest.fixture
+def sigmoid_off_by(monkeypatch):
+    """Make the sigmoid's derivative wrong by a relative ``error``."""
+
+    def make_wrong(error: float) -> None:
+        right = Sigmoid.backward
+        monkeypatch.setattr(
+            Sigmoid, "backward", staticmethod(lambda ctx, g: right(ctx, g) * (1 + error))
+        )
+
+    return make_wrong
+
+
+@pytest.mark.parametrize(("error", "verdict"), [(5e-4, True), (5e-2, False)])
+def test_the_gradcheck_command_judges_as_cr_gradcheck_does(error, verdict, sigmoid_off_by, capsys):
+    """A derivative 0.05% off is within cr.gradcheck's rtol of 0.1%, and 5% off is not: the
+    command, with the same rule, says the same (it used to fail the first)."""
+    sigmoid_off_by(error)
+    x = cr.randn(6, requires_grad=True)
+    try:
+        judged = cr.gradcheck(lambda x: x.sigmoid(), (x,))
+    except cr.GradcheckError:
+        judged = False
+    assert judged is verdict
+    assert main(["gradcheck", "--activation", "sigmoid", "--json"]) == (0 if verdict else 1)
+    assert json.loads(capsys.readouterr().out)["passed"] is verdict
+
+
+def test_the_gradcheck_command_states_cr_gradchecks_step_and_tolerances(capsys):
+    assert main(["gradcheck", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    defaults = inspect.signature(cr.gradcheck).parameters
+    for name in ("eps", "atol", "rtol"):
+        assert result[name] == defaults[name].default, name
+    assert result["rule"] == "|backprop - numerical| <= atol + rtol * |numerical|"
+
+
+def test_the_numeric_vs_backprop_demo_takes_the_library_central_difference(monkeypatch):
+    steps = []
+
+    def counted(*args, **kwargs):
+        steps.append(args[2])
+        return central_difference(*args, **kwargs)
+
+    monkeypatch.setattr(numeric_vs_backprop, "central_difference", counted)
+    timing = numeric_vs_backprop.measure(samples=3, batch=2, runs=1)
+    assert len(steps) == 3 and timing.max_over_allowed < 1e-3

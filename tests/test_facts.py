@@ -8,8 +8,11 @@ import json
 import pytest
 
 import chainrule as cr
-from chainrule.app import numeric_vs_backprop
+import chainrule.explain
+from chainrule.app import numeric_vs_backprop, run
+from chainrule.app.datasets import DATA_SPECS
 from chainrule.app.main import _parser, main
+from chainrule.explain.networks import SEED_000_LR
 from chainrule.gradcheck import central_difference
 from chainrule.nn.activation import ACTIVATIONS
 from chainrule.ops.activation import Sigmoid
@@ -104,3 +107,28 @@ def test_the_numeric_vs_backprop_demo_takes_the_library_central_difference(monke
     monkeypatch.setattr(numeric_vs_backprop, "central_difference", counted)
     timing = numeric_vs_backprop.measure(samples=3, batch=2, runs=1)
     assert len(steps) == 3 and timing.max_over_allowed < 1e-3
+
+
+# ------------------------------------------------------------------------------ defaults
+
+
+def _help(command: str) -> str:
+    return " ".join(_subcommand(command).format_help().split())
+
+
+def test_the_default_learning_rates_are_written_once_and_help_is_made_from_them(monkeypatch):
+    assert "learning rate (default: sgd 0.1, momentum 0.05, adam 0.001)" in _help("train")
+    monkeypatch.setitem(run.DEFAULT_LR, "sgd", 0.25)
+    assert "(default: sgd 0.25, momentum 0.05, adam 0.001)" in _help("train")
+    assert run.Settings(optimizer="sgd").lr == 0.25
+
+
+def test_help_and_the_error_name_the_same_data(capsys):
+    assert f"{DATA_SPECS} (default: digits)" in _help("train")
+    assert main(["train", "--data", "imagenet"]) == 2
+    assert capsys.readouterr().err.endswith(f"unknown --data 'imagenet'; use {DATA_SPECS}\n")
+
+
+def test_explains_default_learning_rate_is_seed_000s():
+    assert cr.explain.seed_000().lr == SEED_000_LR == 0.5
+    assert "learning rate (default 0.5)" in _help("explain")

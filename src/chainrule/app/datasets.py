@@ -12,6 +12,9 @@ from .. import data
 from ..errors import UserError
 from .files import user_files
 
+DATA_SPECS = "digits, xor, mnist:DIR, fashion-mnist:DIR or csv:TRAIN.csv[,TEST.csv]"
+"""The data ``--data`` can name, as ``--help`` and its errors say it."""
+
 
 @dataclass
 class DataBundle:
@@ -61,8 +64,8 @@ def _idx_folder(name: str, reader: Callable[..., data.TensorDataset], folder: st
 
 @user_files()
 def load_data(spec: str, seed: int = 0) -> DataBundle:
-    """The data named by ``spec``: digits, xor, mnist:DIR, fashion-mnist:DIR or
-    csv:TRAIN.csv[,TEST.csv] (without a test file, a fixed 20% of TRAIN is held out)."""
+    """The data named by ``spec``, one of ``DATA_SPECS`` (for csv without a test file, a
+    fixed 20% of TRAIN is held out)."""
     kind, _, where = spec.partition(":")
     if kind == "digits" and not where:
         train, test = data.digits(train=True), data.digits(train=False)
@@ -85,9 +88,6 @@ def load_data(spec: str, seed: int = 0) -> DataBundle:
         labels = np.concatenate([train.tensors[1].numpy(), test.tensors[1].numpy()])
         bundle = DataBundle(f"csv:{where}", train, test, 0, max(int(labels.max()) + 1, 2))
     else:
-        raise UserError(
-            f"unknown --data {spec!r}; use digits, xor, mnist:DIR, fashion-mnist:DIR "
-            "or csv:TRAIN.csv[,TEST.csv]"
-        )
+        raise UserError(f"unknown --data {spec!r}; use {DATA_SPECS}")
     bundle.features = bundle.train.tensors[0].shape[1]
     return bundle

@@ -29,6 +29,10 @@ from ..tensor import Tensor
 
 SEED_001_LAYERS = (784, 30, 10)
 EPOCH_IMAGES = 60_000
+SAMPLES = 200
+"""Parameters whose central differences ``measure`` times, by default."""
+BATCH = 10
+"""Images per gradient, by default: seed 001's mini-batch."""
 
 
 def over_allowed(backprop: np.ndarray, numerical: np.ndarray) -> float:
@@ -161,7 +165,7 @@ def _backprop_seconds(model: nn.Module, loss: Callable[[], Tensor], runs: int) -
     return times[WARM_UP_RUNS:]
 
 
-def measure(samples: int = 200, batch: int = 10, seed: int = 0, runs: int = 50) -> Timing:
+def measure(samples: int = SAMPLES, batch: int = BATCH, seed: int = 0, runs: int = 50) -> Timing:
     """Time one gradient of seed 001's network under MSE on ``batch`` random images.
 
     Backprop: the median of ``runs`` full gradients. Central differences: the median time

@@ -15,8 +15,11 @@ from typing import Any
 
 from ...errors import UserError
 from ...gradcheck import ATOL, EPS, RTOL, RULE
+from ..mlp import parameter_count
 from ..numeric_vs_backprop import (
+    BATCH,
     EPOCH_IMAGES,
+    SAMPLES,
     SEED_001_LAYERS,
     Timing,
     epoch_seconds,
@@ -81,18 +84,21 @@ def _numeric_vs_backprop_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--samples",
         type=int,
-        default=200,
+        default=SAMPLES,
         help="parameters whose central differences are timed; their median time is "
-        "extrapolated to all 23,860 (default: 200)",
+        f"extrapolated to all {parameter_count(SEED_001_LAYERS):,} (default: %(default)s)",
     )
     parser.add_argument(
         "--batch",
         type=int,
-        default=10,
-        help="images per gradient, and the mini-batch of the epoch estimate (default: 10)",
+        default=BATCH,
+        help="images per gradient, and the mini-batch of the epoch estimate (default: %(default)s)",
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="for the weights, images and sample (default: 0)"
+        "--seed",
+        type=int,
+        default=0,
+        help="for the weights, images and sample (default: %(default)s)",
     )
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ... import explain, nn
+from ...explain.networks import SEED_000_LR
 from ...explain.trace import LOSSES, ExplainError
 from ...function import no_grad
 from ...nn.activation import ACTIVATIONS
@@ -47,7 +48,7 @@ def register(subparsers: Any) -> None:
     network.add_argument("--seed", type=int, default=0, help="seed for random weights and data")
     step = parser.add_argument_group("the step")
     step.add_argument("--loss", choices=LOSSES, help="half_sse (default: E = Σ ½(t − o)²)")
-    step.add_argument("--lr", type=float, help="learning rate (default 0.5)")
+    step.add_argument("--lr", type=float, help=f"learning rate (default {SEED_000_LR:g})")
     step.add_argument("--freeze-biases", action="store_true", help="leave biases unchanged")
     step.add_argument("--steps", type=int, default=1, help="updates to run, showing the error")
     shown = parser.add_argument_group("the output")

@@ -18,10 +18,11 @@ from ...errors import UserError
 from ...gradcheck import ATOL, EPS, RTOL, RULE
 from ...random import manual_seed
 from ...tensor import Tensor
-from ..mlp import ACTIVATIONS, LOSSES, Architecture
+from ..mlp import ACTIVATIONS, LOSSES, Architecture, parameter_count
 from ..numeric_vs_backprop import ParameterCheck, compare_gradients
 from .arguments import layer_sizes
 
+DEFAULT_LAYERS = (4, 5, 3)
 MAX_PARAMETERS = 100_000
 """Central differences cost two forward passes per parameter; past this it takes minutes."""
 
@@ -34,7 +35,10 @@ def register(subparsers: Any) -> None:
         "central differences in float64; exit code 0 when they agree, 1 when not.",
     )
     check.add_argument(
-        "--layers", type=layer_sizes, default=(4, 5, 3), help="layer sizes (default: 4,5,3)"
+        "--layers",
+        type=layer_sizes,
+        default=DEFAULT_LAYERS,
+        help=f"layer sizes (default: {','.join(map(str, DEFAULT_LAYERS))})",
     )
     check.add_argument("--activation", choices=ACTIVATIONS, default="sigmoid")
     check.add_argument(
@@ -44,9 +48,9 @@ def register(subparsers: Any) -> None:
         help="ce: softmax cross-entropy of the logits (default); mse: of sigmoid outputs "
         "against one-hot targets; bce: binary cross-entropy of the logits",
     )
-    check.add_argument("--batch", type=int, default=4, help="random samples (default: 4)")
+    check.add_argument("--batch", type=int, default=4, help="random samples (default: %(default)s)")
     check.add_argument(
-        "--seed", type=int, default=0, help="for the weights and samples (default: 0)"
+        "--seed", type=int, default=0, help="for the weights and samples (default: %(default)s)"
     )
     check.add_argument("--json", action="store_true", help="print the result as one JSON object")
     check.set_defaults(handler=_gradcheck)
@@ -57,10 +61,7 @@ def _architecture(args: argparse.Namespace) -> Architecture:
     architecture = Architecture(args.layers, args.activation, args.loss)
     if args.loss == "ce" and architecture.outputs < 2:
         raise UserError("--loss ce needs at least 2 outputs; end --layers with 2 or more")
-    parameters = sum(
-        (fan_in + 1) * fan_out
-        for fan_in, fan_out in zip(args.layers, args.layers[1:], strict=False)
-    )
+    parameters = parameter_count(args.layers)
     if parameters > MAX_PARAMETERS:
         raise UserError(
             f"--layers {','.join(map(str, args.layers))} has {parameters:,} parameters, each "

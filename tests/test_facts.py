@@ -10,6 +10,8 @@ import pytest
 import chainrule as cr
 import chainrule.explain
 from chainrule.app import numeric_vs_backprop, run
+from chainrule.app.commands import model as model_command
+from chainrule.app.commands import train as train_command
 from chainrule.app.datasets import DATA_SPECS
 from chainrule.app.main import _parser, main
 from chainrule.explain.networks import SEED_000_LR
@@ -132,3 +134,35 @@ def test_help_and_the_error_name_the_same_data(capsys):
 def test_explains_default_learning_rate_is_seed_000s():
     assert cr.explain.seed_000().lr == SEED_000_LR == 0.5
     assert "learning rate (default 0.5)" in _help("explain")
+
+
+# ------------------------------------------------------------------------------ the device
+
+
+def test_a_run_resolves_its_device_once_and_keeps_it(monkeypatch, capsys):
+    asked, kept = [], []
+    resolve = run.resolve_device
+    monkeypatch.setattr(run, "resolve_device", lambda name: asked.append(name) or resolve(name))
+    train_epochs = train_command.train_epochs
+
+    def spy(started, *args, **kwargs):
+        kept.append(started.device)
+        assert started.device is started.device  # held, not made again on each use
+        return train_epochs(started, *args, **kwargs)
+
+    monkeypatch.setattr(train_command, "train_epochs", spy)
+    assert main(["train", "--epochs", "1", "--quiet"]) == 0
+    assert asked == ["cpu"] and kept == [cr.Device("cpu")] and isinstance(kept[0], cr.Device)
+
+
+def test_eval_and_predict_resolve_the_device_once(monkeypatch, tmp_path, capsys):
+    saved = tmp_path / "m.safetensors"
+    assert main(["train", "--epochs", "1", "--quiet", "--save", str(saved)]) == 0
+    row = tmp_path / "row.csv"
+    row.write_text(",".join(["0"] * 64))
+    asked = []
+    resolve = run.resolve_device
+    monkeypatch.setattr(model_command, "resolve_device", lambda n: asked.append(n) or resolve(n))
+    assert main(["eval", str(saved)]) == 0
+    assert main(["predict", str(saved), str(row), "--device", "CPU"]) == 0
+    assert asked == ["cpu", "CPU"]

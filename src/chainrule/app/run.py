@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .. import data, nn, optim
-from .._backend import Device, DeviceUnavailableError, as_device, xp_of
+from .._backend import CPU, Device, DeviceUnavailableError, as_device, xp_of
 from ..errors import UserError
 from ..function import no_grad
 from ..random import get_rng_state, manual_seed, set_rng_state
@@ -53,6 +53,13 @@ def device_named(name: str) -> str:
         return str(Device(name))
     except (TypeError, ValueError):
         raise UserError(f"unknown --device {name!r}; use cpu, cuda or cuda:N") from None
+
+
+def resolve_device(name: str) -> Device:
+    """The device ``name`` spells, on this machine: a UserError if it spells none, a
+    ``DeviceUnavailableError`` if this machine cannot give it (a GPU without CuPy, say).
+    Done once per run; everything after uses the ``Device`` it returns."""
+    return as_device(device_named(name))
 
 
 @dataclass
@@ -109,22 +116,19 @@ class Run:
     bundle: DataBundle
     model: nn.Sequential
     optimizer: optim.Optimizer
+    device: Device
     history: list[EpochMetrics] = field(default_factory=list)
 
     @property
     def epochs_done(self) -> int:
         return len(self.history)
 
-    @property
-    def device(self) -> Device:
-        return Device(self.settings.device)
-
 
 def start(settings: Settings) -> Run:
     """A fresh run: seed everything, load the data, build the model, move it to the settings'
     device and make its optimizer there. A DeviceUnavailableError, before anything is loaded,
     if this machine cannot give that device (a GPU without CuPy, say)."""
-    device = as_device(settings.device)
+    device = resolve_device(settings.device)
     manual_seed(settings.seed)
     bundle = load_data(settings.data, settings.seed)
     if not settings.layers:
@@ -137,7 +141,7 @@ def start(settings: Settings) -> Run:
     # initial weights on every device.
     model.to(device)
     optimizer = OPTIMIZERS[settings.optimizer](model.parameters(), settings.lr)
-    return Run(settings, architecture, bundle, model, optimizer)
+    return Run(settings, architecture, bundle, model, optimizer, device)
 
 
 @user_files()
@@ -178,7 +182,7 @@ def _restore_model(path: str | Path, model: nn.Module, checkpoint: dict[str, Any
 
 
 def load_model(
-    path: str | Path, device: str = "cpu"
+    path: str | Path, device: Device = CPU
 ) -> tuple[Architecture, nn.Sequential, Settings]:
     """The trained model in a checkpoint written by ``train``, on ``device`` (wherever it was
     trained), ready for evaluation."""
@@ -186,7 +190,7 @@ def load_model(
     architecture = Architecture(settings.layers, settings.activation, settings.loss)
     model = architecture.build()
     _restore_model(path, model, checkpoint)
-    model.to(device_named(device))
+    model.to(device)
     return architecture, model, settings
 
 

@@ -6,6 +6,7 @@ outside it, and importing ``chainrule`` never runs that file.
 """
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,34 @@ def test_python_dash_m_chainrule_runs_the_command():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"chainrule {chainrule.__version__}"
+
+
+def _error_texts(source: str) -> list[str]:
+    """The literal text of every error that ``source`` raises or builds: the strings inside
+    each ``raise`` and inside each call of a name ending in Error."""
+    texts: dict[int, str] = {}  # by node, so a string inside both is counted once
+    for node in ast.walk(ast.parse(source)):
+        called = node.func if isinstance(node, ast.Call) else None
+        name = getattr(called, "id", getattr(called, "attr", ""))
+        if isinstance(node, ast.Raise) or name.endswith("Error"):
+            for part in ast.walk(node):
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    texts[id(part)] = part.value
+    return list(texts.values())
+
+
+FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
+
+
+def test_the_flag_finder_sees_a_flag_in_a_raise_and_in_an_error_built_for_later():
+    code = 'raise ValueError(f"unknown --activation {x}")\nerror = UserError("--lr " + s)'
+    assert [FLAG.findall(text) for text in _error_texts(code)] == [["--activation"], ["--lr"]]
+
+
+@pytest.mark.parametrize("path", _library_modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_library_error_names_a_command_line_flag(path):
+    """The library says what is wrong in its own words; the command adds its flags."""
+    flags = [
+        f for text in _error_texts(path.read_text(encoding="utf-8")) for f in FLAG.findall(text)
+    ]
+    assert not flags, f"{path.relative_to(PACKAGE)} raises errors naming {', '.join(flags)}"

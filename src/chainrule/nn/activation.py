@@ -75,5 +75,5 @@ ACTIVATIONS: dict[str, type[Module]] = {
     "tanh": Tanh,
     "leaky_relu": LeakyReLU,
 }
-"""The elementwise activations by name: what ``mlp`` puts between its layers, what the
-``chainrule`` command offers as ``--activation``, and what ``explain`` can show."""
+"""The elementwise activations by name: the names ``mlp`` takes, and the only table of them
+(whatever offers a choice of activation offers these)."""

@@ -1,14 +1,19 @@
-"""Fixtures shared across the suite: a stand-in GPU for the device tests."""
+"""Fixtures shared across the suite: a stand-in GPU for the device tests. The speed suite's
+package, ``speed``, is importable as ``benchmarks/run.py`` sees it."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 import fake_cupy
 from chainrule import _backend, random
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.cli import main
+from chainrule.app.main import main
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 

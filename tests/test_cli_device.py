@@ -1,5 +1,5 @@
 """``--device`` on the command line: ``chainrule train``, ``eval`` and ``predict`` on a GPU,
-and ``chainrule bench speed --device cuda``. The GPU is ``fake_cupy`` (NumPy's arithmetic, so
+and ``python benchmarks/run.py --device cuda``. The GPU is ``fake_cupy`` (NumPy's arithmetic, so
 a GPU run must give the CPU's numbers); without CuPy, asking for it is one line, exit 2."""
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ import pytest
 import chainrule as cr
 import fake_cupy
 from chainrule import _backend
-from chainrule.cli import main
-from chainrule.commands import train as train_command
-from chainrule.speed.report import print_report
-from chainrule.speed.suite import summarise
-from chainrule.speed.workloads import GPU_WORKLOADS
-from chainrule.train import Settings, start, train_epochs
+from chainrule.app.commands import train as train_command
+from chainrule.app.main import main
+from chainrule.app.run import Settings, start, train_epochs
+from speed import suite
+from speed.report import print_report
+from speed.suite import summarise
+from speed.workloads import GPU_WORKLOADS
 
 INSTALL = 'pip install "chainrule[cuda]"'
 TESTS = Path(__file__).resolve().parent
@@ -192,7 +193,7 @@ def test_a_misspelt_device_is_one_line(capsys):
     assert err == "chainrule train: error: unknown --device 'gpu'; use cpu, cuda or cuda:N\n"
 
 
-# ------------------------------------------------------------------------------ bench speed
+# ------------------------------------------------------------------------------ benchmarks/run.py
 
 
 @pytest.fixture
@@ -205,12 +206,12 @@ def fake_gpu_for_subprocesses(fake_gpu, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PYTHONPATH", f"{shim}:{TESTS}")
 
 
-def test_bench_speed_on_the_gpu_times_c_and_f_against_the_cpu_reference(
+def test_the_speed_suite_on_the_gpu_times_c_and_f_against_the_cpu_reference(
     capsys, tmp_path, fake_gpu_for_subprocesses
 ):
     path = tmp_path / "gpu.json"
-    argv = ["bench", "speed", "--device", "cuda", "--samples", "200", "--json", str(path)]
-    assert main(argv) == 0
+    argv = ["--device", "cuda", "--quick", "--samples", "200", "--json", str(path)]
+    assert suite.main(argv) == 0
     out = capsys.readouterr().out
     report = json.loads(path.read_text())
     assert report["device"] == "cuda:0" and report["passed"] is True
@@ -229,10 +230,10 @@ def test_bench_speed_on_the_gpu_times_c_and_f_against_the_cpu_reference(
 
 
 @needs_gpu
-def test_bench_speed_on_a_real_gpu_reaches_the_reference_loss(capsys, tmp_path):
+def test_the_speed_suite_on_a_real_gpu_reaches_the_reference_loss(capsys, tmp_path):
     path = tmp_path / "gpu.json"
-    argv = ["bench", "speed", "--device", "cuda", "--samples", "256", "--json", str(path)]
-    assert main(argv) == 0, capsys.readouterr().out
+    argv = ["--device", "cuda", "--quick", "--samples", "256", "--json", str(path)]
+    assert suite.main(argv) == 0, capsys.readouterr().out
     report = json.loads(path.read_text())
     assert report["machine"]["gpu"]["name"]
     assert all(record["status"] == "ok" for record in report["workloads"])
@@ -290,14 +291,25 @@ def test_the_gpu_table_reads_pytorchs_ratio_as_samples_per_second(capsys):
     assert "PyTorch 2.5.0 (CUDA 12.4)" in out
 
 
-def test_bench_speed_on_cuda_without_cupy_is_one_line(capsys, no_cupy):
-    err = _one_line_error(capsys, ["bench", "speed", "--device", "cuda"])
-    assert err.startswith("chainrule bench: error: device 'cuda' needs CuPy") and INSTALL in err
+def _speed_suite_error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    """The stderr of ``python benchmarks/run.py ARGV``, which must fail as a user error: one
+    line, exit code 2."""
+    with pytest.raises(SystemExit) as exited:
+        suite.main(argv)
+    assert exited.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+    return captured.err
+
+
+def test_the_speed_suite_on_cuda_without_cupy_is_one_line(capsys, no_cupy):
+    err = _speed_suite_error(capsys, ["--device", "cuda"])
+    assert err.startswith("benchmarks/run.py: error: device 'cuda' needs CuPy") and INSTALL in err
 
 
 def test_workload_f_is_in_the_gpu_suite_only(capsys):
-    err = _one_line_error(capsys, ["bench", "speed", "--workloads", "c,f"])
+    err = _speed_suite_error(capsys, ["--workloads", "c,f"])
     assert err == (
-        "chainrule bench: error: the CPU suite has workloads a,b,c,d,e, not f; "
+        "benchmarks/run.py: error: the CPU suite has workloads a,b,c,d,e, not f; "
         "add --device cuda for the GPU suite\n"
     )

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from chainrule.cli import main
+from chainrule.app.main import main
 
 SEED_000_PRINTED = {
     "out(h2)": "0.596884378",

@@ -38,7 +38,7 @@ from hypothesis.extra import numpy as hnp
 
 import chainrule as cr
 from chainrule import data
-from chainrule.sample_input import PNG_SIGNATURE, InputError, read_input
+from chainrule.app.sample_input import PNG_SIGNATURE, InputError, read_input
 
 FUZZ = settings(
     max_examples=int(os.environ.get("CHAINRULE_FUZZ_EXAMPLES", "60")),

@@ -1,6 +1,7 @@
 """nn: Module bookkeeping, Linear and the activation layers, losses, init."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -154,6 +155,65 @@ def test_sequential_indexing_len_iteration_and_append():
 
 
 # ---------------------------------------------------------------------------- layers
+
+
+def test_mlp_puts_the_activation_between_linear_layers_and_the_output_one_last():
+    cr.manual_seed(1)
+    built = nn.mlp([4, 5, 3, 2], "tanh", "sigmoid")
+    assert [type(m) for m in built] == [
+        nn.Linear,
+        nn.Tanh,
+        nn.Linear,
+        nn.Tanh,
+        nn.Linear,
+        nn.Sigmoid,
+    ]
+    assert [(m.in_features, m.out_features) for m in built if isinstance(m, nn.Linear)] == [
+        (4, 5),
+        (5, 3),
+        (3, 2),
+    ]
+    # Drawn in the order a hand-written Sequential draws them: the same seed, the same weights.
+    cr.manual_seed(1)
+    by_hand = nn.Sequential(
+        nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 3), nn.Tanh(), nn.Linear(3, 2), nn.Sigmoid()
+    )
+    for (name, a), (other, b) in zip(
+        built.state_dict().items(), by_hand.state_dict().items(), strict=True
+    ):
+        assert name == other and np.array_equal(a.numpy(), b.numpy())
+
+
+def test_mlp_without_an_output_activation_ends_in_logits():
+    logits = nn.mlp((2, 3), "leaky_relu")
+    assert [type(m) for m in logits] == [nn.Linear]
+    assert [type(m) for m in nn.mlp((2, 3, 4), "leaky_relu")] == [
+        nn.Linear,
+        nn.LeakyReLU,
+        nn.Linear,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ([4],),
+            "at least two layer sizes (inputs, ..., outputs), each a positive integer, not (4,)",
+        ),
+        (([4, 0, 3],), "not (4, 0, 3)"),
+        (([4, 2.5],), "not (4, 2.5)"),
+        (
+            ([2, 3], "softplus"),
+            "unknown activation 'softplus'; use one of sigmoid, relu, tanh, leaky_relu",
+        ),
+        (([2, 3], "relu", "softmax"), "unknown activation 'softmax'"),
+    ],
+)
+def test_mlp_refuses_what_is_no_mlp_in_its_own_words(args, message):
+    with pytest.raises(ValueError, match=re.escape(message)) as raised:
+        nn.mlp(*args)
+    assert "--" not in str(raised.value)  # no command-line flag: the library is not the command
 
 
 def test_linear_initialisation_follows_pytorch_bounds():

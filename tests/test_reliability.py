@@ -20,8 +20,8 @@ import pytest
 
 import chainrule as cr
 from chainrule import data, nn, optim
-from chainrule.cli import main
-from chainrule.train import Settings
+from chainrule.app.main import main
+from chainrule.app.run import Settings
 
 PASS_NUMBERS = "; pass numbers, nested lists of numbers, or a NumPy array"
 

@@ -1,23 +1,26 @@
-"""The speed suite (``benchmarks/run.py``, ``chainrule bench speed``) works: every workload
-runs once at a tiny size through the command's own code path, and the three implementations
-reach the same loss. No test asserts a speed: targets live in the table, not in asserts."""
+"""The speed suite (``benchmarks/run.py``, the ``speed`` package beside it) works: every
+workload runs once at a tiny size through ``python benchmarks/run.py`` itself, and the three
+implementations reach the same loss. No test asserts a speed: targets live in the table, not
+in asserts."""
 
 import contextlib
 import importlib.util
 import io
 import json
 import math
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from chainrule.cli import main
-from chainrule.speed import reference
-from chainrule.speed.inputs import make_problem
-from chainrule.speed.report import print_report
-from chainrule.speed.suite import summarise
-from chainrule.speed.workloads import WORKLOADS, Target
+from conftest import BENCHMARKS
+from speed import reference
+from speed.inputs import make_problem
+from speed.report import print_report
+from speed.suite import main, summarise
+from speed.workloads import WORKLOADS, Target
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 IMPLEMENTATIONS = ("chainrule", "hand-written", "pytorch")
@@ -25,12 +28,20 @@ IMPLEMENTATIONS = ("chainrule", "hand-written", "pytorch")
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    """``chainrule bench speed`` on 200 samples per workload (XOR: 50 steps), one run each:
-    its exit code, its stdout and the JSON it wrote."""
-    path = tmp_path_factory.mktemp("speed") / "speed.json"
-    with contextlib.redirect_stdout(io.StringIO()) as out:
-        code = main(["bench", "speed", "--samples", "200", "--json", str(path)])
-    return code, out.getvalue(), json.loads(path.read_text())
+    """``python benchmarks/run.py --quick`` on 200 samples per workload (XOR: 50 steps), one
+    run each, as its own process from any folder: its exit code, its stdout and the JSON it
+    wrote."""
+    folder = tmp_path_factory.mktemp("speed")
+    path = folder / "speed.json"
+    done = subprocess.run(
+        [sys.executable, BENCHMARKS / "run.py", "--quick", "--samples", "200", "--json", path],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        timeout=600,
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    return done.returncode, done.stdout, json.loads(path.read_text())
 
 
 def test_every_workload_runs_and_the_losses_agree(tiny_run):
@@ -50,6 +61,24 @@ def test_every_workload_runs_and_the_losses_agree(tiny_run):
             assert implementations[name]["loss"] == pytest.approx(
                 implementations["hand-written"]["loss"], rel=record["agreement"]["rtol"]
             )
+
+
+def test_run_py_keeps_every_option_of_the_former_chainrule_bench_speed(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    options = ["--workloads", "--device", "--repeats", "--samples", "--torch-threads", "--json"]
+    for option in [*options, "--quick", "--full"]:
+        assert option in out, option
+    assert "cuda[:N] for the GPU suite" in out
+
+
+def test_quick_and_full_are_the_two_sizes_and_exclude_each_other(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--quick", "--full"])
+    assert exited.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 def test_xor_is_50_steps_of_4(tiny_run):

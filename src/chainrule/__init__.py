@@ -27,6 +27,7 @@ from ._backend import (
 )
 from ._backend import Device as device
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
+from .errors import UserError
 from .function import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .promotion import promote_types, result_type
@@ -89,6 +90,7 @@ __all__ = [
     "GradcheckError",
     "SerializationError",
     "Tensor",
+    "UserError",
     "__version__",
     "abs",
     "arange",

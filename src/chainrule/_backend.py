@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import UserError
+
 # The dtypes, by PyTorch's names and aliases; ``cr.bool``, ``cr.float`` and ``cr.int`` are
 # named in the package's __init__ only, as here they would hide Python's own types.
 float16 = half = np.float16
@@ -37,7 +39,7 @@ class DeviceError(RuntimeError):
     """Tensors on different devices in one op, or a device this machine cannot give."""
 
 
-class DeviceUnavailableError(DeviceError):
+class DeviceUnavailableError(DeviceError, UserError):
     """A device this machine cannot give: no CuPy, no GPU, or no GPU of that number."""
 
 

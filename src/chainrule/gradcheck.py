@@ -3,6 +3,11 @@
 Central differences need two evaluations of the function per input element, which is
 why seed 001 calls numerical differentiation far too slow to train with; they need no
 derivative at all, which is why they are the reference backprop is checked against.
+
+The step (``central_difference``, ``EPS``) and the rule that says whether backprop agrees
+(``allowed_difference``, ``ATOL``, ``RTOL``: PyTorch's ``gradcheck`` rule and defaults) are
+written here once; ``chainrule gradcheck`` and ``chainrule bench numeric-vs-backprop`` use
+them too.
 """
 
 from __future__ import annotations
@@ -16,9 +21,40 @@ from ._backend import is_floating, to_device, to_numpy
 from .function import no_grad
 from .tensor import Tensor
 
+EPS = 1e-6
+"""The central-difference step: small enough that the truncation error (about eps² times
+the third derivative) is negligible, large enough that float64 rounding (about 1e-16 / eps)
+is too. PyTorch's default."""
+
+ATOL = 1e-5
+RTOL = 1e-3
+"""The tolerances of the pass rule (``allowed_difference``); PyTorch's defaults."""
+
+RULE = "|backprop - numerical| <= atol + rtol * |numerical|"
+
 
 class GradcheckError(AssertionError):
     """Backprop and central differences disagree beyond the tolerance."""
+
+
+def allowed_difference(numerical: np.ndarray, atol: float = ATOL, rtol: float = RTOL) -> Any:
+    """How far backprop's derivative may be from the numerical one and still agree with it:
+    ``atol + rtol * |numerical|``, elementwise (the rule of ``torch.allclose`` and PyTorch's
+    ``gradcheck``). A NaN difference is never within it."""
+    return atol + rtol * np.abs(numerical)
+
+
+def central_difference(f: Callable[[], float], flat: Any, i: int, eps: float = EPS) -> float:
+    """(f(x + eps) - f(x - eps)) / 2 eps for element ``i`` of ``flat``, a flat view of the
+    array that ``f`` reads, left as it was. The view may live on a GPU: the element is
+    nudged there."""
+    original = flat[i].item()  # a number: an element of a GPU array is a view
+    flat[i] = original + eps
+    above = f()
+    flat[i] = original - eps
+    below = f()
+    flat[i] = original
+    return (above - below) / (2 * eps)
 
 
 def _as_inputs(inputs: Tensor | Sequence[Any]) -> tuple[Any, ...]:
@@ -45,27 +81,25 @@ def _scalar(value: Any, what: str) -> float:
 def _central_differences(
     fn: Callable[..., Any], inputs: tuple[Any, ...], index: int, eps: float
 ) -> np.ndarray:
-    """d fn / d inputs[index], one element at a time: (f(x + eps) - f(x - eps)) / 2 eps.
+    """d fn / d inputs[index], one element at a time by ``central_difference``.
 
     The input is nudged where it lives (on a GPU too); the gradient is a NumPy array.
     """
     array = inputs[index].data
     grad = np.zeros(array.shape, dtype=np.float64)
     flat = array.reshape(-1)
+
+    def value() -> float:
+        return _scalar(fn(*inputs), "the function")
+
     with no_grad():
         for i in range(flat.size):
-            original = flat[i].item()  # a number: an element of a GPU array is a view
-            flat[i] = original + eps
-            above = _scalar(fn(*inputs), "the function")
-            flat[i] = original - eps
-            below = _scalar(fn(*inputs), "the function")
-            flat[i] = original
-            grad.reshape(-1)[i] = (above - below) / (2 * eps)
+            grad.reshape(-1)[i] = central_difference(value, flat, i, eps)
     return grad
 
 
 def numerical_grad(
-    fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float = 1e-6
+    fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float = EPS
 ) -> tuple[np.ndarray | None, ...]:
     """The gradient of the scalar ``fn(*inputs)`` with respect to each floating-point tensor
     in ``inputs``, by central differences in float64 (None for other inputs), as NumPy
@@ -82,9 +116,9 @@ def numerical_grad(
 def gradcheck(
     fn: Callable[..., Any],
     inputs: Tensor | Sequence[Any],
-    eps: float = 1e-6,
-    atol: float = 1e-5,
-    rtol: float = 1e-3,
+    eps: float = EPS,
+    atol: float = ATOL,
+    rtol: float = RTOL,
 ) -> bool:
     """Check backprop's gradient of ``fn`` against central differences, in float64.
 
@@ -118,7 +152,7 @@ def gradcheck(
         copy = copies[i]
         analytic = to_numpy(copy.grad.data) if copy.grad is not None else np.zeros(copy.shape)
         numeric = _central_differences(projected, copies, i, eps)
-        excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
+        excess = np.abs(analytic - numeric) - allowed_difference(numeric, atol, rtol)
         excess = np.where(np.isnan(excess), np.inf, excess)
         if excess.size and excess.max() > 0:
             index = tuple(int(k) for k in np.unravel_index(np.argmax(excess), excess.shape))

@@ -30,6 +30,7 @@ import numpy as np
 
 from . import random
 from ._backend import is_array, is_gpu_array, to_numpy
+from .errors import UserError
 from .tensor import Tensor, wrap
 
 __all__ = [
@@ -69,7 +70,7 @@ _CHECKPOINT_VERSION = 1
 _TENSOR_REF = "__tensor__"  # marks a tensor's place in the checkpoint's JSON record
 
 
-class SerializationError(ValueError):
+class SerializationError(UserError, ValueError):
     """A file that is not a valid safetensors file, or not the kind that was asked for."""
 
 

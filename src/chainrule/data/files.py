@@ -7,12 +7,14 @@ import os
 import zlib
 from pathlib import Path
 
+from ..errors import UserError
+
 PathLike = str | os.PathLike[str]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-class DatasetError(ValueError):
+class DatasetError(UserError, ValueError):
     """A data file is missing, malformed or fails its checksum; the message names the file."""
 
 

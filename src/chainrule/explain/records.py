@@ -94,7 +94,7 @@ class Trace:
     deltas: list[Delta]
     parameters: list[ParameterStep]
     error_after: float
-    errors: list[float] = field(default_factory=list)  # before each of --steps updates, and after
+    errors: list[float] = field(default_factory=list)  # before each update, and after the last
     frozen_biases: bool = False
     layer_sizes: tuple[int, ...] = ()
 

@@ -19,22 +19,22 @@ import numpy as np
 from .. import functional as F
 from .. import nn, optim
 from .._backend import float64
+from ..errors import UserError
 from ..function import no_grad
+from ..nn.activation import ACTIVATIONS
 from ..tensor import Tensor
 from .records import Delta, FeedTerm, LossTerm, Neuron, ParameterStep, Trace
 
 ACTIVATION_NAMES: dict[type[nn.Module], str] = {
-    nn.Sigmoid: "sigmoid",
-    nn.ReLU: "relu",
-    nn.Tanh: "tanh",
-    nn.LeakyReLU: "leaky_relu",
+    **{module: name for name, module in ACTIVATIONS.items()},
     nn.Identity: "identity",
 }
+"""The activations a walk-through shows: ``nn``'s table, and Identity (none at all)."""
 LOSSES = ("half_sse", "mse", "bce", "ce")
 MAX_NEURONS = 64
 
 
-class ExplainError(ValueError):
+class ExplainError(UserError, ValueError):
     """The model, data or options are outside what a walk-through can show."""
 
 
@@ -52,7 +52,7 @@ def dense_layers(model: nn.Module) -> list[tuple[int, nn.Linear, nn.Module | Non
             what = type(module).__name__
             raise ExplainError(
                 f"explain shows nn.Sequential models of Linear layers, each followed by at most "
-                f"one elementwise activation (Sigmoid, ReLU, Tanh, LeakyReLU, Identity); "
+                f"one elementwise activation ({', '.join(m.__name__ for m in ACTIVATION_NAMES)}); "
                 f"module {position} is {what}"
             )
     if not layers:

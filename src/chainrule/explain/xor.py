@@ -120,8 +120,8 @@ def xor_story(seed: int = 777, steps: int = 10_001) -> XorStory:
     x, t = xor().tensors
     inputs, targets = x.numpy(), t.numpy()
     manual_seed(seed)
-    perceptron = nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())
-    network = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 1), nn.Sigmoid())
+    perceptron = nn.mlp((2, 1), "sigmoid", "sigmoid")
+    network = nn.mlp((2, 2, 1), "sigmoid", "sigmoid")
     perceptron_cost = _train(perceptron, x, t, steps)
     network_cost = _train(network, x, t, steps)
     with no_grad():

@@ -2,7 +2,7 @@
 
 from . import init
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .container import Sequential
+from .container import Sequential, mlp
 from .conv import Conv2d, MaxPool2d
 from .dropout import Dropout
 from .linear import Flatten, Identity, Linear
@@ -34,4 +34,5 @@ __all__ = [
     "Softmax",
     "Tanh",
     "init",
+    "mlp",
 ]

@@ -67,3 +67,13 @@ class LogSoftmax(Softmax):
 
     def forward(self, x: Tensor) -> Tensor:
         return x.log_softmax(self.dim)
+
+
+ACTIVATIONS: dict[str, type[Module]] = {
+    "sigmoid": Sigmoid,
+    "relu": ReLU,
+    "tanh": Tanh,
+    "leaky_relu": LeakyReLU,
+}
+"""The elementwise activations by name: the names ``mlp`` takes, and the only table of them
+(whatever offers a choice of activation offers these)."""

@@ -1,10 +1,15 @@
-"""``Sequential``: layers applied one after another."""
+"""``Sequential``: layers applied one after another; ``mlp``: the Sequential of a multilayer
+perceptron, by its layer sizes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import pairwise
+from numbers import Integral
 from typing import Any
 
+from .activation import ACTIVATIONS
+from .linear import Linear
 from .module import Module
 
 
@@ -53,3 +58,31 @@ class Sequential(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
+
+
+def mlp(
+    sizes: Sequence[int], activation: str = "relu", output_activation: str | None = None
+) -> Sequential:
+    """``Linear`` layers from each size to the next, ``activation`` after each but the last,
+    and ``output_activation`` after the last (None: none, for a loss that takes logits).
+
+    ``mlp([784, 30, 10], "sigmoid", "sigmoid")`` is seed 001's network,
+    ``Sequential(Linear(784, 30), Sigmoid(), Linear(30, 10), Sigmoid())``. Activations are
+    named as in ``ACTIVATIONS``: sigmoid, relu, tanh, leaky_relu.
+    """
+    if len(sizes) < 2 or not all(isinstance(s, Integral) and s >= 1 for s in sizes):
+        raise ValueError(
+            "an MLP needs at least two layer sizes (inputs, ..., outputs), each a positive "
+            f"integer, not {tuple(sizes)}"
+        )
+    for name in (activation, output_activation):
+        if name is not None and name not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {name!r}; use one of {', '.join(ACTIVATIONS)}")
+    layers: list[Module] = []
+    for fan_in, fan_out in pairwise(sizes):
+        layers += [Linear(fan_in, fan_out), ACTIVATIONS[activation]()]
+    if output_activation is None:
+        layers.pop()
+    else:
+        layers[-1] = ACTIVATIONS[output_activation]()
+    return Sequential(*layers)

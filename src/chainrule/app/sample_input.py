@@ -15,11 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import UserError
+from .files import user_files
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # PNG colour type -> samples per pixel
 
 
-class InputError(ValueError):
+class InputError(UserError, ValueError):
     """The input file cannot be read or does not fit the model."""
 
 
@@ -189,6 +192,7 @@ def read_csv_row(path: Path, features: int) -> np.ndarray:
     return values / 255 if values.max() > 1 else values
 
 
+@user_files()
 def read_input(path: str | Path, features: int) -> np.ndarray:
     """The model input in ``path`` (a .csv row, a .png or a .pgm image), shape (features,)."""
     path = Path(path)

@@ -4,8 +4,7 @@ network written out by hand in NumPy, and by PyTorch, timed side by side.
 ``workloads`` describes the networks, ``inputs`` makes the data and initial weights they
 share, ``chainrule_version``, ``reference`` and ``torch_reference`` are the three
 implementations, ``runner`` is the process that measures, ``suite`` runs the processes and
-computes the ratios, ``report`` prints the table. ``python benchmarks/run.py`` and
-``chainrule bench speed`` run it.
+computes the ratios, ``report`` prints the table. ``python benchmarks/run.py`` runs it.
 
 Each implementation module offers the same four functions, which the runner calls in turn:
 ``prepare_data(workload, problem)`` (untimed: the batches' source), ``build(workload,

@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import to_numpy
-from ..function import no_grad
+from ..._backend import to_numpy
+from ...function import no_grad
+from ...tensor import Tensor
+from ..datasets import load_data
+from ..run import evaluate, load_model, resolve_device
 from ..sample_input import read_input
-from ..tensor import Tensor
-from ..train import evaluate, load_data, load_model
 
 
 def register(subparsers: Any) -> None:
@@ -42,7 +43,7 @@ def _add_device(parser: argparse.ArgumentParser, verb: str) -> None:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    architecture, model, settings = load_model(args.model, args.device)
+    architecture, model, settings = load_model(args.model, resolve_device(args.device))
     bundle = load_data(args.data or settings.data, settings.seed)
     architecture.check_fits(bundle)
     loss, accuracy = evaluate(model, architecture, bundle.test)
@@ -57,11 +58,12 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    architecture, model, _ = load_model(args.model, args.device)
+    device = resolve_device(args.device)
+    architecture, model, _ = load_model(args.model, device)
     x = read_input(args.input, architecture.layers[0])
     model.eval()
     with no_grad():
-        outputs = to_numpy(model(Tensor(x[None, :], device=args.device)).data)
+        outputs = to_numpy(model(Tensor(x[None, :], device=device)).data)
     label = int(architecture.predict(outputs)[0])
     scores = architecture.probabilities(outputs)[0]
     if args.json:

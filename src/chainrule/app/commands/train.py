@@ -10,9 +10,12 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
-from ..train import (
-    ACTIVATIONS,
-    LOSSES,
+from ...errors import UserError
+from ..datasets import DATA_SPECS
+from ..files import user_files
+from ..mlp import ACTIVATIONS, LOSSES
+from ..run import (
+    DEFAULT_LR,
     OPTIMIZERS,
     EpochMetrics,
     Interrupted,
@@ -36,7 +39,7 @@ def register(subparsers: Any) -> None:
     train.add_argument(
         "--data",
         default=defaults.data,
-        help="digits (default), xor, mnist:DIR, fashion-mnist:DIR or csv:TRAIN.csv[,TEST.csv]",
+        help=f"{DATA_SPECS} (default: {defaults.data})",
     )
     train.add_argument("--layers", type=layer_sizes, default=(), help="layer sizes, e.g. 784,30,10")
     train.add_argument("--activation", choices=ACTIVATIONS, default=defaults.activation)
@@ -46,7 +49,9 @@ def register(subparsers: Any) -> None:
         "--lr",
         type=float,
         default=0.0,
-        help="learning rate (default: sgd 0.1, momentum 0.05, adam 0.001)",
+        help="learning rate (default: "
+        + ", ".join(f"{optimizer} {lr:g}" for optimizer, lr in DEFAULT_LR.items())
+        + ")",
     )
     train.add_argument("--batch-size", type=int, default=defaults.batch_size)
     train.add_argument("--epochs", type=int, default=defaults.epochs)
@@ -127,6 +132,7 @@ def _progress(enabled: bool, epochs: int) -> Iterator[Callable[[int, int], None]
         yield on_batch
 
 
+@user_files()
 def _plot(history: list[EpochMetrics], path: str) -> None:
     try:
         import matplotlib
@@ -135,7 +141,7 @@ def _plot(history: list[EpochMetrics], path: str) -> None:
         import matplotlib.pyplot as plt
         from matplotlib.ticker import MaxNLocator
     except ImportError:
-        raise TrainingError(
+        raise UserError(
             "--plot needs matplotlib: pip install 'chainrule[plot]' (or pip install matplotlib)"
         ) from None
     epochs = [m.epoch for m in history]

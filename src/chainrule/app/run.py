@@ -1,5 +1,6 @@
-"""The training loop behind ``chainrule train``: data by name, an MLP by its layer sizes,
-epochs with metrics, checkpoints after every epoch, and a clean stop on Ctrl-C.
+"""A training run of ``chainrule train``: its settings, epochs with metrics, a checkpoint
+after every epoch, resuming from one, and a clean stop on Ctrl-C. The data come from
+``datasets``, the network from ``mlp``.
 
 Everything here uses the public library (nn, optim, data, save/load), so the command line
 does nothing a user's own script could not.
@@ -18,16 +19,16 @@ from typing import Any
 
 import numpy as np
 
-from . import data, nn, optim
-from . import functional as F
-from ._backend import Device, DeviceUnavailableError, as_device, to_device, xp_of
-from .function import no_grad
-from .random import get_rng_state, manual_seed, set_rng_state
-from .serialization import load_checkpoint, save_checkpoint
-from .tensor import Tensor, wrap
+from .. import data, nn, optim
+from .._backend import CPU, Device, DeviceUnavailableError, as_device, xp_of
+from ..errors import UserError
+from ..function import no_grad
+from ..random import get_rng_state, manual_seed, set_rng_state
+from ..serialization import load_checkpoint, save_checkpoint
+from .datasets import DataBundle, load_data
+from .files import user_files
+from .mlp import Architecture
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
-LOSSES = ("mse", "ce", "bce")
 OPTIMIZERS: dict[str, Callable[[Any, float], optim.Optimizer]] = {
     "sgd": lambda params, lr: optim.SGD(params, lr=lr),
     "momentum": lambda params, lr: optim.SGD(params, lr=lr, momentum=0.9),
@@ -36,197 +37,29 @@ OPTIMIZERS: dict[str, Callable[[Any, float], optim.Optimizer]] = {
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 0.001}
 
 
-class TrainingError(Exception):
-    """A problem the user can fix (bad settings, unreadable data, a diverging loss)."""
+class TrainingError(UserError):
+    """A run that cannot start or go on: settings that make no sense, or a loss that
+    diverged."""
 
 
 class Interrupted(Exception):
     """Training stopped on Ctrl-C after finishing the batch in progress."""
 
 
-# ------------------------------------------------------------------------------ data
-
-
-@dataclass
-class DataBundle:
-    """A training set, a test set, and how to describe them."""
-
-    name: str
-    train: data.TensorDataset
-    test: data.TensorDataset
-    features: int
-    classes: int
-    note: str = ""
-
-
-def _as_classification(dataset: data.TensorDataset) -> data.TensorDataset:
-    """Inputs flattened to (N, features) float32, labels as int64 class indices (N,)."""
-    inputs, labels = dataset.tensors[:2]
-    x = inputs.numpy().reshape(len(inputs), -1).astype(np.float32, copy=False)
-    y = labels.numpy()
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    return data.TensorDataset(x, y.astype(np.int64))
-
-
-def _split(dataset: data.TensorDataset, first: int) -> tuple[data.TensorDataset, ...]:
-    arrays = [t.numpy() for t in dataset.tensors]
-    return (
-        data.TensorDataset(*(a[:first] for a in arrays)),
-        data.TensorDataset(*(a[first:] for a in arrays)),
-    )
-
-
-def _idx_folder(name: str, reader: Callable[..., data.TensorDataset], folder: str) -> DataBundle:
-    test = reader(folder, train=False)
-    try:
-        train = reader(folder, train=True)
-        note = ""
-    except data.DatasetError:
-        if len(test) < 10_000:
-            raise
-        train, test = _split(test, 8_000)
-        note = (
-            f"no training files in {folder}: training on the first 8,000 test images and "
-            "evaluating on the last 2,000"
-        )
-    return DataBundle(name, _as_classification(train), _as_classification(test), 0, 10, note)
-
-
-def load_data(spec: str, seed: int = 0) -> DataBundle:
-    """The data named by ``spec``: digits, xor, mnist:DIR, fashion-mnist:DIR or
-    csv:TRAIN.csv[,TEST.csv] (without a test file, a fixed 20% of TRAIN is held out)."""
-    kind, _, where = spec.partition(":")
-    if kind == "digits" and not where:
-        train, test = data.digits(train=True), data.digits(train=False)
-        bundle = DataBundle("digits", _as_classification(train), _as_classification(test), 0, 10)
-    elif kind == "xor" and not where:
-        points = _as_classification(data.xor())
-        bundle = DataBundle("xor", points, points, 0, 2)
-    elif kind in ("mnist", "fashion-mnist") and where:
-        reader = data.mnist if kind == "mnist" else data.fashion_mnist
-        bundle = _idx_folder(kind, reader, where)
-    elif kind == "csv" and where:
-        train_path, _, test_path = where.partition(",")
-        train = _as_classification(data.csv(train_path))
-        if test_path:
-            test = _as_classification(data.csv(test_path))
-        else:
-            order = np.random.default_rng(seed).permutation(len(train))
-            shuffled = data.TensorDataset(*(t.numpy()[order] for t in train.tensors))
-            train, test = _split(shuffled, len(train) - max(1, len(train) // 5))
-        labels = np.concatenate([train.tensors[1].numpy(), test.tensors[1].numpy()])
-        bundle = DataBundle(f"csv:{where}", train, test, 0, max(int(labels.max()) + 1, 2))
-    else:
-        raise TrainingError(
-            f"unknown --data {spec!r}; use digits, xor, mnist:DIR, fashion-mnist:DIR "
-            "or csv:TRAIN.csv[,TEST.csv]"
-        )
-    bundle.features = bundle.train.tensors[0].shape[1]
-    return bundle
-
-
-# ------------------------------------------------------------------------------ model
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """An MLP by its layer sizes, hidden activation and loss; enough to rebuild it from a
-    checkpoint. With MSE the outputs pass through a sigmoid (seed 001's network); with CE
-    and BCE the model outputs logits and the loss applies softmax or sigmoid itself."""
-
-    layers: tuple[int, ...]
-    activation: str
-    loss: str
-
-    def __post_init__(self) -> None:
-        if len(self.layers) < 2 or any(size < 1 for size in self.layers):
-            raise TrainingError(
-                f"--layers needs at least two positive sizes (inputs,...,outputs), "
-                f"not {','.join(map(str, self.layers))}"
-            )
-        if self.activation not in ACTIVATIONS:
-            raise TrainingError(
-                f"unknown --activation {self.activation!r}; use {', '.join(ACTIVATIONS)}"
-            )
-        if self.loss not in LOSSES:
-            raise TrainingError(f"unknown --loss {self.loss!r}; use {', '.join(LOSSES)}")
-
-    @property
-    def outputs(self) -> int:
-        return self.layers[-1]
-
-    def build(self) -> nn.Sequential:
-        modules: list[nn.Module] = []
-        for i, (fan_in, fan_out) in enumerate(zip(self.layers, self.layers[1:], strict=False)):
-            modules.append(nn.Linear(fan_in, fan_out))
-            if i < len(self.layers) - 2:
-                modules.append(ACTIVATIONS[self.activation]())
-        if self.loss == "mse":
-            modules.append(nn.Sigmoid())
-        return nn.Sequential(*modules)
-
-    def check_fits(self, bundle: DataBundle) -> None:
-        """Raise a clear error when the layer sizes do not fit the data."""
-        if self.layers[0] != bundle.features:
-            raise TrainingError(
-                f"--layers starts with {self.layers[0]} inputs, but {bundle.name} has "
-                f"{bundle.features} features per sample; start with {bundle.features}"
-            )
-        fits = self.outputs == bundle.classes or (bundle.classes == 2 and self.outputs == 1)
-        if not fits or (self.outputs == 1 and self.loss == "ce"):
-            wanted = "1 or 2" if bundle.classes == 2 and self.loss != "ce" else bundle.classes
-            raise TrainingError(
-                f"--layers ends with {self.outputs} outputs, but {bundle.name} has "
-                f"{bundle.classes} classes; end with {wanted}"
-            )
-
-    def loss_of(self, outputs: Tensor, labels: Tensor) -> Tensor:
-        """The loss of ``outputs`` against class ``labels`` (N,), a tensor on the outputs'
-        device, in the form this loss wants."""
-        if self.loss == "ce":
-            return F.cross_entropy(outputs, labels)
-        if self.outputs == 1:
-            targets = wrap(labels.data.astype(outputs.dtype)[:, None])
-        else:
-            one_hot = np.eye(self.outputs, dtype=outputs.dtype)
-            targets = wrap(to_device(one_hot, outputs.device)[labels.data])
-        if self.loss == "mse":
-            return F.mse_loss(outputs, targets)
-        return F.binary_cross_entropy_with_logits(outputs, targets)
-
-    def predict(self, outputs: Any) -> Any:
-        """Class labels (N,) from the model's outputs (N, outputs), an array on any device."""
-        if self.outputs == 1:
-            threshold = 0.5 if self.loss == "mse" else 0.0
-            return (outputs[:, 0] > threshold).astype(np.int64)
-        return outputs.argmax(axis=1)
-
-    def correct(self, outputs: Tensor, labels: Any) -> int:
-        """How many of the predictions from ``outputs`` are the ``labels`` (N,), an array on
-        the outputs' device; counted there, so that only the count leaves a GPU."""
-        return int((self.predict(outputs.data) == labels).sum())
-
-    def probabilities(self, outputs: np.ndarray) -> np.ndarray:
-        """Per-class scores in [0, 1] from the model's outputs (softmax for CE), on the CPU."""
-        if self.loss == "ce":
-            shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
-            return shifted / shifted.sum(axis=1, keepdims=True)
-        if self.loss == "bce":
-            return 1 / (1 + np.exp(-outputs))
-        return outputs
-
-
-# ------------------------------------------------------------------------------ training
-
-
 def device_named(name: str) -> str:
-    """The device that ``name`` spells, as "cpu" or "cuda:N"; a TrainingError if it spells
+    """The device that ``name`` spells, as "cpu" or "cuda:N"; a UserError if it spells
     none. Whether this machine has that device is asked only when it is used."""
     try:
         return str(Device(name))
     except (TypeError, ValueError):
-        raise TrainingError(f"unknown --device {name!r}; use cpu, cuda or cuda:N") from None
+        raise UserError(f"unknown --device {name!r}; use cpu, cuda or cuda:N") from None
+
+
+def resolve_device(name: str) -> Device:
+    """The device ``name`` spells, on this machine: a UserError if it spells none, a
+    ``DeviceUnavailableError`` if this machine cannot give it (a GPU without CuPy, say).
+    Done once per run; everything after uses the ``Device`` it returns."""
+    return as_device(device_named(name))
 
 
 @dataclass
@@ -283,22 +116,19 @@ class Run:
     bundle: DataBundle
     model: nn.Sequential
     optimizer: optim.Optimizer
+    device: Device
     history: list[EpochMetrics] = field(default_factory=list)
 
     @property
     def epochs_done(self) -> int:
         return len(self.history)
 
-    @property
-    def device(self) -> Device:
-        return Device(self.settings.device)
-
 
 def start(settings: Settings) -> Run:
     """A fresh run: seed everything, load the data, build the model, move it to the settings'
     device and make its optimizer there. A DeviceUnavailableError, before anything is loaded,
     if this machine cannot give that device (a GPU without CuPy, say)."""
-    device = as_device(settings.device)
+    device = resolve_device(settings.device)
     manual_seed(settings.seed)
     bundle = load_data(settings.data, settings.seed)
     if not settings.layers:
@@ -311,22 +141,23 @@ def start(settings: Settings) -> Run:
     # initial weights on every device.
     model.to(device)
     optimizer = OPTIMIZERS[settings.optimizer](model.parameters(), settings.lr)
-    return Run(settings, architecture, bundle, model, optimizer)
+    return Run(settings, architecture, bundle, model, optimizer, device)
 
 
+@user_files()
 def _training_checkpoint(path: str | Path) -> tuple[dict[str, Any], Settings]:
-    """The checkpoint at ``path`` and the settings stored in it, or a TrainingError if it is
+    """The checkpoint at ``path`` and the settings stored in it, or a UserError if it is
     not one that ``train`` writes."""
     checkpoint = load_checkpoint(path)
     try:
         stored = checkpoint["settings"]
         settings = Settings(**{**stored, "layers": tuple(stored["layers"])})
     except (KeyError, TypeError) as error:
-        raise TrainingError(
+        raise UserError(
             f"{path} is not a training checkpoint written by chainrule train --save ({error})"
         ) from None
     if checkpoint["model"] is None:
-        raise TrainingError(
+        raise UserError(
             f"{path} is not a training checkpoint written by chainrule train --save "
             "(it holds no model)"
         )
@@ -336,12 +167,12 @@ def _training_checkpoint(path: str | Path) -> tuple[dict[str, Any], Settings]:
 @contextmanager
 def _restoring(path: str | Path, problem: str) -> Iterator[None]:
     """Turn the error of a part of a checkpoint that cannot be restored (``load_state_dict``
-    raises KeyError, ValueError or TypeError) into a TrainingError naming the file."""
+    raises KeyError, ValueError or TypeError) into a UserError naming the file."""
     try:
         yield
     except (KeyError, ValueError, TypeError) as error:
         detail = error.args[0] if isinstance(error, KeyError) and error.args else error
-        raise TrainingError(f"{path}: {problem}: {detail}") from None
+        raise UserError(f"{path}: {problem}: {detail}") from None
 
 
 def _restore_model(path: str | Path, model: nn.Module, checkpoint: dict[str, Any]) -> None:
@@ -351,7 +182,7 @@ def _restore_model(path: str | Path, model: nn.Module, checkpoint: dict[str, Any
 
 
 def load_model(
-    path: str | Path, device: str = "cpu"
+    path: str | Path, device: Device = CPU
 ) -> tuple[Architecture, nn.Sequential, Settings]:
     """The trained model in a checkpoint written by ``train``, on ``device`` (wherever it was
     trained), ready for evaluation."""
@@ -359,7 +190,7 @@ def load_model(
     architecture = Architecture(settings.layers, settings.activation, settings.loss)
     model = architecture.build()
     _restore_model(path, model, checkpoint)
-    model.to(device_named(device))
+    model.to(device)
     return architecture, model, settings
 
 
@@ -368,7 +199,7 @@ def resume(path: str | Path, epochs: int | None = None, device: str | None = Non
     history and random state, so it continues exactly where it stopped, on ``device`` or,
     when None, on the device it trained on (checkpoints hold CPU arrays, so any device
     will do). A checkpoint whose parts do not fit its settings (another architecture,
-    another optimizer) is a TrainingError naming the file."""
+    another optimizer) is a UserError naming the file."""
     checkpoint, settings = _training_checkpoint(path)
     if epochs is not None:
         settings.epochs = epochs
@@ -395,6 +226,7 @@ def resume(path: str | Path, epochs: int | None = None, device: str | None = Non
     return run
 
 
+@user_files()
 def save(run: Run, path: str | Path) -> None:
     """Write the run's checkpoint atomically: a crash leaves the previous file intact."""
     settings = {**asdict(run.settings), "layers": list(run.settings.layers)}

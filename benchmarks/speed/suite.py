@@ -2,8 +2,7 @@
 memory, and turn the raw figures into ratios against their targets.
 
 ``run_suite`` returns the report as plain data (what ``--json`` writes); ``main`` is
-``python benchmarks/run.py``, and ``chainrule bench speed`` runs ``run_command`` on the same
-options (quick by default). Targets are never asserts: a missed target is a ✗ in the
+``python benchmarks/run.py``. Targets are never asserts: a missed target is a ✗ in the
 table. What fails the run (exit code 1) is a wrong answer, losses that disagree after the
 epoch, or a measuring process that crashed.
 
@@ -28,8 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import Device, DeviceUnavailableError, as_device
-from ..train import TrainingError
+import chainrule
+from chainrule import Device, UserError
+from chainrule._backend import as_device
+
 from .report import print_report
 from .runner import CHAINRULE, HAND_WRITTEN, PYTORCH
 from .workloads import GPU_WORKLOADS, WORKLOADS, Target, Workload, suite_for
@@ -64,13 +65,15 @@ class Options:
 
 
 def _runner(args: Sequence[str]) -> tuple[list[dict[str, Any]], str | None]:
-    """Run ``python -m chainrule.speed.runner ARGS`` with this interpreter and this copy of
+    """Run ``python -m speed.runner ARGS`` with this interpreter, this suite and this copy of
     chainrule; its JSON lines, or the end of its stderr when it failed."""
     env = dict(os.environ)
-    package_root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, (package_root, env.get("PYTHONPATH"))))
+    suite_root = str(Path(__file__).resolve().parents[1])
+    chainrule_root = str(Path(chainrule.__file__).resolve().parents[1])
+    paths = (suite_root, chainrule_root, env.get("PYTHONPATH"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
     done = subprocess.run(
-        [sys.executable, "-m", "chainrule.speed.runner", *args],
+        [sys.executable, "-m", "speed.runner", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -264,9 +267,12 @@ def _positive(text: str) -> int:
     return value
 
 
-def add_arguments(parser: argparse.ArgumentParser, *, quick_by_default: bool) -> None:
-    """The suite's options; ``quick_by_default`` (``chainrule bench speed``) offers ``--full``
-    where ``benchmarks/run.py`` offers ``--quick``."""
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="benchmarks/run.py",
+        description="Time one training epoch of each workload three ways (chainrule, "
+        "hand-written NumPy, PyTorch) and print the ratios against their targets.",
+    )
     parser.add_argument(
         "--workloads",
         type=_workload_keys,
@@ -304,19 +310,20 @@ def add_arguments(parser: argparse.ArgumentParser, *, quick_by_default: bool) ->
     parser.add_argument(
         "--json", metavar="PATH", help="also write the figures as JSON to PATH ('-': stdout)"
     )
-    if quick_by_default:
-        parser.add_argument(
-            "--full", dest="quick", action="store_false", help="full sizes, 5 repeats: minutes"
-        )
-    else:
-        parser.add_argument(
-            "--quick", action="store_true", help="small sizes and 1 repeat: seconds"
-        )
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="small sizes and 1 repeat: seconds")
+    size.add_argument(
+        "--full",
+        dest="quick",
+        action="store_false",
+        help="full sizes and 5 repeats, minutes (the default)",
+    )
+    return parser
 
 
 def _options(args: argparse.Namespace) -> Options:
-    """The options that parsed ``add_arguments`` options ask for: a DeviceUnavailableError
-    if this machine has no such device (a GPU without CuPy), a TrainingError for a workload
+    """The options that the parsed command line asks for: a DeviceUnavailableError
+    if this machine has no such device (a GPU without CuPy), a UserError for a workload
     that is not in the device's suite."""
     device = str(as_device(args.device))
     suite = suite_for(device)
@@ -324,7 +331,7 @@ def _options(args: argparse.Namespace) -> Options:
     elsewhere = [key for key in keys if key not in suite]
     if elsewhere:
         where = "the CPU suite" if device == "cpu" else f"the GPU suite, on {device},"
-        raise TrainingError(
+        raise UserError(
             f"{where} has workloads {','.join(suite)}, not {','.join(elsewhere)}"
             + ("; add --device cuda for the GPU suite" if device == "cpu" else "")
         )
@@ -332,9 +339,9 @@ def _options(args: argparse.Namespace) -> Options:
     return Options(keys, repeats, args.quick, args.samples, args.torch_threads, device)
 
 
-def run_command(args: argparse.Namespace) -> int:
-    """Run the suite from parsed ``add_arguments`` options: the table on stdout (unless JSON
-    goes there), progress on stderr when it is a terminal. Exit code 1 if anything failed."""
+def _run(args: argparse.Namespace) -> int:
+    """Run the suite from the parsed command line: the table on stdout (unless JSON goes
+    there), progress on stderr when it is a terminal. Exit code 1 if anything failed."""
     options = _options(args)
     show_progress = sys.stderr.isatty()
 
@@ -353,13 +360,9 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="benchmarks/run.py",
-        description="Time one training epoch of each workload three ways (chainrule, "
-        "hand-written NumPy, PyTorch) and print the ratios against their targets.",
-    )
-    add_arguments(parser, quick_by_default=False)
+    """``python benchmarks/run.py``: a mistake in the options is one line, exit code 2."""
+    parser = _parser()
     try:
-        return run_command(parser.parse_args(argv))
-    except (DeviceUnavailableError, TrainingError) as error:
+        return _run(parser.parse_args(argv))
+    except UserError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")

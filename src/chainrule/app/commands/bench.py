@@ -1,7 +1,8 @@
 """``chainrule bench WORKLOAD``: timed workloads, by name.
 
 ``WORKLOADS`` maps each name to its help, its options and its handler, so a new workload
-is one more entry; ``chainrule bench`` alone lists them.
+is one more entry; ``chainrule bench`` alone lists them. The speed suite, chainrule against
+NumPy and PyTorch, is not installed: it is ``python benchmarks/run.py`` in a clone.
 """
 
 from __future__ import annotations
@@ -12,17 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ...errors import UserError
+from ...gradcheck import ATOL, EPS, RTOL, RULE
+from ..mlp import parameter_count
 from ..numeric_vs_backprop import (
+    BATCH,
     EPOCH_IMAGES,
-    RELATIVE_DIFFERENCE,
+    SAMPLES,
     SEED_001_LAYERS,
     Timing,
     epoch_seconds,
     gradients_per_epoch,
     measure,
 )
-from ..speed import suite as speed
-from ..train import TrainingError
+
+SPEED_SUITE = "Speed against NumPy and PyTorch: python benchmarks/run.py, in a clone of chainrule."
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ def register(subparsers: Any) -> None:
     bench = subparsers.add_parser(
         "bench",
         help="time a workload (with no name: list the workloads)",
-        description="Time a workload; with no workload name, list them.",
+        description=f"Time a workload; with no workload name, list them. {SPEED_SUITE}",
     )
     workloads = bench.add_subparsers(dest="workload", metavar="WORKLOAD")
     for name, workload in WORKLOADS.items():
@@ -53,6 +58,7 @@ def _list_workloads(args: argparse.Namespace) -> int:
     width = max(map(len, WORKLOADS))
     for name, workload in WORKLOADS.items():
         print(f"  {name:<{width}}  {workload.help}")
+    print(SPEED_SUITE)
     return 0
 
 
@@ -78,18 +84,21 @@ def _numeric_vs_backprop_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--samples",
         type=int,
-        default=200,
+        default=SAMPLES,
         help="parameters whose central differences are timed; their median time is "
-        "extrapolated to all 23,860 (default: 200)",
+        f"extrapolated to all {parameter_count(SEED_001_LAYERS):,} (default: %(default)s)",
     )
     parser.add_argument(
         "--batch",
         type=int,
-        default=10,
-        help="images per gradient, and the mini-batch of the epoch estimate (default: 10)",
+        default=BATCH,
+        help="images per gradient, and the mini-batch of the epoch estimate (default: %(default)s)",
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="for the weights, images and sample (default: 0)"
+        "--seed",
+        type=int,
+        default=0,
+        help="for the weights, images and sample (default: %(default)s)",
     )
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
@@ -97,9 +106,9 @@ def _numeric_vs_backprop_arguments(parser: argparse.ArgumentParser) -> None:
 def _numeric_vs_backprop(args: argparse.Namespace) -> int:
     for flag, value in (("--samples", args.samples), ("--batch", args.batch)):
         if value < 1:
-            raise TrainingError(f"{flag} must be at least 1, not {value}")
+            raise UserError(f"{flag} must be at least 1, not {value}")
     if args.seed < 0:
-        raise TrainingError(f"--seed must be 0 or more, not {args.seed}")
+        raise UserError(f"--seed must be 0 or more, not {args.seed}")
     timing = measure(samples=args.samples, batch=args.batch, seed=args.seed)
     if args.json:
         print(json.dumps(_summary(timing)))
@@ -124,8 +133,12 @@ def _summary(timing: Timing) -> dict:
         "numerical_sampled_seconds": timing.sampled_seconds,
         "numerical_seconds": timing.numerical_seconds,
         "ratio": timing.ratio,
-        "max_relative_difference": timing.max_relative_difference,
-        "relative_difference": RELATIVE_DIFFERENCE,
+        "eps": EPS,
+        "max_over_allowed": timing.max_over_allowed,
+        "agree": timing.max_over_allowed <= 1,
+        "rule": RULE,
+        "atol": ATOL,
+        "rtol": RTOL,
         "epoch": {
             "images": EPOCH_IMAGES,
             "batch": timing.batch,
@@ -166,20 +179,15 @@ def _report(timing: Timing) -> list[str]:
         f"One gradient of seed 001's {network} sigmoid network ({timing.parameters:,} "
         f"parameters), MSE on {_images(timing.batch)}, float64:",
         *(f"  {label:<{width}}  {value}".rstrip() for label, value in rows),
-        f"  same answer: max relative difference {timing.max_relative_difference:.1e} on the "
-        f"{timing.sampled:,} parameters timed,",
-        f"    where relative difference = {RELATIVE_DIFFERENCE}",
+        f"  {'same answer' if timing.max_over_allowed <= 1 else 'DIFFERENT ANSWERS'} on the "
+        f"{timing.sampled:,} parameters timed: the worst is at {timing.max_over_allowed:.1e} "
+        "of the bound",
+        f"    {RULE} (cr.gradcheck's rule,",
+        f"    atol {ATOL:g}, rtol {RTOL:g})",
         f"Seed 001's scenario: one epoch of {EPOCH_IMAGES:,} images in mini-batches of "
         f"{timing.batch} ({gradients_per_epoch(timing.batch):,} gradients):",
         *(f"  {label:<{width}}  {value}" for label, value in epoch),
     ]
-
-
-# ------------------------------------------------------------------------------ speed
-
-
-def _speed_arguments(parser: argparse.ArgumentParser) -> None:
-    speed.add_arguments(parser, quick_by_default=True)
 
 
 WORKLOADS: dict[str, Workload] = {
@@ -187,12 +195,5 @@ WORKLOADS: dict[str, Workload] = {
         help="one gradient of seed 001's 784-30-10 network by central differences and by backprop",
         add_arguments=_numeric_vs_backprop_arguments,
         run=_numeric_vs_backprop,
-    ),
-    "speed": Workload(
-        help="five networks, one epoch each by chainrule, hand-written NumPy and PyTorch "
-        "(small sizes; --full for benchmarks/run.py's; --device cuda: two, against PyTorch "
-        "on the GPU)",
-        add_arguments=_speed_arguments,
-        run=speed.run_command,
     ),
 }

@@ -1,7 +1,8 @@
 """The ``chainrule`` command line: ``main(argv) -> int``.
 
-User errors end as one line on stderr and exit code 2, never a traceback. Progress bars
-appear only when stderr is a terminal, so logs and ``--json`` output stay clean.
+A user error (any ``UserError``) ends as one line on stderr and exit code 2, never a
+traceback. Progress bars appear only when stderr is a terminal, so logs and ``--json``
+output stay clean.
 """
 
 from __future__ import annotations
@@ -10,24 +11,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import __version__
-from ._backend import DeviceUnavailableError
+from .. import __version__
+from ..errors import UserError
 from .commands import COMMANDS
-from .data import DatasetError
-from .explain import ExplainError
-from .sample_input import InputError
-from .serialization import SerializationError
-from .train import TrainingError
-
-USER_ERRORS = (
-    TrainingError,
-    DeviceUnavailableError,
-    DatasetError,
-    SerializationError,
-    InputError,
-    ExplainError,
-    OSError,
-)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +36,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return args.handler(args)
-    except USER_ERRORS as error:
+    except UserError as error:
         print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -1,4 +1,4 @@
-"""The measuring process: ``python -m chainrule.speed.runner`` times workloads, or measures
+"""The measuring process: ``python -m speed.runner`` times workloads, or measures
 chainrule's peak memory over some epochs, and prints the results as JSON lines.
 
 The suite starts one such process per workload, so that no workload inherits another's
@@ -35,8 +35,9 @@ from functools import partial
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
-from .._backend import cupy
-from ..cuda import get_device_properties
+from chainrule._backend import cupy
+from chainrule.cuda import get_device_properties
+
 from . import chainrule_version, reference
 from .inputs import Problem, make_problem
 from .workloads import GPU_WORKLOADS, WORKLOADS, Workload, suite_for
@@ -211,7 +212,7 @@ def environment(found: dict[str, Implementation | str], device: str = "cpu") -> 
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m chainrule.speed.runner", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m speed.runner", description=__doc__)
     parser.add_argument("mode", choices=("time", "memory"))
     parser.add_argument(
         "workloads", nargs="+", choices=sorted({*WORKLOADS, *GPU_WORKLOADS}), help="time: in turn"

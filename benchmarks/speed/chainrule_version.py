@@ -13,11 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import cuda, nn, optim
-from .._backend import Device
-from ..data import DataLoader, TensorDataset
-from ..function import no_grad
-from ..tensor import Tensor
+from chainrule import Device, Tensor, cuda, nn, no_grad, optim
+from chainrule.data import DataLoader, TensorDataset
+
 from .inputs import Problem
 from .workloads import Layer, Workload
 

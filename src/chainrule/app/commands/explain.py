@@ -13,13 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from .. import explain, nn
-from ..explain.trace import LOSSES, ExplainError
-from ..function import no_grad
-from ..random import manual_seed
+from ... import explain, nn
+from ...explain.networks import SEED_000_LR
+from ...explain.trace import LOSSES, ExplainError
+from ...function import no_grad
+from ...nn.activation import ACTIVATIONS
+from ...random import manual_seed
+from ..files import user_files
 from .arguments import layer_sizes, numbers
 
-ACTIVATIONS = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
 FORMATS = ("text", "markdown", "html")
 
 
@@ -46,7 +48,7 @@ def register(subparsers: Any) -> None:
     network.add_argument("--seed", type=int, default=0, help="seed for random weights and data")
     step = parser.add_argument_group("the step")
     step.add_argument("--loss", choices=LOSSES, help="half_sse (default: E = Σ ½(t − o)²)")
-    step.add_argument("--lr", type=float, help="learning rate (default 0.5)")
+    step.add_argument("--lr", type=float, help=f"learning rate (default {SEED_000_LR:g})")
     step.add_argument("--freeze-biases", action="store_true", help="leave biases unchanged")
     step.add_argument("--steps", type=int, default=1, help="updates to run, showing the error")
     shown = parser.add_argument_group("the output")
@@ -66,14 +68,11 @@ def _custom(args: argparse.Namespace) -> explain.Example:
         model = base.model
     else:
         manual_seed(args.seed)
-        layers: list[nn.Module] = []
-        for index, (fan_in, fan_out) in enumerate(zip(args.layers, args.layers[1:], strict=False)):
-            layers.append(nn.Linear(fan_in, fan_out))
-            if index < len(args.layers) - 2 or loss != "ce":
-                layers.append(ACTIVATIONS[args.activation]())
-        if len(layers) == 0:
-            raise ExplainError("--layers needs at least two sizes, like 2,3,1")
-        model = nn.Sequential(*layers).double()
+        output = None if loss == "ce" else args.activation
+        try:
+            model = nn.mlp(args.layers, args.activation, output).double()
+        except ValueError as error:
+            raise ExplainError(f"--layers: {error}") from None
     if args.weights:
         _load_weights(model, Path(args.weights))
     sizes = (model[0].in_features, *(m.out_features for m in model if isinstance(m, nn.Linear)))
@@ -142,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
         raise ExplainError(f"--digits must be between 1 and 17, not {args.digits}")
     output = _render(args)
     if args.out:
-        Path(args.out).write_text(output, encoding="utf-8")
+        with user_files():
+            Path(args.out).write_text(output, encoding="utf-8")
         print(f"wrote {args.out}")
     else:
         print(output, end="" if output.endswith("\n") else "\n")

@@ -4,6 +4,7 @@ that states it is built from that place, so two of them can never disagree."""
 import argparse
 import inspect
 import json
+from pathlib import Path
 
 import pytest
 
@@ -123,6 +124,18 @@ def test_the_default_learning_rates_are_written_once_and_help_is_made_from_them(
     monkeypatch.setitem(run.DEFAULT_LR, "sgd", 0.25)
     assert "(default: sgd 0.25, momentum 0.05, adam 0.001)" in _help("train")
     assert run.Settings(optimizer="sgd").lr == 0.25
+
+
+def test_the_readmes_row_of_learning_rates_is_made_from_the_defaults():
+    default = run.Settings().optimizer
+    others = ", ".join(
+        f"`{name}` ({lr:g})" for name, lr in run.DEFAULT_LR.items() if name != default
+    )
+    row = (
+        f"| `--optimizer`, `--lr` | `{default}` (default, lr {run.DEFAULT_LR[default]:g}), "
+        f"{others} |"
+    )
+    assert row in (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
 
 
 def test_help_and_the_error_name_the_same_data(capsys):

@@ -454,6 +454,27 @@ def test_assignment_into_a_0d_tensor_in_the_graph_passes_the_gradient_on():
         assert (v.grad.item(), x.grad.item()) == (-1.0, 0.0)
 
 
+def test_an_assigned_value_drops_its_leading_ones_and_gets_its_own_shaped_gradient():
+    """Long-survey seeds 100301, 106440 and 102203: as in PyTorch, a value's leading
+    dimensions of size 1 are dropped before it broadcasts to the elements (one element
+    takes a value of shape (1,)), and its gradient comes back in its own shape."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        x = lib.tensor([-1.0])
+        with lib.no_grad():
+            x[0] = lib.tensor([0.5])
+        assert x.tolist() == [0.5]
+        h = lib.tensor([[1.0, 2.0, 3.0]])
+        v = lib.tensor([[[5.0, 6.0, 7.0]]], requires_grad=True)
+        h[0] = v
+        u = lib.tensor([[[2.0]]], requires_grad=True)
+        h[0, 1:] = u
+        (h * lib.tensor([[1.0, 2.0, 3.0]])).sum().backward()
+        assert h.tolist() == [[5.0, 2.0, 2.0]]
+        assert v.grad.tolist() == [[[1.0, 0.0, 0.0]]] and u.grad.tolist() == [[[5.0]]]
+
+
 def test_a_view_of_a_non_leaf_changed_in_place_gives_the_views_gradient():
     x = _leaf(cr, [1.0, 2.0, 3.0])
     h = x * 2

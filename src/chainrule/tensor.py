@@ -666,7 +666,7 @@ class Tensor:
         check_one_device(
             "assignment", [self.data, value.data if isinstance(value, Tensor) else value]
         )
-        self.data[key] = value.data if isinstance(value, Tensor) else value
+        self.data[key] = assignable(value.data) if isinstance(value, Tensor) else value
         written(self)
 
     # ----------------------------------------------------------------- reductions
@@ -954,6 +954,7 @@ from .ops.indexing import GetItem  # noqa: E402
 from .ops.inplace import (  # noqa: E402
     Overwrite,
     SetItem,
+    assignable,
     change_in_place,
     check_assigned,
     check_not_a_view_made_under_no_grad,

@@ -516,6 +516,26 @@ def test_loss_over_an_empty_batch_matches_torch(name, reduction):
     assert ours.shape == tuple(theirs.shape) and ours.dtype == np.float32
 
 
+@pytest.mark.parametrize(
+    "softmax",
+    [
+        lambda x, dim: x.softmax(dim),
+        lambda x, dim: F.log_softmax(x, dim=dim),
+        lambda x, dim: nn.LogSoftmax(dim)(x),
+    ],
+)
+@pytest.mark.parametrize(("shape", "dim"), [((2, 0), 3), ((0, 2), -3), ((), 1)])
+def test_softmax_of_an_empty_tensor_refuses_a_dim_it_lacks(softmax, shape, dim):
+    """Long-survey seeds 103490 and 104537: with no elements to normalise, the dim was not
+    checked; PyTorch refuses one out of range whatever the tensor holds."""
+    with pytest.raises(IndexError, match="out of range"):
+        softmax(cr.zeros(shape), dim)
+    torch = _torch_or_none()
+    if torch is not None:
+        with pytest.raises(IndexError, match="out of range"):
+            torch.zeros(shape).softmax(dim)
+
+
 # ------------------------------------------------------------ empty layers, float16's tail
 def test_linear_with_no_inputs_outputs_its_bias():
     with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):

@@ -112,6 +112,13 @@ def _reduced_axis(axis: Axis, ndim: int) -> Axis:
     return axis
 
 
+def _normalised_axis(dim: int, ndim: int) -> Axis:
+    """The one dimension softmax normalises along, checked even for a tensor without
+    elements, as PyTorch does (dim 0 or -1 for a 0-d tensor)."""
+    _dim(dim, max(ndim, 1))
+    return _reduced_axis(dim, ndim)
+
+
 def _resolve_keep(keepdim: bool, keepdims: bool | None) -> bool:
     return keepdim if keepdims is None else keepdims
 
@@ -798,11 +805,11 @@ class Tensor:
 
     def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """exp(x) / sum(exp(x)) along ``dim``, computed without overflow."""
-        return Softmax.apply(self, _reduced_axis(dim if axis is None else axis, self.ndim))
+        return Softmax.apply(self, _normalised_axis(dim if axis is None else axis, self.ndim))
 
     def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """log(softmax(x)) along ``dim``, computed without overflow or log(0)."""
-        return LogSoftmax.apply(self, _reduced_axis(dim if axis is None else axis, self.ndim))
+        return LogSoftmax.apply(self, _normalised_axis(dim if axis is None else axis, self.ndim))
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape: Any) -> Tensor:

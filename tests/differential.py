@@ -985,6 +985,24 @@ DELIBERATE = [
         "PyTorch 2.13 fails to differentiate a power with a bool base or exponent "
         "(True ** x, x ** mask), a bug of its own; chainrule differentiates it",
     ),
+    Deliberate(
+        "chainrule",
+        "matmul|lib.matmul",
+        RuntimeError,
+        "matmul needs operands of one dtype",
+        "PyTorch's batched matmul skips its dtype check when an operand has no elements "
+        "(its zeros take the second operand's dtype); chainrule refuses two dtypes always, "
+        "as PyTorch does for every product with elements",
+    ),
+    Deliberate(
+        "torch",
+        ".*",
+        RuntimeError,
+        "Autograd not support dtype",
+        "PyTorch's slip (an integer tensor changed through a view by a tensor that requires "
+        "grad says it requires grad, which the comparison lets pass) makes its later ops "
+        "refuse that tensor; chainrule's integer tensors require no grad, and are used",
+    ),
 ]
 """Every deliberate difference the comparison allows; anything else is a discrepancy."""
 

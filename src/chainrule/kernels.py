@@ -99,9 +99,11 @@ def _relu_backward(g: Any, y: Any) -> Any:
 
 
 def _cross_entropy_backward(probs: Any, target: Any, classes: int, scale: Any) -> Any:
-    grad = probs.copy()
-    grad[xp_of(probs).arange(probs.shape[0]), target] -= 1
-    grad *= scale
+    # softmax * scale, less scale at the target: PyTorch's order, so that an infinite scale
+    # gives NaN at the target and inf elsewhere, as PyTorch's does.
+    grad = probs * scale
+    rows = xp_of(probs).arange(probs.shape[0])
+    grad[rows, target] -= scale if not hasattr(scale, "ndim") or not scale.ndim else scale[:, 0]
     return grad
 
 
@@ -167,11 +169,12 @@ cross_entropy_backward = FusedKernel(
     "cross_entropy_backward",
     "T probs, raw int64 target, int64 classes, T scale",
     "T dx",
-    "dx = (probs - (T)(i % classes == target[i / classes])) * scale",
+    "dx = probs * scale - (i % classes == target[i / classes] ? scale : (T)0)",
     _cross_entropy_backward,
 )
-"""dx = (softmax(x) - one_hot(target)) * scale, for class-index targets; ``scale`` is
-g / N, or g[:, None] per sample when unreduced."""
+"""dx = softmax(x) * scale - one_hot(target) * scale, for class-index targets (the one-hot
+term a select, so that an infinite scale gives NaN only at the target, as in PyTorch);
+``scale`` is g / N, or g[:, None] per sample when unreduced."""
 
 sgd_step = FusedKernel("sgd_step", "T g, T lr", "T param", "param -= lr * g", _sgd_step)
 """param -= lr * g: one pass over the parameters instead of two, which a GPU's memory

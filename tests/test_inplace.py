@@ -475,6 +475,19 @@ def test_an_assigned_value_drops_its_leading_ones_and_gets_its_own_shaped_gradie
         assert v.grad.tolist() == [[[1.0, 0.0, 0.0]]] and u.grad.tolist() == [[[5.0]]]
 
 
+def test_a_0d_tensor_overwritten_through_a_view_passes_no_gradient_to_its_old_value():
+    """Long-survey seed 105203: the gradient reaching the change of a 0-d tensor through a
+    view came as a NumPy scalar, and zeroing the overwritten element missed it."""
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        x = lib.tensor(1.5, requires_grad=True)
+        h = x * 3
+        h[None][None].copy_(lib.tensor(-2.0))
+        (h.sigmoid() * 2).backward()
+        assert (x.grad.item(), h.item()) == (0.0, -2.0)
+
+
 def test_a_view_of_a_non_leaf_changed_in_place_gives_the_views_gradient():
     x = _leaf(cr, [1.0, 2.0, 3.0])
     h = x * 2

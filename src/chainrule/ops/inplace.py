@@ -118,6 +118,7 @@ class WriteThrough(Function):
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, Any, None]:
+        g = xp_of(g).asarray(g)  # an array, even where the gradient came as a NumPy scalar
         gx = None
         if ctx.needs_input_grad[0]:
             gx = g.copy()

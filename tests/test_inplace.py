@@ -848,6 +848,23 @@ def test_each_op_saves_what_pytorch_saves(op, needs, changed, refused):
         assert _refuses_after_changing(torch, op, needs, changed) is refused
 
 
+@pytest.mark.parametrize("changed", ["prediction", "target"])
+def test_mse_loss_of_two_dtypes_guards_what_it_converted(changed):
+    """Long-survey seed 105174: PyTorch's mse_loss saves its inputs as they were given;
+    chainrule's computed with converted copies, which a change of the originals missed."""
+    for lib, functional in ((cr, cr.functional), (torch, torch and torch.nn.functional)):
+        if lib is None:
+            continue
+        prediction = lib.tensor([1.2, 0.5], requires_grad=True) * 1  # float32
+        target = lib.tensor([0.4, 0.6], dtype=lib.float64)
+        loss = functional.mse_loss(prediction, target)
+        assert loss.dtype == lib.float64
+        with lib.no_grad():
+            {"prediction": prediction, "target": target}[changed].mul_(2)
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            loss.backward()
+
+
 @pytest.mark.parametrize("op", ["exp", "sigmoid", "relu", "tanh", "sqrt"])
 def test_the_saved_output_of_an_op_on_a_0d_tensor_is_guarded_too(op):
     """NumPy computes a 0-d result as a scalar; what the op saved is still the output."""

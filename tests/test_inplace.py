@@ -865,6 +865,31 @@ def test_mse_loss_of_two_dtypes_guards_what_it_converted(changed):
             loss.backward()
 
 
+@pytest.mark.parametrize("layout", ["permuted", "contiguous"])
+def test_matmul_saves_a_copy_where_pytorchs_reshape_copies(layout):
+    """Long-survey seed 101736: PyTorch folds a 3-d operand to a matrix by a reshape, which
+    copies a permuted one; the product saves the copy, so a later change of the operand is
+    neither refused nor seen by the gradient. A contiguous operand folds to a view, which
+    is guarded."""
+    values = np.arange(27.0).reshape(3, 3, 3)
+    for lib in (cr, torch):
+        if lib is None:
+            continue
+        x = lib.tensor(values, requires_grad=True)
+        a = x.permute(2, 1, 0) if layout == "permuted" else x
+        w = lib.tensor([[1.0], [2.0], [3.0]], dtype=lib.float64, requires_grad=True)
+        y = a @ w
+        with lib.no_grad():
+            a *= 2
+        if layout == "contiguous":
+            with pytest.raises(RuntimeError, match=MODIFIED):
+                y.sum().backward()
+            continue
+        y.sum().backward()
+        before = values.transpose(2, 1, 0)
+        np.testing.assert_array_equal(w.grad.numpy(), before.sum(axis=(0, 1))[:, None])
+
+
 @pytest.mark.parametrize("op", ["exp", "sigmoid", "relu", "tanh", "sqrt"])
 def test_the_saved_output_of_an_op_on_a_0d_tensor_is_guarded_too(op):
     """NumPy computes a 0-d result as a scalar; what the op saved is still the output."""

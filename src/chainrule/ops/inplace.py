@@ -389,11 +389,14 @@ def view_when_used(tensor: Tensor, sequence: float) -> Tensor | None:
     """``tensor`` as the node numbered ``sequence`` used it, when ``tensor`` is a view, in the
     graph, of a tensor that was changed in place after the view was made and before that
     node: a ``View`` of the changed tensor, placed just before the node. None when
-    ``tensor`` is no such view."""
+    ``tensor`` is no such view, or when the change came through a detached alias, which
+    PyTorch's graph does not see either."""
     views, _ = _view_chain(tensor)
     if len(views) == 1:
         return None
     base = version_at(views[-1], sequence)
+    if base is version_at(views[-1], tensor._ctx.sequence):  # not changed in the graph since
+        return None
     with enable_grad():  # backward may run under no_grad
         view = View.apply(base, xp_of(base.data).asarray(_positions(tensor.data, base.data)), None)
     view._ctx.sequence = sequence - 0.5  # after the base's maker, before the node

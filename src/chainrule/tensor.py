@@ -112,6 +112,14 @@ def _reduced_axis(axis: Axis, ndim: int) -> Axis:
     return axis
 
 
+def _extremum_axis(axis: Axis, ndim: int) -> Axis:
+    """The dimensions ``max`` or ``min`` reduce, as ``_reduced_axis``; but a dim given for a
+    0-d tensor reduces none, (), not all: PyTorch's ``amax``, whose gradient at a NaN is
+    NaN, where ``max()`` sends it to the NaN."""
+    reduced = _reduced_axis(axis, ndim)
+    return () if reduced is None and ndim == 0 and axis not in (None, ()) else reduced
+
+
 def _normalised_axis(dim: int, ndim: int) -> Axis:
     """The one dimension softmax normalises along, checked even for a tensor without
     elements, as PyTorch does (dim 0 or -1 for a 0-d tensor)."""
@@ -723,7 +731,7 @@ class Tensor:
         """
         if isinstance(dim, Tensor):
             return self.maximum(dim)
-        axis = _reduced_axis(_resolve_axis(dim, axis), self.ndim)
+        axis = _extremum_axis(_resolve_axis(dim, axis), self.ndim)
         return Max.apply(self, axis, _resolve_keep(keepdim, keepdims))
 
     def min(
@@ -738,7 +746,7 @@ class Tensor:
         tensor instead of a dim, the elementwise ``minimum``, as PyTorch's ``min(a, b)``."""
         if isinstance(dim, Tensor):
             return self.minimum(dim)
-        axis = _reduced_axis(_resolve_axis(dim, axis), self.ndim)
+        axis = _extremum_axis(_resolve_axis(dim, axis), self.ndim)
         return Min.apply(self, axis, _resolve_keep(keepdim, keepdims))
 
     def argmax(

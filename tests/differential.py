@@ -843,6 +843,21 @@ def _execute(text: str, ns: dict[str, Any]) -> tuple[Exception | None, list[Any]
     return None, caught
 
 
+def _undo_integer_requires_grad(ns: dict[str, Any]) -> None:
+    """Detach every integer or bool tensor in PyTorch's namespace that says it requires grad:
+    PyTorch's slip (one written into, or through a view, from a tensor that requires grad
+    says so too), which ops on it then carry on (a float result requiring grad, a backward
+    that fails with an internal assert, an op that refuses "Autograd not support dtype").
+    It can carry no gradient, and chainrule's requires none."""
+    for name, value in ns.items():
+        if (
+            isinstance(value, torch.Tensor)
+            and value.requires_grad
+            and not (value.is_floating_point() or value.is_complex())
+        ):
+            ns[name] = value.detach()
+
+
 class Generation:
     """A program being drawn, and PyTorch running it line by line to say what each variable
     is (shape, dtype, whether it needs a gradient)."""
@@ -994,15 +1009,6 @@ DELIBERATE = [
         "(its zeros take the second operand's dtype); chainrule refuses two dtypes always, "
         "as PyTorch does for every product with elements",
     ),
-    Deliberate(
-        "torch",
-        ".*",
-        RuntimeError,
-        "Autograd not support dtype",
-        "PyTorch's slip (an integer tensor changed through a view by a tensor that requires "
-        "grad says it requires grad, which the comparison lets pass) makes its later ops "
-        "refuse that tensor; chainrule's integer tensors require no grad, and are used",
-    ),
 ]
 """Every deliberate difference the comparison allows; anything else is a discrepancy."""
 
@@ -1085,13 +1091,7 @@ def _differs(ours: Any, theirs: Any, rtol: float) -> str | None:
     dtype = _dtype_name(theirs)
     if str(ours.dtype) != dtype:
         return f"dtype: chainrule {ours.dtype}, PyTorch {dtype}"
-    if theirs.requires_grad and not theirs.is_floating_point():
-        # PyTorch's slip: an integer tensor written into from one that requires grad says it
-        # requires grad too, and its backward fails with an internal assert. It can carry no
-        # gradient, so chainrule must say False.
-        if ours.requires_grad:
-            return "requires_grad: chainrule True for a tensor that can carry no gradient"
-    elif ours.requires_grad != theirs.requires_grad:
+    if ours.requires_grad != theirs.requires_grad:
         return f"requires_grad: chainrule {ours.requires_grad}, PyTorch {theirs.requires_grad}"
     elif ours.is_leaf != theirs.is_leaf:
         return f"is_leaf: chainrule {ours.is_leaf}, PyTorch {theirs.is_leaf}"
@@ -1139,6 +1139,7 @@ class _Run:
         self.lines.append(statement)
         line, op = len(self.lines) - 1, statement.op
         their_error, _ = _execute(statement.theirs, self.theirs)
+        _undo_integer_requires_grad(self.theirs)
         our_error, our_warnings = _execute(statement.ours, self.ours)
         self.both_raised = our_error is not None and their_error is not None
         if isinstance(their_error, NameError):  # a shrunk program that lost a variable

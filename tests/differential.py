@@ -1053,9 +1053,12 @@ def _gist(error: BaseException) -> str:
     return text[:70]
 
 
-def _close(ours: np.ndarray, theirs: np.ndarray, dtype: str, rtol: float) -> bool:
+def _close(
+    ours: np.ndarray, theirs: np.ndarray, dtype: str, rtol: float, scale: float = 1.0
+) -> bool:
     """Whether two arrays agree: exactly, unless floating; then NaN where the other has NaN,
-    an infinity where it has one, and other values to ``rtol``.
+    an infinity where it has one, and other values to ``rtol`` (relative to the largest
+    magnitude in ``theirs``, or ``scale`` if larger: that of the terms of a sum).
 
     The sign of zero is not compared (PyTorch itself gives -0 from ``amax`` and +0 from
     ``max`` of [-0.0, 0.0]), so neither is that of an infinity, which 1 / ±0 makes.
@@ -1072,16 +1075,16 @@ def _close(ours: np.ndarray, theirs: np.ndarray, dtype: str, rtol: float) -> boo
     if a.size == 0:
         return True
     rtol = max(rtol, RTOL[dtype])
-    return bool(np.all(np.abs(a - b) <= rtol * (np.abs(b) + max(1.0, np.abs(b).max()))))
+    return bool(np.all(np.abs(a - b) <= rtol * (np.abs(b) + max(scale, np.abs(b).max()))))
 
 
 def _summary(array: np.ndarray) -> str:
     return np.array2string(array, threshold=12, edgeitems=2, precision=5).replace("\n", "")
 
 
-def _differs(ours: Any, theirs: Any, rtol: float) -> str | None:
+def _differs(ours: Any, theirs: Any, rtol: float, scale: float = 1.0) -> str | None:
     """How chainrule's value ``ours`` differs from PyTorch's ``theirs`` (floats compared to
-    ``rtol`` at least); None if it does not."""
+    ``rtol`` at least, relative to ``scale`` at least); None if it does not."""
     if not isinstance(theirs, torch.Tensor):
         return None if type(ours) is type(theirs) and ours == theirs else f"{ours!r} vs {theirs!r}"
     if not isinstance(ours, cr.Tensor):
@@ -1096,7 +1099,7 @@ def _differs(ours: Any, theirs: Any, rtol: float) -> str | None:
     elif ours.is_leaf != theirs.is_leaf:
         return f"is_leaf: chainrule {ours.is_leaf}, PyTorch {theirs.is_leaf}"
     expected = theirs.detach().numpy()
-    if not _close(np.asarray(ours.data), expected, dtype, rtol):
+    if not _close(np.asarray(ours.data), expected, dtype, rtol, scale):
         return f"values: chainrule {_summary(np.asarray(ours.data))}, PyTorch {_summary(expected)}"
     return None
 
@@ -1129,6 +1132,16 @@ class _Run:
         )
         self.rtol[statement.target] = rtol
         return rtol
+
+    def terms_scale(self) -> float:
+        """The largest finite magnitude among the outputs the loss sums (its weights are at
+        most 1): rounding in a sum that cancels is relative to its terms, not its result."""
+        largest = 1.0
+        for name in self.outputs():
+            values = self.theirs[name].detach().double().numpy()
+            finite = np.abs(values[np.isfinite(values)])
+            largest = max(largest, float(finite.max(initial=0.0)))
+        return largest
 
     def loosest(self) -> float:
         return max(self.rtol.values(), default=0.0)
@@ -1169,6 +1182,7 @@ class _Run:
             self.ours.get(statement.target),
             self.theirs.get(statement.target),
             self.tolerance(statement),
+            self.terms_scale() if statement.target == "loss" else 1.0,
         )
         if difference is not None:
             return Discrepancy(_kind(difference), op, line, difference)

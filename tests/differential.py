@@ -843,6 +843,21 @@ def _execute(text: str, ns: dict[str, Any]) -> tuple[Exception | None, list[Any]
     return None, caught
 
 
+def _undo_integer_requires_grad(ns: dict[str, Any]) -> None:
+    """Detach every integer or bool tensor in PyTorch's namespace that says it requires grad:
+    PyTorch's slip (one written into, or through a view, from a tensor that requires grad
+    says so too), which ops on it then carry on (a float result requiring grad, a backward
+    that fails with an internal assert, an op that refuses "Autograd not support dtype").
+    It can carry no gradient, and chainrule's requires none."""
+    for name, value in ns.items():
+        if (
+            isinstance(value, torch.Tensor)
+            and value.requires_grad
+            and not (value.is_floating_point() or value.is_complex())
+        ):
+            ns[name] = value.detach()
+
+
 class Generation:
     """A program being drawn, and PyTorch running it line by line to say what each variable
     is (shape, dtype, whether it needs a gradient)."""
@@ -985,6 +1000,15 @@ DELIBERATE = [
         "PyTorch 2.13 fails to differentiate a power with a bool base or exponent "
         "(True ** x, x ** mask), a bug of its own; chainrule differentiates it",
     ),
+    Deliberate(
+        "chainrule",
+        "matmul|lib.matmul",
+        RuntimeError,
+        "matmul needs operands of one dtype",
+        "PyTorch's batched matmul skips its dtype check when an operand has no elements "
+        "(its zeros take the second operand's dtype); chainrule refuses two dtypes always, "
+        "as PyTorch does for every product with elements",
+    ),
 ]
 """Every deliberate difference the comparison allows; anything else is a discrepancy."""
 
@@ -1029,9 +1053,12 @@ def _gist(error: BaseException) -> str:
     return text[:70]
 
 
-def _close(ours: np.ndarray, theirs: np.ndarray, dtype: str, rtol: float) -> bool:
+def _close(
+    ours: np.ndarray, theirs: np.ndarray, dtype: str, rtol: float, scale: float = 1.0
+) -> bool:
     """Whether two arrays agree: exactly, unless floating; then NaN where the other has NaN,
-    an infinity where it has one, and other values to ``rtol``.
+    an infinity where it has one, and other values to ``rtol`` (relative to the largest
+    magnitude in ``theirs``, or ``scale`` if larger: that of the terms of a sum).
 
     The sign of zero is not compared (PyTorch itself gives -0 from ``amax`` and +0 from
     ``max`` of [-0.0, 0.0]), so neither is that of an infinity, which 1 / ±0 makes.
@@ -1048,16 +1075,16 @@ def _close(ours: np.ndarray, theirs: np.ndarray, dtype: str, rtol: float) -> boo
     if a.size == 0:
         return True
     rtol = max(rtol, RTOL[dtype])
-    return bool(np.all(np.abs(a - b) <= rtol * (np.abs(b) + max(1.0, np.abs(b).max()))))
+    return bool(np.all(np.abs(a - b) <= rtol * (np.abs(b) + max(scale, np.abs(b).max()))))
 
 
 def _summary(array: np.ndarray) -> str:
     return np.array2string(array, threshold=12, edgeitems=2, precision=5).replace("\n", "")
 
 
-def _differs(ours: Any, theirs: Any, rtol: float) -> str | None:
+def _differs(ours: Any, theirs: Any, rtol: float, scale: float = 1.0) -> str | None:
     """How chainrule's value ``ours`` differs from PyTorch's ``theirs`` (floats compared to
-    ``rtol`` at least); None if it does not."""
+    ``rtol`` at least, relative to ``scale`` at least); None if it does not."""
     if not isinstance(theirs, torch.Tensor):
         return None if type(ours) is type(theirs) and ours == theirs else f"{ours!r} vs {theirs!r}"
     if not isinstance(ours, cr.Tensor):
@@ -1067,18 +1094,12 @@ def _differs(ours: Any, theirs: Any, rtol: float) -> str | None:
     dtype = _dtype_name(theirs)
     if str(ours.dtype) != dtype:
         return f"dtype: chainrule {ours.dtype}, PyTorch {dtype}"
-    if theirs.requires_grad and not theirs.is_floating_point():
-        # PyTorch's slip: an integer tensor written into from one that requires grad says it
-        # requires grad too, and its backward fails with an internal assert. It can carry no
-        # gradient, so chainrule must say False.
-        if ours.requires_grad:
-            return "requires_grad: chainrule True for a tensor that can carry no gradient"
-    elif ours.requires_grad != theirs.requires_grad:
+    if ours.requires_grad != theirs.requires_grad:
         return f"requires_grad: chainrule {ours.requires_grad}, PyTorch {theirs.requires_grad}"
     elif ours.is_leaf != theirs.is_leaf:
         return f"is_leaf: chainrule {ours.is_leaf}, PyTorch {theirs.is_leaf}"
     expected = theirs.detach().numpy()
-    if not _close(np.asarray(ours.data), expected, dtype, rtol):
+    if not _close(np.asarray(ours.data), expected, dtype, rtol, scale):
         return f"values: chainrule {_summary(np.asarray(ours.data))}, PyTorch {_summary(expected)}"
     return None
 
@@ -1112,6 +1133,16 @@ class _Run:
         self.rtol[statement.target] = rtol
         return rtol
 
+    def terms_scale(self) -> float:
+        """The largest finite magnitude among the outputs the loss sums (its weights are at
+        most 1): rounding in a sum that cancels is relative to its terms, not its result."""
+        largest = 1.0
+        for name in self.outputs():
+            values = self.theirs[name].detach().double().numpy()
+            finite = np.abs(values[np.isfinite(values)])
+            largest = max(largest, float(finite.max(initial=0.0)))
+        return largest
+
     def loosest(self) -> float:
         return max(self.rtol.values(), default=0.0)
 
@@ -1121,6 +1152,7 @@ class _Run:
         self.lines.append(statement)
         line, op = len(self.lines) - 1, statement.op
         their_error, _ = _execute(statement.theirs, self.theirs)
+        _undo_integer_requires_grad(self.theirs)
         our_error, our_warnings = _execute(statement.ours, self.ours)
         self.both_raised = our_error is not None and their_error is not None
         if isinstance(their_error, NameError):  # a shrunk program that lost a variable
@@ -1150,6 +1182,7 @@ class _Run:
             self.ours.get(statement.target),
             self.theirs.get(statement.target),
             self.tolerance(statement),
+            self.terms_scale() if statement.target == "loss" else 1.0,
         )
         if difference is not None:
             return Discrepancy(_kind(difference), op, line, difference)

@@ -315,6 +315,23 @@ def test_max_selects_its_maximum_but_max_over_a_dimension_multiplies_a_mask():
     np.testing.assert_array_equal(grad, [[NAN, 1.0], [INF, 0.0]])
 
 
+@pytest.mark.parametrize("reduce", ["max", "min"])
+def test_max_over_a_dim_of_a_0d_tensor_is_amax_at_a_nan_too(reduce):
+    """Long-survey seed 119529: a dim given for a 0-d tensor made max(dim) max(), which
+    sends the gradient to a NaN; PyTorch's amax gives NaN there, as over any dim."""
+    np.testing.assert_array_equal(_grad_of(lambda x: getattr(x, reduce)(0), NAN), NAN)
+    np.testing.assert_array_equal(_grad_of(lambda x: getattr(x, reduce)(-1), 2.0), 1.0)
+    np.testing.assert_array_equal(_grad_of(lambda x: getattr(x, reduce)(), NAN), 1.0)
+
+
+def test_a_power_0_sends_0_even_from_an_infinite_or_nan_gradient():
+    """Long-survey seed 129739: the derivative of a ** 0 is 0, whatever g is, as PyTorch's
+    (0 * NaN was NaN), for a number exponent and where a tensor exponent is 0."""
+    np.testing.assert_array_equal(_grad_of(lambda x: x**0, [2.0, 0.0], [NAN, INF]), [0.0, 0.0])
+    b = cr.tensor([0.0, 1.0])
+    np.testing.assert_array_equal(_grad_of(lambda x: x**b, [2.0, 3.0], [NAN, 1.0]), [0.0, 1.0])
+
+
 def test_edge_gradients_match_torch():
     torch = pytest.importorskip("torch")
     same = [
@@ -330,6 +347,8 @@ def test_edge_gradients_match_torch():
         # chainrule's max(dim) is PyTorch's amax(dim)
         (lambda x: x.log().max(0), lambda x: x.log().amax(0), [[1.0, -1.0], [2.0, 3.0]], None),
         (lambda x: x.max(0), lambda x: x.amax(0), [[1.0, 5.0], [2.0, 3.0]], [INF, 1.0]),
+        (lambda x: x.min(0), lambda x: x.amin(0), NAN, None),
+        (lambda x: x**0, lambda x: x**0, [2.0, 0.0], [NAN, INF]),
     ]
     for ours, theirs, values, upstream in cases:
         tx = torch.tensor(values, requires_grad=True)

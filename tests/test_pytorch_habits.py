@@ -83,6 +83,55 @@ def test_cross_entropy_with_any_probability_target_matches_torch(kind, reduction
     np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-5, atol=1e-6)
 
 
+def _libraries() -> list[tuple[Any, Any]]:
+    """chainrule and, when installed, PyTorch, each with its functional module."""
+    torch = _torch_or_none()
+    return [(cr, F)] + ([] if torch is None else [(torch, torch.nn.functional)])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_cross_entropy_passes_an_infinite_gradient_on_as_pytorch(reduction):
+    """Long-survey seeds 104520 and 103850: PyTorch differentiates log softmax, so an
+    infinite gradient gives inf - inf = NaN at the target class (everywhere, for positive
+    probabilities) and inf elsewhere, where chainrule's fused form gave -inf."""
+    logits = [[1.5, -0.5, 0.25], [0.0, 2.0, -1.0]]
+    for lib, functional in _libraries():
+        for target in ([2, 0], [[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]]):
+            x = lib.tensor(logits, dtype=lib.float64, requires_grad=True)
+            t = lib.tensor(target, dtype=lib.float64 if isinstance(target[0], list) else lib.int64)
+            loss = functional.cross_entropy(x, t, reduction=reduction)
+            with np.errstate(invalid="ignore"):  # NumPy's warning of the NaN it makes
+                loss.backward(lib.full(tuple(loss.shape), math.inf, dtype=lib.float64))
+            expected = [[math.inf, math.inf, math.nan], [math.nan, math.inf, math.inf]]
+            if t.ndim == 2:
+                expected = [[math.nan] * 3] * 2
+            np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+def test_a_cross_entropy_of_0_has_pytorchs_sign():
+    """Long-survey seed 108577: 1 / loss told chainrule's +0 from PyTorch's -0 (one class,
+    so log softmax is 0): -0 per sample and, over probabilities, summed; +0 summed over
+    class indices."""
+    for lib, functional in _libraries():
+        x = lib.tensor([[1.87], [-0.24]])
+        signs = {}
+        for name, t in {
+            "probs": lib.tensor([[0.56], [0.0]]),
+            "indices": lib.tensor([0, 0]),
+        }.items():
+            for reduction in ("none", "sum", "mean"):
+                loss = functional.cross_entropy(x, t, reduction=reduction)
+                signs[name, reduction] = np.copysign(1.0, loss.numpy()).tolist()
+        assert signs == {
+            ("probs", "none"): [-1.0, -1.0],
+            ("probs", "sum"): -1.0,
+            ("probs", "mean"): -1.0,
+            ("indices", "none"): [-1.0, -1.0],
+            ("indices", "sum"): 1.0,
+            ("indices", "mean"): 1.0,
+        }
+
+
 # ------------------------------------------------------------ a target that requires grad
 TARGET_GRAD_LOSSES = {
     "binary_cross_entropy": (
@@ -514,6 +563,26 @@ def test_loss_over_an_empty_batch_matches_torch(name, reduction):
     theirs = loss(torch.nn.functional)(torch.zeros(*shape), target(torch), reduction=reduction)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     assert ours.shape == tuple(theirs.shape) and ours.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "softmax",
+    [
+        lambda x, dim: x.softmax(dim),
+        lambda x, dim: F.log_softmax(x, dim=dim),
+        lambda x, dim: nn.LogSoftmax(dim)(x),
+    ],
+)
+@pytest.mark.parametrize(("shape", "dim"), [((2, 0), 3), ((0, 2), -3), ((), 1)])
+def test_softmax_of_an_empty_tensor_refuses_a_dim_it_lacks(softmax, shape, dim):
+    """Long-survey seeds 103490 and 104537: with no elements to normalise, the dim was not
+    checked; PyTorch refuses one out of range whatever the tensor holds."""
+    with pytest.raises(IndexError, match="out of range"):
+        softmax(cr.zeros(shape), dim)
+    torch = _torch_or_none()
+    if torch is not None:
+        with pytest.raises(IndexError, match="out of range"):
+            torch.zeros(shape).softmax(dim)
 
 
 # ------------------------------------------------------------ empty layers, float16's tail

@@ -284,7 +284,9 @@ def _producer_for(node: Function, tensor: Tensor, producer: Function) -> Functio
     ``tensor`` itself may have been changed in place since ``node`` used it. Or the tensor
     it is a view of was, before ``node`` used it: ``node`` then used a view of that tensor
     as changed, as in PyTorch. A change through a tensor that shares its data without being
-    a view of it in the graph (a detached alias) cannot be carried back, and is refused.
+    a view of it in the graph (a detached alias) is not in ``tensor``'s graph, as in
+    PyTorch: the gradient flows as if its values had not changed, and only an op that
+    saved them refuses (``_check_saved``).
     """
     used = tensor
     if producer.sequence > node.sequence:
@@ -293,26 +295,14 @@ def _producer_for(node: Function, tensor: Tensor, producer: Function) -> Functio
     if recorded_between(used.data, producer.sequence, node.sequence):
         from .ops.inplace import view_when_used  # the in-place machinery, which needs this
 
-        used = view_when_used(used, node.sequence)
-        if used is None:
-            raise _stale(producer, node)
-        producer = used._ctx
+        remade = view_when_used(used, node.sequence)
+        if remade is not None:
+            used, producer = remade, remade._ctx
     if used is not tensor:
         node.inputs = tuple(used if t is tensor else t for t in node.inputs)
         if node.makes_views and node.viewed is None:
             node.viewed = tensor  # for views of it made again later (ops.inplace)
     return producer
-
-
-def _stale(producer: Function, consumer: Function | None) -> RuntimeError:
-    user = "backward()" if consumer is None else type(consumer).__name__
-    return RuntimeError(
-        f"{user} used a tensor that {type(producer).__name__} made, and whose data was then "
-        "changed in place, with the graph recording, through another tensor that shares it "
-        "without being a view of it in the graph (a detached alias of it, or a view of "
-        "one); chainrule cannot carry that change back to "
-        f"{type(producer).__name__}: change a .clone() instead"
-    )
 
 
 def _topological_order(root: Function) -> tuple[list[Function], dict[Tensor, int]]:
@@ -419,9 +409,8 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
         from .ops.inplace import view_when_used  # the in-place machinery, which needs this
 
         rebased = view_when_used(root, next(clock))  # root, a view of a tensor changed since
-        if rebased is None:
-            raise _stale(root._ctx, None)
-        root = rebased
+        if rebased is not None:
+            root = rebased
     grads: dict[Function, np.ndarray] = {root._ctx: grad}
     check = _Anomaly.enabled
     last_write = Last.write

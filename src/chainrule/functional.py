@@ -17,6 +17,7 @@ from .ops.loss import BCEWithLogits, BinaryCrossEntropy, MeanSquaredError, Softm
 from .promotion import promote_types
 from .random import generator_for
 from .tensor import Tensor, wrap
+from .versions import borrow_versions
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -132,9 +133,18 @@ def mse_loss(prediction: Tensor, target: Tensor, reduction: str = "mean") -> Ten
     _check_same_shape("mse_loss", prediction, target)
     if prediction.dtype != target.dtype:
         dtype = promote_types(prediction.dtype, target.dtype)
-        prediction, target = prediction.to(dtype), target.to(dtype)
+        prediction, target = _converted(prediction, dtype), _converted(target, dtype)
     _check_floating("mse_loss", "prediction or target", prediction)
     return MeanSquaredError.apply(prediction, target, reduction)
+
+
+def _converted(tensor: Tensor, dtype: Any) -> Tensor:
+    """``tensor`` in ``dtype``, in the graph; a copy counts the original's versions, as
+    PyTorch's op saves the original (its backward refuses one changed in place since)."""
+    converted = tensor.to(dtype)
+    if converted is not tensor:
+        borrow_versions(converted.data, tensor.data)
+    return converted
 
 
 def binary_cross_entropy(prediction: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:

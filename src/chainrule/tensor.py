@@ -112,6 +112,21 @@ def _reduced_axis(axis: Axis, ndim: int) -> Axis:
     return axis
 
 
+def _extremum_axis(axis: Axis, ndim: int) -> Axis:
+    """The dimensions ``max`` or ``min`` reduce, as ``_reduced_axis``; but a dim given for a
+    0-d tensor reduces none, (), not all: PyTorch's ``amax``, whose gradient at a NaN is
+    NaN, where ``max()`` sends it to the NaN."""
+    reduced = _reduced_axis(axis, ndim)
+    return () if reduced is None and ndim == 0 and axis not in (None, ()) else reduced
+
+
+def _normalised_axis(dim: int, ndim: int) -> Axis:
+    """The one dimension softmax normalises along, checked even for a tensor without
+    elements, as PyTorch does (dim 0 or -1 for a 0-d tensor)."""
+    _dim(dim, max(ndim, 1))
+    return _reduced_axis(dim, ndim)
+
+
 def _dim(dim: int, ndim: int) -> int:
     """``dim`` as an index in [0, ndim), counting from the end when negative, as in PyTorch."""
     if not -ndim <= dim < ndim:
@@ -664,7 +679,7 @@ class Tensor:
         check_one_device(
             "assignment", [self.data, value.data if isinstance(value, Tensor) else value]
         )
-        self.data[key] = value.data if isinstance(value, Tensor) else value
+        self.data[key] = assignable(value.data) if isinstance(value, Tensor) else value
         written(self)
 
     # ----------------------------------------------------------------- reductions
@@ -674,7 +689,8 @@ class Tensor:
         """The one path of ``sum``, ``mean``, ``max`` and ``min``: PyTorch's ``dim`` and
         ``keepdim`` or NumPy's ``axis`` and ``keepdims``, read as ``_reduced_axis`` says, given
         to the reduction ``op``."""
-        axis = _reduced_axis(_resolve_axis(dim, axis), self.ndim)
+        read = _extremum_axis if op is Max or op is Min else _reduced_axis
+        axis = read(_resolve_axis(dim, axis), self.ndim)
         return op.apply(self, axis, keepdim if keepdims is None else keepdims)
 
     def sum(
@@ -801,11 +817,11 @@ class Tensor:
 
     def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """exp(x) / sum(exp(x)) along ``dim``, computed without overflow."""
-        return Softmax.apply(self, _reduced_axis(dim if axis is None else axis, self.ndim))
+        return Softmax.apply(self, _normalised_axis(dim if axis is None else axis, self.ndim))
 
     def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """log(softmax(x)) along ``dim``, computed without overflow or log(0)."""
-        return LogSoftmax.apply(self, _reduced_axis(dim if axis is None else axis, self.ndim))
+        return LogSoftmax.apply(self, _normalised_axis(dim if axis is None else axis, self.ndim))
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape: Any) -> Tensor:
@@ -971,6 +987,7 @@ from .ops.indexing import GetItem  # noqa: E402
 from .ops.inplace import (  # noqa: E402
     Overwrite,
     SetItem,
+    assignable,
     change_in_place,
     check_assigned,
     check_not_a_view_made_under_no_grad,

@@ -122,12 +122,13 @@ class Pow(Function):
         need_a, need_b = ctx.needs_input_grad
         ga = None
         if need_a:
-            # b * a**(b - 1) is 0 * inf at a == 0 when b == 0; the derivative of a**0 is 0.
+            # b * a**(b - 1) is 0 * inf at a == 0 when b == 0; the derivative of a**0 is 0,
+            # whatever g is (NaN or inf too), as in PyTorch.
             if is_array(b):
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    ga = g * xp_of(b).where(b == 0, 0, b * a ** (b - 1))
+                    ga = xp_of(b).where(b == 0, 0, g * (b * a ** (b - 1)))
             else:
-                ga = g * 0 if b == 0 else g * b * a ** (b - 1)
+                ga = xp_of(g).zeros_like(g) if b == 0 else g * b * a ** (b - 1)
         gb = None
         if need_b:
             # d(a**b)/db = a**b * log(a). At a == 0 PyTorch takes its limit, 0, where b >= 0,

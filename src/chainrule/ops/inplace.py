@@ -62,6 +62,16 @@ class Overwrite(Function):
         return (xp_of(g).zeros_like(g) if need_x else None), (g if need_value else None)
 
 
+def assignable(value: Any) -> Any:
+    """``value`` with its leading dimensions of size 1 dropped, as PyTorch's ``x[key] = value``
+    does before it broadcasts the value to the elements (so ``x[0] = v`` takes a ``v`` of
+    shape (1,) for one element)."""
+    if not is_array(value) or value.ndim == 0 or value.shape[0] != 1:
+        return value
+    ones = next((i for i, size in enumerate(value.shape) if size != 1), value.ndim)
+    return value.reshape(value.shape[ones:])
+
+
 class SetItem(Function):
     """y = x with y[key] = value: ``x[key] = value`` in the graph."""
 
@@ -70,9 +80,10 @@ class SetItem(Function):
     @staticmethod
     def forward(ctx: Function, x: Any, value: Any, key: Any) -> Any:
         ctx.key = key
+        ctx.value_ndim = getattr(value, "ndim", 0)
         ctx.save_for_backward(*(part for part in key if is_array(part)))  # guards the indices
         y = x.copy()
-        y[key] = value
+        y[key] = assignable(value)
         return y
 
     @staticmethod
@@ -83,7 +94,12 @@ class SetItem(Function):
         if need_x:
             gx = g.copy()
             gx[ctx.key] = 0
-        return gx, (g[ctx.key] if need_value else None), None
+        gvalue = None
+        if need_value:
+            gvalue = g[ctx.key]
+            if gvalue.ndim < ctx.value_ndim:  # the value's leading dimensions of size 1
+                gvalue = gvalue.reshape((1,) * (ctx.value_ndim - gvalue.ndim) + gvalue.shape)
+        return gx, gvalue, None
 
 
 class WriteThrough(Function):
@@ -102,6 +118,7 @@ class WriteThrough(Function):
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, Any, None]:
+        g = xp_of(g).asarray(g)  # an array, even where the gradient came as a NumPy scalar
         gx = None
         if ctx.needs_input_grad[0]:
             gx = g.copy()
@@ -167,12 +184,8 @@ def check_assigned(tensor: Tensor, key: tuple[Any, ...], value: Tensor) -> None:
     if source.ndim == 0:
         return  # PyTorch fills the elements with it, without comparing
     if source.shape != written_to.shape:
-        # As PyTorch: leading dimensions of size 1 dropped, then broadcast to the elements.
-        ones = next((i for i, size in enumerate(source.shape) if size != 1), source.ndim)
         try:
-            source = xp_of(source).broadcast_to(
-                source.reshape(source.shape[ones:]), written_to.shape
-            )
+            source = xp_of(source).broadcast_to(assignable(source), written_to.shape)
         except ValueError:
             return  # the assignment itself refuses the shapes
     _check_no_overlap(written_to, source, name)
@@ -376,11 +389,14 @@ def view_when_used(tensor: Tensor, sequence: float) -> Tensor | None:
     """``tensor`` as the node numbered ``sequence`` used it, when ``tensor`` is a view, in the
     graph, of a tensor that was changed in place after the view was made and before that
     node: a ``View`` of the changed tensor, placed just before the node. None when
-    ``tensor`` is no such view."""
+    ``tensor`` is no such view, or when the change came through a detached alias, which
+    PyTorch's graph does not see either."""
     views, _ = _view_chain(tensor)
     if len(views) == 1:
         return None
     base = version_at(views[-1], sequence)
+    if base is version_at(views[-1], tensor._ctx.sequence):  # not changed in the graph since
+        return None
     with enable_grad():  # backward may run under no_grad
         view = View.apply(base, xp_of(base.data).asarray(_positions(tensor.data, base.data)), None)
     view._ctx.sequence = sequence - 0.5  # after the base's maker, before the node

@@ -63,9 +63,11 @@ class MeanSquaredError(Function):
 
 
 def _cross_entropy_backward(probs: Any, target: Any, classes: int, scale: Any) -> Any:
-    grad = probs.copy()
-    grad[xp_of(probs).arange(probs.shape[0]), target] -= 1
-    grad *= scale
+    # softmax * scale, less scale at the target: PyTorch's order, so that an infinite scale
+    # gives NaN at the target and inf elsewhere, as PyTorch's does.
+    grad = probs * scale
+    rows = xp_of(probs).arange(probs.shape[0])
+    grad[rows, target] -= scale if not hasattr(scale, "ndim") or not scale.ndim else scale[:, 0]
     return grad
 
 
@@ -73,11 +75,12 @@ cross_entropy_backward_kernel = FusedKernel(
     "cross_entropy_backward",
     "T probs, raw int64 target, int64 classes, T scale",
     "T dx",
-    "dx = (probs - (T)(i % classes == target[i / classes])) * scale",
+    "dx = probs * scale - (i % classes == target[i / classes] ? scale : (T)0)",
     _cross_entropy_backward,
 )
-"""dx = (softmax(x) - one_hot(target)) * scale, for class-index targets; ``scale`` is
-g / N, or g[:, None] per sample when unreduced."""
+"""dx = softmax(x) * scale - one_hot(target) * scale, for class-index targets (the one-hot
+term a select, so that an infinite scale gives NaN only at the target, as in PyTorch);
+``scale`` is g / N, or g[:, None] per sample when unreduced."""
 
 
 class SoftmaxCrossEntropy(Function):
@@ -85,8 +88,8 @@ class SoftmaxCrossEntropy(Function):
 
     ``target`` holds class indices (N,) or class probabilities (N, C); the probabilities may
     be any weights (multi-hot, unnormalised, negative), as in PyTorch. The backward is seed
-    004's (softmax(x) - target) / N in one step when each row of the target sums to 1, and
-    softmax(x) * sum(target) - target in general. A probability target that requires grad
+    004's (softmax(x) - target) / N in one step for class indices, and softmax(x) *
+    sum(target) - target for probabilities. A probability target that requires grad
     gets -log softmax(x).
     """
 
@@ -110,18 +113,21 @@ class SoftmaxCrossEntropy(Function):
         total = xp.add.reduce(probs, axis=1, keepdims=True)
         probs /= total
         log_total = xp.log(total)
-        if target.ndim == 1:
-            per_sample = log_total[:, 0] - picked
-            ctx.save_for_backward(probs, target)
-        else:
-            per_sample = (log_total * mass)[:, 0] - picked
-            # What each gradient needs, as PyTorch saves it: the target for x's, log softmax(x)
-            # for the target's (never x itself, which may then change in place).
-            need_x, need_target, _ = ctx.needs_input_grad or (False, False, False)
-            log_probs = x - (peak + log_total) if need_target else None
-            ctx.save_for_backward(probs, target if need_x else None, mass, log_probs)
+        # A loss of 0 has PyTorch's sign, which 1 / loss tells apart: over class indices -0
+        # per sample, +0 summed (PyTorch accumulates 0 - ...); over probabilities -0 (PyTorch
+        # negates the sum of t log softmax(x), in which + 0.0 turns -0 to +0).
         ctx.reduction = reduction
-        return _reduce(per_sample, reduction)
+        if target.ndim == 1:
+            ctx.save_for_backward(probs, target)
+            if reduction == "none":
+                return -(picked - log_total[:, 0])
+            return _reduce(log_total[:, 0] - picked, reduction)
+        # What each gradient needs, as PyTorch saves it: the target for x's, log softmax(x)
+        # for the target's (never x itself, which may then change in place).
+        need_x, need_target, _ = ctx.needs_input_grad or (False, False, False)
+        log_probs = x - (peak + log_total) if need_target else None
+        ctx.save_for_backward(probs, target if need_x else None, log_probs)
+        return -(_reduce(picked - (log_total * mass)[:, 0], reduction) + 0.0)
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, Any, None]:
@@ -132,13 +138,14 @@ class SoftmaxCrossEntropy(Function):
         if not rest:  # class indices
             labels = target.astype(np.int64, copy=False)
             return cross_entropy_backward_kernel(probs, labels, probs.shape[1], scale), None, None
-        mass, log_probs = rest
+        (log_probs,) = rest
         need_x, need_target, _ = ctx.needs_input_grad
         grad = grad_target = None
         if need_x:
-            grad = probs * mass
-            grad -= target
-            grad *= scale
+            # PyTorch's order, as the gradient of log softmax: -t g minus softmax times its
+            # sum, so that an infinite g gives NaN where PyTorch's does.
+            grad = target * -scale
+            grad -= probs * xp_of(grad).add.reduce(grad, axis=1, keepdims=True)
         if need_target:
             grad_target = -log_probs * scale
         return grad, grad_target, None
@@ -151,8 +158,8 @@ def _no_classes(ctx: Function, x: Any, target: Any, reduction: str) -> Any:
     dtype = np.promote_types(x.dtype, target.dtype) if target.ndim == 2 else x.dtype
     if target.ndim == 1:
         ctx.save_for_backward(x, target)
-    else:  # x stands for the empty softmax and log softmax; Σ_c t is 0
-        ctx.save_for_backward(x, target, xp.zeros((x.shape[0], 1), dtype), x)
+    else:  # x stands for the empty softmax and log softmax
+        ctx.save_for_backward(x, target, x)
     ctx.reduction = reduction
     return _reduce(xp.zeros(x.shape[0], dtype), reduction, count=0)
 

@@ -1,5 +1,6 @@
 """The ``chainrule`` command, end to end: train, eval, predict, checkpoints, bad input."""
 
+import itertools
 import json
 import shutil
 import signal
@@ -163,6 +164,149 @@ def _write_png(path, grey):
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
+
+
+# ----------------------------------------------------- predict on MNIST: digits as MNIST made them
+MNIST = SHARED / "mnist"
+needs_mnist = pytest.mark.skipif(
+    not (MNIST / "t10k-images-idx3-ubyte.gz").exists(),
+    reason="../shared/data/mnist is not beside this checkout",
+)
+
+# Each digit as pen strokes, in a unit box (x to the right, y down), as one might draw it.
+_STROKES = {
+    0: [(0.5 + 0.32 * np.sin(t), 0.5 - 0.45 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 40)],
+    1: [(0.35, 0.2), (0.55, 0.05), (0.55, 0.95)],
+    2: [
+        (0.2, 0.25),
+        (0.35, 0.08),
+        (0.65, 0.08),
+        (0.8, 0.28),
+        (0.7, 0.5),
+        (0.15, 0.95),
+        (0.88, 0.95),
+    ],
+    4: [(0.6, 0.95), (0.6, 0.05), (0.1, 0.65), (0.85, 0.65)],
+    7: [(0.15, 0.08), (0.85, 0.08), (0.4, 0.95)],
+}
+
+
+def _drawn(stroke, top=20, left=20, size=110, pen=10.0):
+    """A digit drawn as in a paint program: a black pen ``pen`` pixels wide (its edge
+    anti-aliased) along ``stroke``, scaled to ``size`` pixels high, on a white 200x150
+    canvas, well away from its centre. Grey values 0-255."""
+    rows, cols = np.mgrid[0:150, 0:200].astype(float)
+    canvas = np.full(rows.shape, 255.0)
+    points = [(left + x * size * 0.8, top + y * size) for x, y in stroke]
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        dx, dy = x1 - x0, y1 - y0
+        along = np.clip(((cols - x0) * dx + (rows - y0) * dy) / (dx * dx + dy * dy), 0, 1)
+        distance = np.hypot(cols - x0 - along * dx, rows - y0 - along * dy)
+        canvas = np.minimum(canvas, np.clip(distance - pen / 2, 0, 1) * 255)
+    return canvas
+
+
+@pytest.fixture(scope="module")
+def mnist_model(tmp_path_factory):
+    """A 784-64-10 model trained for three epochs on the real MNIST images in ../shared/data
+    (the first 8,000 test images, as the command does when the training files are absent)."""
+    model = tmp_path_factory.mktemp("mnist") / "mnist.safetensors"
+    args = ["train", "--data", f"mnist:{MNIST}", "--epochs", "3", "--save", str(model), "--quiet"]
+    assert main(args) == 0
+    return model
+
+
+@needs_mnist
+@pytest.mark.parametrize("digit", sorted(_STROKES))
+def test_predict_reads_a_digit_drawn_in_a_paint_program(digit, mnist_model, tmp_path, capsys):
+    image = tmp_path / f"drawn{digit}.png"
+    _write_png(image, _drawn(_STROKES[digit]))
+    capsys.readouterr()
+    assert main(["predict", str(mnist_model), str(image), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["prediction"] == digit
+
+
+@needs_mnist
+def test_predict_on_mnist_says_in_one_line_that_a_blank_image_has_no_digit(mnist_model, tmp_path):
+    image = tmp_path / "blank.png"
+    _write_png(image, np.full((150, 200), 250.0))
+    assert_user_error(run_cli("predict", str(mnist_model), str(image)), "blank.png", "blank")
+
+
+def _box_and_centre(prepared):
+    image = prepared.reshape(28, 28)
+    rows = np.flatnonzero(image.any(axis=1))
+    cols = np.flatnonzero(image.any(axis=0))
+    mass = image.sum()
+    centre = (
+        (image.sum(axis=1) * np.arange(28)).sum() / mass,
+        (image.sum(axis=0) * np.arange(28)).sum() / mass,
+    )
+    return (rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1), centre
+
+
+@pytest.mark.parametrize("digit", sorted(_STROKES))
+def test_mnist_preparation_fits_the_digit_in_20_pixels_centred_by_its_mass(digit):
+    from chainrule.app.sample_input import prepare_like_mnist
+
+    drawn = _drawn(_STROKES[digit], top=5, left=100, size=140) / 255
+    prepared = prepare_like_mnist(drawn)
+    assert prepared.shape == (784,) and prepared.dtype == np.float32
+    assert prepared.min() == 0 and prepared.max() == 1  # white on black, in [0, 1]
+    (height, width), (row, col) = _box_and_centre(prepared)
+    assert max(height, width) == 20  # the longer side of the bounding box
+    # the aspect ratio kept: the drawing's ink is 140 high and 0.8 as wide at most
+    ink = drawn < 0.5
+    ink_height = np.ptp(np.flatnonzero(ink.any(axis=1))) + 1
+    ink_width = np.ptp(np.flatnonzero(ink.any(axis=0))) + 1
+    assert abs(width / height - ink_width / ink_height) < 0.1
+    # MNIST's centres of mass lie on pixel (14, 14), to the half pixel a whole-pixel shift
+    # leaves (mean 13.99 and 14.01 over the real test set), float32 rounding aside
+    assert abs(row - 14) <= 0.5 + 1e-6 and abs(col - 14) <= 0.5 + 1e-6
+
+
+def test_mnist_preparation_reads_light_on_dark_and_dark_on_light_alike():
+    from chainrule.app.sample_input import prepare_like_mnist
+
+    drawn = _drawn(_STROKES[7]) / 255
+    np.testing.assert_array_equal(prepare_like_mnist(drawn), prepare_like_mnist(1 - drawn))
+    # on grey paper with grey ink the paper still becomes 0 and the ink 1
+    np.testing.assert_allclose(prepare_like_mnist(0.3 + 0.4 * drawn), prepare_like_mnist(drawn))
+
+
+def test_mnist_preparation_scales_a_bar_by_area_keeping_its_shape():
+    from chainrule.app.sample_input import prepare_like_mnist
+
+    paper = np.ones((90, 120))
+    paper[10:70, 30:45] = 0  # a bar 60 high and 15 wide: 20 by 5 after scaling
+    image = prepare_like_mnist(paper).reshape(28, 28)
+    ink = np.argwhere(image > 0)
+    assert (ink.min(axis=0) == [4, 12]).all() and (ink.max(axis=0) == [23, 16]).all()
+    assert (image[4:24, 12:17] == 1).all() and image.sum() == 100
+
+
+@needs_mnist
+def test_mnist_preparation_remakes_mnist_digits_from_large_copies_off_centre():
+    from chainrule.app.sample_input import fit_image, prepare_like_mnist
+
+    images = cr.data.mnist(MNIST, train=False).tensors[0].numpy()[-20:].reshape(-1, 28, 28)
+    remade, resized = [], []
+    for image in images:
+        paper = np.ones((300, 260))
+        paper[30:170, 90:230] = 1 - np.kron(image, np.ones((5, 5)))  # black on white, x5
+        remade.append(np.corrcoef(prepare_like_mnist(paper), image.ravel())[0, 1])
+        resized.append(np.corrcoef(fit_image(paper, 784), image.ravel())[0, 1])
+    assert np.mean(remade) > 0.9 and np.mean(resized) < 0.5
+
+
+def test_only_models_trained_on_mnist_digits_get_the_mnist_preparation():
+    from chainrule.app.sample_input import trained_like_mnist
+
+    assert trained_like_mnist("mnist:/data", 784)
+    assert trained_like_mnist("csv:mnist_train.csv,mnist_test.csv", 784)  # MNIST as CSV
+    assert not trained_like_mnist("fashion-mnist:/data", 784)  # pictures made otherwise
+    assert not trained_like_mnist("digits", 64)  # the 8x8 digits keep their own resizing
+    assert not trained_like_mnist("csv:other.csv", 16)
 
 
 def test_csv_data_from_the_shared_samples(tmp_path):

@@ -2,8 +2,10 @@
 
 Images are read without any imaging library: PNG (8-bit grey, grey+alpha, RGB or RGBA,
 not interlaced) through zlib, and binary PGM. They become grey values in [0, 1] with
-the ink bright and the paper dark, as in MNIST and the digits data, resized by averaging
-to the square the model expects.
+the ink bright and the paper dark, as in MNIST and the digits data. For a model trained on
+MNIST the digit is then prepared as MNIST's own were made (its bounding box scaled into
+20×20, centred by its centre of mass in 28×28); for any other square model the whole image
+is resized by averaging to the square the model expects.
 """
 
 from __future__ import annotations
@@ -146,6 +148,16 @@ def read_pgm(path: Path) -> np.ndarray:
     return pixels.reshape(height, width).astype(np.float32) / top
 
 
+def _paper(grey: np.ndarray) -> float:
+    """The grey of the paper: the median of the image's border."""
+    return float(np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])))
+
+
+def _bright_ink(grey: np.ndarray) -> np.ndarray:
+    """``grey`` with the ink bright and the paper dark: flipped when the paper is light."""
+    return 1 - grey if _paper(grey) > 0.5 else grey
+
+
 def fit_image(grey: np.ndarray, features: int) -> np.ndarray:
     """A grey image as the (features,) input of a model trained on square images: ink
     made bright, then resized by averaging blocks to sqrt(features) on each side."""
@@ -154,9 +166,7 @@ def fit_image(grey: np.ndarray, features: int) -> np.ndarray:
         raise InputError(
             f"the model takes {features} inputs, which is not a square image; give a CSV row"
         )
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    if border.mean() > 0.5:  # dark ink on light paper: flip to bright ink
-        grey = 1 - grey
+    grey = _bright_ink(grey)
     height, width = grey.shape
     rows = np.linspace(0, height, side + 1)
     cols = np.linspace(0, width, side + 1)
@@ -167,6 +177,61 @@ def fit_image(grey: np.ndarray, features: int) -> np.ndarray:
             c0, c1 = int(cols[j]), max(int(cols[j]) + 1, math.ceil(cols[j + 1]))
             out[i, j] = grey[r0:r1, c0:c1].mean()
     return out.reshape(-1)
+
+
+MNIST_SIDE, MNIST_BOX = 28, 20
+"""MNIST's images are 28×28; each digit's bounding box was scaled to fit 20×20."""
+
+
+def trained_like_mnist(data: str, features: int) -> bool:
+    """Whether a model trained on ``data`` (a ``--data`` spec) with ``features`` inputs saw
+    digits made as MNIST's were: the MNIST files, or MNIST as a CSV of 784 pixels (the form
+    *Make Your Own Neural Network* uses). Fashion-MNIST's pictures were made otherwise."""
+    kind = data.partition(":")[0]
+    return features == MNIST_SIDE**2 and kind in ("mnist", "csv")
+
+
+def _area_weights(source: int, target: int) -> np.ndarray:
+    """The (target, source) matrix that resamples a line of ``source`` pixels to ``target``
+    by area: each new pixel is the mean of the stretch of old ones it covers, fractions of a
+    pixel counted by how much of it lies inside (anti-aliased, like MNIST's scaling)."""
+    scale = source / target
+    start = np.arange(target)[:, None] * scale
+    pixel = np.arange(source)[None, :]
+    overlap = np.minimum(pixel + 1, start + scale) - np.maximum(pixel, start)
+    return np.clip(overlap, 0, None) / scale
+
+
+def prepare_like_mnist(grey: np.ndarray) -> np.ndarray:
+    """A digit on paper, any size, as MNIST's digits were made from NIST's black-and-white
+    scans: ink made bright and the paper's own grey taken away; the ink then thresholded at
+    half its strongest (black and white, as NIST's were); its bounding box scaled by area
+    so the longer side is 20 pixels, keeping the aspect ratio; and placed in a black 28×28
+    image so that its centre of mass falls on pixel (14, 14), where MNIST's lie (a whole-
+    pixel shift, as MNIST's, so no second blur). Values in [0, 1], shape (784,)."""
+    grey = _bright_ink(grey)
+    ink = np.clip(grey - _paper(grey), 0, None)
+    if ink.max() < 0.1:
+        raise InputError("the image is blank: no digit stands out from the paper")
+    ink = (ink >= ink.max() / 2).astype(np.float64)
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    height, width = ink.shape
+    longer = max(height, width)
+    new_height = max(1, round(height * MNIST_BOX / longer))
+    new_width = max(1, round(width * MNIST_BOX / longer))
+    box = _area_weights(height, new_height) @ ink @ _area_weights(width, new_width).T
+    mass = box.sum()
+    centre = (
+        (box.sum(axis=1) * np.arange(new_height)).sum() / mass,
+        (box.sum(axis=0) * np.arange(new_width)).sum() / mass,
+    )
+    top, left = (round(MNIST_SIDE / 2 - c) for c in centre)
+    out = np.zeros((MNIST_SIDE, MNIST_SIDE), dtype=np.float32)
+    r0, c0 = max(top, 0), max(left, 0)
+    r1, c1 = min(top + new_height, MNIST_SIDE), min(left + new_width, MNIST_SIDE)
+    out[r0:r1, c0:c1] = box[r0 - top : r1 - top, c0 - left : c1 - left]
+    return np.clip(out, 0, 1).reshape(-1)
 
 
 def read_csv_row(path: Path, features: int) -> np.ndarray:
@@ -193,8 +258,10 @@ def read_csv_row(path: Path, features: int) -> np.ndarray:
 
 
 @user_files()
-def read_input(path: str | Path, features: int) -> np.ndarray:
-    """The model input in ``path`` (a .csv row, a .png or a .pgm image), shape (features,)."""
+def read_input(path: str | Path, features: int, trained_on: str = "") -> np.ndarray:
+    """The model input in ``path`` (a .csv row, a .png or a .pgm image), shape (features,),
+    for a model trained on the data ``trained_on`` names (a ``--data`` spec): an image for
+    an MNIST model is prepared as MNIST's digits were."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path} does not exist or is not a file")
@@ -208,4 +275,9 @@ def read_input(path: str | Path, features: int) -> np.ndarray:
     if grey.size == 0:
         height, width = grey.shape
         raise InputError(f"{path} is an empty image ({width}x{height} pixels)")
+    if trained_like_mnist(trained_on, features):
+        try:
+            return prepare_like_mnist(grey)
+        except InputError as error:
+            raise InputError(f"{path}: {error}") from None
     return fit_image(grey, features)

@@ -28,7 +28,12 @@ def register(subparsers: Any) -> None:
 
     predict = subparsers.add_parser("predict", help="classify one input with a saved model")
     predict.add_argument("model", metavar="MODEL", help="a checkpoint written by train --save")
-    predict.add_argument("input", metavar="INPUT", help="a .png or .pgm image, or a CSV row")
+    predict.add_argument(
+        "input",
+        metavar="INPUT",
+        help="a .png or .pgm image (for an MNIST model, a digit on plain paper, prepared as "
+        "MNIST's were: scaled into 20x20, centred by its mass in 28x28), or a CSV row",
+    )
     predict.add_argument("--json", action="store_true")
     _add_device(predict, "classify")
     predict.set_defaults(handler=_predict)
@@ -59,8 +64,8 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
-    architecture, model, _ = load_model(args.model, device)
-    x = read_input(args.input, architecture.layers[0])
+    architecture, model, settings = load_model(args.model, device)
+    x = read_input(args.input, architecture.layers[0], settings.data)
     model.eval()
     with no_grad():
         outputs = to_numpy(model(Tensor(x[None, :], device=device)).data)

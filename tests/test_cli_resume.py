@@ -282,8 +282,12 @@ def test_resume_with_the_checkpoints_own_settings_given_explicitly(checkpoint, c
 
 def test_resume_with_lr_applies_it_and_says_so(checkpoint, capsys):
     assert main(["train", "--resume", str(checkpoint), "--epochs", "2", "--lr", "0.01"]) == 0
-    err = capsys.readouterr().err
-    assert "chainrule train: resuming with --lr 0.01 (the checkpoint had 0.001)\n" in err
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].startswith("adam, lr 0.01, batch 32, 2 epochs")
+    assert out[2:4] == [
+        "resuming with --lr 0.01 (the checkpoint had 0.001)",
+        "resuming with --epochs 2 (the checkpoint had 1)",
+    ]
     saved = cr.load_checkpoint(checkpoint)
     assert saved["settings"]["lr"] == 0.01
     assert [group["lr"] for group in saved["optimizer"]["param_groups"]] == [0.01]
@@ -337,3 +341,16 @@ def test_resume_of_a_gpu_checkpoint_on_the_cpu_says_so(tmp_path, capsys, fake_gp
     assert main(["train", "--resume", str(copy), "--epochs", "2", "--quiet"]) == 0
     assert "--device" not in capsys.readouterr().err
     _assert_same_run(path, copy)
+
+
+def test_progress_bars_of_a_run_resumed_in_an_epoch_name_that_epoch(
+    tmp_path, capsys, sigint_after_step
+):
+    path = tmp_path / "run.safetensors"
+    sigint_after_step(BATCHES + 10)
+    assert main(["train", "--epochs", "3", "--save", str(path), "--quiet"]) == 130
+    sigint_after_step(None)
+    capsys.readouterr()
+    assert main(["train", "--resume", str(path), "--progress"]) == 0
+    err = capsys.readouterr().err
+    assert "epoch 2/3" in err and "epoch 3/3" in err and "epoch 1/3" not in err

@@ -162,7 +162,8 @@ def _plot(history: list[EpochMetrics], path: str) -> None:
 
 
 def _resumed_with(run: Run) -> list[str]:
-    """What a resumed run changed from its checkpoint's settings, one line each."""
+    """What a resumed run changed from its checkpoint's settings, one line each: printed with
+    the description of the run, or on stderr when stdout is for --json or --quiet."""
     before = run.resumed_from
     if before is None:
         return []
@@ -183,13 +184,14 @@ def _train(args: argparse.Namespace) -> int:
     if args.resume:
         run = resume(args.resume, given)
         args.save = args.save or args.resume
-        for line in _resumed_with(run):
-            print(f"chainrule train: {line}", file=sys.stderr)
     else:
         run = start(Settings(**given))
     human = not (args.json or args.quiet)
     if human:
-        print("\n".join(_describe(run)), flush=True)
+        print("\n".join(_describe(run) + _resumed_with(run)), flush=True)
+    else:
+        for line in _resumed_with(run):
+            print(f"chainrule train: {line}", file=sys.stderr)
 
     def on_epoch(metrics: EpochMetrics) -> None:
         if args.json:

@@ -354,3 +354,33 @@ def test_progress_bars_of_a_run_resumed_in_an_epoch_name_that_epoch(
     assert main(["train", "--resume", str(path), "--progress"]) == 0
     err = capsys.readouterr().err
     assert "epoch 2/3" in err and "epoch 3/3" in err and "epoch 1/3" not in err
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ({"rng_at_start": {"state": 1}}, "state must be for a PCG64 RNG"),
+        ({"batches": 46}, "it has done 46 batches of an epoch of 45"),
+        ({"batches": -1}, "it has done -1 batches of an epoch of 45"),
+        ({"shuffle": [1, 2]}, "unexpected keyword argument 'shuffle'"),
+    ],
+    ids=["rng", "too-far", "negative", "unknown-key"],
+)
+def test_resume_of_a_damaged_record_of_an_interrupted_epoch_is_one_line(
+    damage, message, tmp_path, capsys, sigint_after_step
+):
+    path = tmp_path / "run.safetensors"
+    sigint_after_step(10)
+    assert main(["train", "--epochs", "2", "--save", str(path), "--quiet"]) == 130
+    sigint_after_step(None)
+    capsys.readouterr()
+    checkpoint = cr.load_checkpoint(path)
+    checkpoint["partial_epoch"].update(damage)
+    model, optimizer = checkpoint.pop("model"), checkpoint.pop("optimizer")
+    cr.save_checkpoint(path, model=model, optimizer=optimizer, **checkpoint)
+    err = _resume_error(capsys, str(path))
+    assert err.startswith(
+        f"chainrule train: error: {path}: its record of an interrupted epoch is not what "
+        "chainrule train writes: "
+    )
+    assert message in err

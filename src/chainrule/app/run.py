@@ -280,11 +280,22 @@ def resume(path: str | Path, changes: Mapping[str, Any] | None = None) -> Run:
         run.history = [EpochMetrics(**m) for m in checkpoint.get("history", [])]
     with _restoring(path, "its record of an interrupted epoch is not what chainrule train writes"):
         partial = checkpoint.get("partial_epoch")
-        run.partial = None if partial is None else PartialEpoch(**partial)
+        run.partial = None if partial is None else _partial_epoch(run, partial)
     with _restoring(path, "its random state is not what chainrule train writes"):
         set_rng_state(checkpoint["rng_state"])
     run.resumed_from = stored
     return run
+
+
+def _partial_epoch(run: Run, record: dict[str, Any]) -> PartialEpoch:
+    """The interrupted epoch that ``record`` describes, or a ValueError or TypeError if it
+    cannot be one of ``run``'s."""
+    partial = PartialEpoch(**record)
+    set_rng_state(partial.rng_at_start)  # refuses what is not a generator state
+    batches = -(-len(run.bundle.train) // run.settings.batch_size)
+    if not 0 <= partial.batches <= batches:
+        raise ValueError(f"it has done {partial.batches} batches of an epoch of {batches}")
+    return partial
 
 
 @user_files()

@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +109,24 @@ class EpochMetrics:
 
 
 @dataclass
+class PartialEpoch:
+    """How far an epoch has got: the batches done, the generator state its shuffle was drawn
+    from (restored, it draws the same order again, so a resumed epoch goes on with the batches
+    it had not reached), and its running sums, so its metrics are those of an unbroken epoch."""
+
+    rng_at_start: dict[str, Any]
+    batches: int = 0
+    loss_sum: float = 0.0
+    correct: int = 0
+    seen: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
 class Run:
-    """A model being trained, with its optimizer, data and history."""
+    """A model being trained, with its optimizer, data and history; ``partial`` is the epoch
+    that Ctrl-C stopped part way, if any, and ``resumed_from`` the settings of the checkpoint
+    it was resumed from."""
 
     settings: Settings
     architecture: Architecture
@@ -118,6 +135,8 @@ class Run:
     optimizer: optim.Optimizer
     device: Device
     history: list[EpochMetrics] = field(default_factory=list)
+    partial: PartialEpoch | None = None
+    resumed_from: Settings | None = None
 
     @property
     def epochs_done(self) -> int:
@@ -194,21 +213,57 @@ def load_model(
     return architecture, model, settings
 
 
-def resume(path: str | Path, epochs: int | None = None, device: str | None = None) -> Run:
+FIXED_ON_RESUME = ("data", "layers", "activation", "loss", "optimizer", "batch_size", "seed")
+"""Settings that a resumed run keeps: they define the model, its optimizer's state, the data
+or the order of the batches, so another value contradicts the checkpoint. The others (lr,
+epochs, device) may change."""
+
+
+def spelled(value: Any) -> str:
+    """A setting's value as the command line spells it: ``64,32,10``, ``0.001``, ``relu``."""
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def flag(name: str, value: Any) -> str:
+    """The setting ``name`` with ``value`` as an option: ``--batch-size 32``."""
+    return f"--{name.replace('_', '-')} {spelled(value)}"
+
+
+def _contradictions(path: str | Path, settings: Settings, changes: Mapping[str, Any]) -> None:
+    """A UserError naming the ``changes`` that contradict the checkpoint's ``settings``."""
+    names = [n for n in FIXED_ON_RESUME if n in changes and changes[n] != getattr(settings, n)]
+    if names:
+        given = " and ".join(flag(n, changes[n]) for n in names)
+        held = " and ".join(flag(n, getattr(settings, n)) for n in names)
+        verb, them = ("contradicts", "it") if len(names) == 1 else ("contradict", "them")
+        raise UserError(
+            f"{given} {verb} {path}, which has {held}; leave {them} out to resume that run, "
+            "or leave out --resume to start a new one"
+        )
+
+
+def resume(path: str | Path, changes: Mapping[str, Any] | None = None) -> Run:
     """A run restored from a checkpoint written by ``train``: weights, optimizer state,
-    history and random state, so it continues exactly where it stopped, on ``device`` or,
-    when None, on the device it trained on (checkpoints hold CPU arrays, so any device
-    will do). A checkpoint whose parts do not fit its settings (another architecture,
-    another optimizer) is a UserError naming the file."""
-    checkpoint, settings = _training_checkpoint(path)
-    if epochs is not None:
-        settings.epochs = epochs
-    if device is not None:
-        settings.device = device_named(device)
+    history, random state and how far an interrupted epoch got, so it continues exactly where
+    it stopped. ``changes`` are settings to resume with: ``lr``, ``epochs`` and ``device``
+    are applied (checkpoints hold CPU arrays, so any device will do), the ``FIXED_ON_RESUME``
+    ones must equal the checkpoint's or raise a UserError naming them. A checkpoint whose
+    parts do not fit its settings (another architecture, another optimizer) is a UserError
+    naming the file."""
+    changes = dict(changes or {})
+    checkpoint, stored = _training_checkpoint(path)
+    if "layers" in changes:
+        changes["layers"] = tuple(changes["layers"])
+    if "device" in changes:
+        changes["device"] = device_named(changes["device"])
+    _contradictions(path, stored, changes)
+    settings = replace(stored, **changes)
     try:
         run = start(settings)
     except DeviceUnavailableError as error:
-        if device is not None:
+        if "device" in changes:
             raise
         raise DeviceUnavailableError(
             f"{error}; {path} trained on {settings.device}: add --device cpu to resume on the CPU"
@@ -219,11 +274,28 @@ def resume(path: str | Path, epochs: int | None = None, device: str | None = Non
         path, f"its optimizer state does not fit the {optimizer} optimizer its settings describe"
     ):
         run.optimizer.load_state_dict(checkpoint["optimizer"])
+    for group in run.optimizer.param_groups:
+        group["lr"] = settings.lr
     with _restoring(path, "its training history is not what chainrule train writes"):
         run.history = [EpochMetrics(**m) for m in checkpoint.get("history", [])]
+    with _restoring(path, "its record of an interrupted epoch is not what chainrule train writes"):
+        partial = checkpoint.get("partial_epoch")
+        run.partial = None if partial is None else _partial_epoch(run, partial)
     with _restoring(path, "its random state is not what chainrule train writes"):
         set_rng_state(checkpoint["rng_state"])
+    run.resumed_from = stored
     return run
+
+
+def _partial_epoch(run: Run, record: dict[str, Any]) -> PartialEpoch:
+    """The interrupted epoch that ``record`` describes, or a ValueError or TypeError if it
+    cannot be one of ``run``'s."""
+    partial = PartialEpoch(**record)
+    set_rng_state(partial.rng_at_start)  # refuses what is not a generator state
+    batches = -(-len(run.bundle.train) // run.settings.batch_size)
+    if not 0 <= partial.batches <= batches:
+        raise ValueError(f"it has done {partial.batches} batches of an epoch of {batches}")
+    return partial
 
 
 @user_files()
@@ -237,6 +309,7 @@ def save(run: Run, path: str | Path) -> None:
         epoch=run.epochs_done,
         settings=settings,
         history=[asdict(m) for m in run.history],
+        partial_epoch=None if run.partial is None else asdict(run.partial),
     )
 
 
@@ -276,19 +349,21 @@ def _stop_on_ctrl_c() -> Iterator[list[bool]]:
 def train_epochs(
     run: Run,
     checkpoint: str | Path | None = None,
-    on_batch: Callable[[int, int], None] | None = None,
+    on_batch: Callable[[int, int, int], None] | None = None,
     on_epoch: Callable[[EpochMetrics], None] | None = None,
 ) -> list[EpochMetrics]:
-    """Train from the run's current epoch up to ``settings.epochs``, saving a checkpoint
-    after each epoch. ``on_batch(done, total)`` and ``on_epoch(metrics)`` report progress.
+    """Train from where the run stands (an epoch stopped part way goes on from its next batch)
+    up to ``settings.epochs``, saving a checkpoint after each epoch. ``on_batch(epoch, done,
+    total)`` and ``on_epoch(metrics)`` report progress.
 
     A loss that becomes NaN or infinite stops training with a ``TrainingError`` naming the
     epoch and batch, and so does a test loss or a parameter that does (an epoch's last update
     broke the model, which no batch loss shows); a checkpoint is written only after an epoch
     that leaves both finite, so the last one on disk stays good. NumPy's overflow warnings are
     silenced, as the loss checks report the same fault once, in the user's terms.
-    Ctrl-C finishes the batch in progress, saves a checkpoint of the weights so far (the
-    interrupted epoch runs again from its start on resume) and raises ``Interrupted``.
+    Ctrl-C finishes the batch in progress, saves a checkpoint that records how far the epoch
+    got (resuming from it ends with the weights of a run never stopped) and raises
+    ``Interrupted``.
     """
     loader = data.DataLoader(
         run.bundle.train, batch_size=run.settings.batch_size, shuffle=True, device=run.device
@@ -297,41 +372,44 @@ def train_epochs(
     with _stop_on_ctrl_c() as stop_requested, np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(run.epochs_done + 1, run.settings.epochs + 1):
             started = time.perf_counter()
-            rng_at_start = get_rng_state()
+            progress = run.partial or PartialEpoch(get_rng_state())
+            run.partial = None
             run.model.train()
-            total_loss, correct, seen = 0.0, 0, 0
-            for batch, (inputs, labels) in enumerate(loader, start=1):
+            for inputs, labels in _batches_left(loader, progress):
                 outputs = run.model(inputs)
                 loss = run.architecture.loss_of(outputs, labels)
                 value = loss.item()
+                batch = progress.batches + 1
                 if not math.isfinite(value):
                     where = f"the loss became {value} in epoch {epoch}, batch {batch}"
                     raise _diverged(run, where, kept)
                 run.optimizer.zero_grad()
                 loss.backward()
                 run.optimizer.step()
-                total_loss += value * len(labels)
-                correct += run.architecture.correct(outputs, labels.data)
-                seen += len(labels)
+                progress.batches = batch
+                progress.loss_sum += value * len(labels)
+                progress.correct += run.architecture.correct(outputs, labels.data)
+                progress.seen += len(labels)
                 if on_batch:
-                    on_batch(batch, len(loader))
+                    on_batch(epoch, batch, len(loader))
                 if stop_requested[0]:
                     if checkpoint:
-                        set_rng_state(rng_at_start)
+                        progress.seconds += time.perf_counter() - started
+                        run.partial = progress
                         save(run, checkpoint)
                     raise Interrupted(f"stopped in epoch {epoch} after batch {batch}")
             test_loss, test_accuracy = evaluate(run.model, run.architecture, run.bundle.test)
             broken = _not_finite(run.model, test_loss)
             if broken:
-                where = f"{broken} after epoch {epoch}, batch {batch} (its last)"
+                where = f"{broken} after epoch {epoch}, batch {progress.batches} (its last)"
                 raise _diverged(run, where, kept)
             metrics = EpochMetrics(
                 epoch,
-                total_loss / seen,
-                correct / seen,
+                progress.loss_sum / progress.seen,
+                progress.correct / progress.seen,
                 test_loss,
                 test_accuracy,
-                time.perf_counter() - started,
+                progress.seconds + time.perf_counter() - started,
             )
             run.history.append(metrics)
             if checkpoint:
@@ -340,6 +418,17 @@ def train_epochs(
             if on_epoch:
                 on_epoch(metrics)
     return run.history
+
+
+def _batches_left(loader: data.DataLoader, progress: PartialEpoch) -> Iterator[Any]:
+    """The batches of the epoch that ``progress`` describes, from the first it has not done:
+    the shuffle is drawn from the generator as it was when the epoch began, and the generator
+    is then put back as it is now (as it was after the last batch done)."""
+    now = get_rng_state()
+    set_rng_state(progress.rng_at_start)
+    batches = iter(loader)
+    set_rng_state(now)
+    return islice(batches, progress.batches, None)
 
 
 def _not_finite(model: nn.Module, test_loss: float) -> str:

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Any
 
 from ...errors import UserError
@@ -22,7 +22,9 @@ from ..run import (
     Run,
     Settings,
     TrainingError,
+    flag,
     resume,
+    spelled,
     start,
     train_epochs,
 )
@@ -35,27 +37,24 @@ def register(subparsers: Any) -> None:
         help="train an MLP (with no options: on the built-in handwritten digits)",
         description="Train a multilayer perceptron and report loss and accuracy per epoch.",
     )
+    # Every setting defaults to None, so that a value the user gave is told from one they
+    # did not: a fresh run takes the rest from Settings, a resumed one from its checkpoint.
     defaults = Settings()
-    train.add_argument(
-        "--data",
-        default=defaults.data,
-        help=f"{DATA_SPECS} (default: {defaults.data})",
-    )
-    train.add_argument("--layers", type=layer_sizes, default=(), help="layer sizes, e.g. 784,30,10")
-    train.add_argument("--activation", choices=ACTIVATIONS, default=defaults.activation)
-    train.add_argument("--loss", choices=LOSSES, default=defaults.loss)
-    train.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
+    train.add_argument("--data", help=f"{DATA_SPECS} (default: {defaults.data})")
+    train.add_argument("--layers", type=layer_sizes, help="layer sizes, e.g. 784,30,10")
+    train.add_argument("--activation", choices=ACTIVATIONS)
+    train.add_argument("--loss", choices=LOSSES)
+    train.add_argument("--optimizer", choices=OPTIMIZERS)
     train.add_argument(
         "--lr",
         type=float,
-        default=0.0,
         help="learning rate (default: "
         + ", ".join(f"{optimizer} {lr:g}" for optimizer, lr in DEFAULT_LR.items())
         + ")",
     )
-    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    train.add_argument("--epochs", type=int, default=defaults.epochs)
-    train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--epochs", type=int, help=f"default: {defaults.epochs}")
+    train.add_argument("--seed", type=int)
     train.add_argument(
         "--device",
         help="where to train: cpu (default), cuda or cuda:N (a GPU needs CuPy: "
@@ -66,8 +65,9 @@ def register(subparsers: Any) -> None:
     train.add_argument(
         "--resume",
         metavar="PATH",
-        help="continue from a checkpoint (with its settings; --epochs is the new total), "
-        "saving back to it unless --save says otherwise",
+        help="continue from a checkpoint, with its settings, saving back to it unless --save "
+        "says otherwise; --lr, --epochs (the new total) and --device may change, the other "
+        "settings must be the checkpoint's",
     )
     train.add_argument("--plot", metavar="PATH.png", help="draw loss and accuracy curves")
     train.add_argument("--json", action="store_true", help="print metrics as JSON lines")
@@ -100,7 +100,7 @@ def _epoch_line(m: EpochMetrics, epochs: int) -> str:
 
 
 @contextmanager
-def _progress(enabled: bool, epochs: int) -> Iterator[Callable[[int, int], None] | None]:
+def _progress(enabled: bool, epochs: int) -> Iterator[Callable[[int, int, int], None] | None]:
     """A batch callback that draws a progress bar per epoch on stderr, or None."""
     if not enabled:
         yield None
@@ -120,12 +120,12 @@ def _progress(enabled: bool, epochs: int) -> Iterator[Callable[[int, int], None]
     )
     state: dict[str, Any] = {"task": None, "epoch": 0}
 
-    def on_batch(done: int, total: int) -> None:
-        if done == 1:
+    def on_batch(epoch: int, done: int, total: int) -> None:
+        if epoch != state["epoch"]:
             if state["task"] is not None:
                 bar.remove_task(state["task"])
-            state["epoch"] += 1
-            state["task"] = bar.add_task("", total=total, epoch=f"{state['epoch']}/{epochs}")
+            state["epoch"] = epoch
+            state["task"] = bar.add_task("", total=total, epoch=f"{epoch}/{epochs}")
         bar.update(state["task"], completed=done)
 
     with bar:
@@ -161,28 +161,37 @@ def _plot(history: list[EpochMetrics], path: str) -> None:
     plt.close(figure)
 
 
+def _resumed_with(run: Run) -> list[str]:
+    """What a resumed run changed from its checkpoint's settings, one line each: printed with
+    the description of the run, or on stderr when stdout is for --json or --quiet."""
+    before = run.resumed_from
+    if before is None:
+        return []
+    return [
+        f"resuming with {flag(name, getattr(run.settings, name))} "
+        f"(the checkpoint had {spelled(getattr(before, name))})"
+        for name in ("lr", "epochs", "device")
+        if getattr(run.settings, name) != getattr(before, name)
+    ]
+
+
 def _train(args: argparse.Namespace) -> int:
+    given = {
+        name: getattr(args, name)
+        for name in (field.name for field in fields(Settings))
+        if getattr(args, name) is not None
+    }
     if args.resume:
-        run = resume(args.resume, epochs=args.epochs, device=args.device)
+        run = resume(args.resume, given)
         args.save = args.save or args.resume
     else:
-        run = start(
-            Settings(
-                data=args.data,
-                layers=args.layers,
-                activation=args.activation,
-                loss=args.loss,
-                optimizer=args.optimizer,
-                lr=args.lr,
-                batch_size=args.batch_size,
-                epochs=args.epochs,
-                seed=args.seed,
-                device=args.device or Settings.device,
-            )
-        )
+        run = start(Settings(**given))
     human = not (args.json or args.quiet)
     if human:
-        print("\n".join(_describe(run)), flush=True)
+        print("\n".join(_describe(run) + _resumed_with(run)), flush=True)
+    else:
+        for line in _resumed_with(run):
+            print(f"chainrule train: {line}", file=sys.stderr)
 
     def on_epoch(metrics: EpochMetrics) -> None:
         if args.json:

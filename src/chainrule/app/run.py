@@ -124,13 +124,14 @@ class Run:
         return len(self.history)
 
 
-def start(settings: Settings) -> Run:
+def start(settings: Settings, download: bool = False) -> Run:
     """A fresh run: seed everything, load the data, build the model, move it to the settings'
-    device and make its optimizer there. A DeviceUnavailableError, before anything is loaded,
-    if this machine cannot give that device (a GPU without CuPy, say)."""
+    device and make its optimizer there; ``download`` fetches the MNIST files its data folder
+    lacks. A DeviceUnavailableError, before anything is loaded, if this machine cannot give
+    that device (a GPU without CuPy, say)."""
     device = resolve_device(settings.device)
     manual_seed(settings.seed)
-    bundle = load_data(settings.data, settings.seed)
+    bundle = load_data(settings.data, settings.seed, download)
     if not settings.layers:
         outputs = 1 if bundle.classes == 2 and settings.loss != "ce" else bundle.classes
         settings.layers = (bundle.features, 64, outputs)
@@ -194,7 +195,12 @@ def load_model(
     return architecture, model, settings
 
 
-def resume(path: str | Path, epochs: int | None = None, device: str | None = None) -> Run:
+def resume(
+    path: str | Path,
+    epochs: int | None = None,
+    device: str | None = None,
+    download: bool = False,
+) -> Run:
     """A run restored from a checkpoint written by ``train``: weights, optimizer state,
     history and random state, so it continues exactly where it stopped, on ``device`` or,
     when None, on the device it trained on (checkpoints hold CPU arrays, so any device
@@ -206,7 +212,7 @@ def resume(path: str | Path, epochs: int | None = None, device: str | None = Non
     if device is not None:
         settings.device = device_named(device)
     try:
-        run = start(settings)
+        run = start(settings, download)
     except DeviceUnavailableError as error:
         if device is not None:
             raise

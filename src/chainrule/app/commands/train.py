@@ -26,7 +26,7 @@ from ..run import (
     start,
     train_epochs,
 )
-from .arguments import layer_sizes
+from .arguments import add_download, layer_sizes, positive_int, positive_number, random_seed
 
 
 def register(subparsers: Any) -> None:
@@ -41,21 +41,22 @@ def register(subparsers: Any) -> None:
         default=defaults.data,
         help=f"{DATA_SPECS} (default: {defaults.data})",
     )
+    add_download(train)
     train.add_argument("--layers", type=layer_sizes, default=(), help="layer sizes, e.g. 784,30,10")
     train.add_argument("--activation", choices=ACTIVATIONS, default=defaults.activation)
     train.add_argument("--loss", choices=LOSSES, default=defaults.loss)
     train.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
     train.add_argument(
         "--lr",
-        type=float,
+        type=positive_number,
         default=0.0,
         help="learning rate (default: "
         + ", ".join(f"{optimizer} {lr:g}" for optimizer, lr in DEFAULT_LR.items())
         + ")",
     )
-    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    train.add_argument("--epochs", type=int, default=defaults.epochs)
-    train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument("--batch-size", type=positive_int, default=defaults.batch_size)
+    train.add_argument("--epochs", type=positive_int, default=defaults.epochs)
+    train.add_argument("--seed", type=random_seed, default=defaults.seed)
     train.add_argument(
         "--device",
         help="where to train: cpu (default), cuda or cuda:N (a GPU needs CuPy: "
@@ -91,11 +92,32 @@ def _describe(run: Run) -> list[str]:
     return lines
 
 
+_COLUMNS = (("loss", 9), ("accuracy", 8), ("test loss", 9), ("test accuracy", 13), ("time", 8))
+"""The columns of the epoch table after the epoch, with their widths: at most 80 characters
+a line for up to 9999/9999 epochs, the widest loss (9 characters) and hours of an epoch."""
+
+
+def _epoch_header(epochs: int) -> str:
+    return f"{'epoch':<{_epoch_width(epochs)}}" + "".join(
+        f"  {name:>{width}}" for name, width in _COLUMNS
+    )
+
+
+def _epoch_width(epochs: int) -> int:
+    return max(len("epoch"), 2 * len(str(epochs)) + 1)
+
+
+def _loss(value: float) -> str:
+    """A loss in at most 9 characters: 4 decimals, or 4 significant digits past 9999."""
+    return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.3e}"
+
+
 def _epoch_line(m: EpochMetrics, epochs: int) -> str:
-    width = len(str(epochs))
-    return (
-        f"epoch {m.epoch:>{width}}/{epochs}  loss {m.loss:.4f}  accuracy {m.accuracy:6.1%}  "
-        f"test loss {m.test_loss:.4f}  test accuracy {m.test_accuracy:6.1%}  ({m.seconds:.1f} s)"
+    epoch = f"{m.epoch:>{len(str(epochs))}}/{epochs}"
+    values = (_loss(m.loss), f"{m.accuracy:.1%}", _loss(m.test_loss), f"{m.test_accuracy:.1%}")
+    cells = (*values, f"{m.seconds:.1f} s")
+    return f"{epoch:<{_epoch_width(epochs)}}" + "".join(
+        f"  {cell:>{width}}" for cell, (_, width) in zip(cells, _COLUMNS, strict=True)
     )
 
 
@@ -163,7 +185,7 @@ def _plot(history: list[EpochMetrics], path: str) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     if args.resume:
-        run = resume(args.resume, epochs=args.epochs, device=args.device)
+        run = resume(args.resume, args.epochs, args.device, args.download)
         args.save = args.save or args.resume
     else:
         run = start(
@@ -178,13 +200,18 @@ def _train(args: argparse.Namespace) -> int:
                 epochs=args.epochs,
                 seed=args.seed,
                 device=args.device or Settings.device,
-            )
+            ),
+            args.download,
         )
     human = not (args.json or args.quiet)
     if human:
         print("\n".join(_describe(run)), flush=True)
 
+    first_epoch = run.epochs_done + 1
+
     def on_epoch(metrics: EpochMetrics) -> None:
+        if human and metrics.epoch == first_epoch:
+            print(_epoch_header(run.settings.epochs), flush=True)
         if args.json:
             print(json.dumps(asdict(metrics)), flush=True)
         elif human:

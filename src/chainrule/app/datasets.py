@@ -52,18 +52,14 @@ def _idx_folder(
 ) -> DataBundle:
     try:
         test = reader(folder, train=False, download=download)
-    except FilesNotFoundError as error:
-        raise _missing(error) from None
+    except data.DatasetError as error:
+        raise _in_command_words(error) from None
     try:
         train = reader(folder, train=True)
         note = ""
     except data.DatasetError as error:
-        if len(test) >= 10_000:
-            pass
-        elif isinstance(error, FilesNotFoundError):
-            raise _missing(error) from None
-        else:
-            raise
+        if len(test) < 10_000:
+            raise _in_command_words(error) from None
         train, test = _split(test, 8_000)
         note = (
             f"no training files in {folder}: training on the first 8,000 test images and "
@@ -72,8 +68,10 @@ def _idx_folder(
     return DataBundle(name, _as_classification(train), _as_classification(test), 0, 10, note)
 
 
-def _missing(error: FilesNotFoundError) -> UserError:
-    """The library's missing-files error, saying what to do on the command line."""
+def _in_command_words(error: data.DatasetError) -> UserError:
+    """The library's error, its missing-files one saying what to do on the command line."""
+    if not isinstance(error, FilesNotFoundError):
+        return error
     return UserError(
         f"{error.dataset} files not found: put {error.wanted} in {error.folder}, or add "
         f"--download to fetch them from {error.url}"

@@ -74,7 +74,10 @@ def test_numeric_vs_backprop_text_says_what_was_estimated(capsys):
 def test_bad_sizes_are_one_line_errors(flag, value, capsys):
     assert run(["bench", "numeric-vs-backprop", flag, value]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == f"chainrule bench: error: {flag} must be at least 1, not {value}"
+    assert err.strip() == (
+        f"chainrule bench numeric-vs-backprop: error: argument {flag}: "
+        f"must be a whole number of 1 or more, not {value}"
+    )
 
 
 def test_unknown_workload_is_a_usage_error(capsys):

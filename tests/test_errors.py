@@ -70,11 +70,10 @@ def _raised(argv):
 @pytest.mark.parametrize(
     "argv",
     [
-        ["gradcheck", "--batch", "0"],
+        ["gradcheck", "--layers", "1000,1000,10"],
         ["gradcheck", "--layers", "4,1"],
-        ["bench", "numeric-vs-backprop", "--samples", "0"],
     ],
-    ids=["gradcheck-batch", "gradcheck-layers", "bench-samples"],
+    ids=["gradcheck-size", "gradcheck-layers"],
 )
 def test_commands_that_train_nothing_raise_no_training_error(argv):
     assert not isinstance(_raised(argv), TrainingError)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import data
+from ..data.mnist_datasets import FilesNotFoundError
 from ..errors import UserError
 from .files import user_files
 
@@ -46,14 +47,19 @@ def _split(dataset: data.TensorDataset, first: int) -> tuple[data.TensorDataset,
     )
 
 
-def _idx_folder(name: str, reader: Callable[..., data.TensorDataset], folder: str) -> DataBundle:
-    test = reader(folder, train=False)
+def _idx_folder(
+    name: str, reader: Callable[..., data.TensorDataset], folder: str, download: bool
+) -> DataBundle:
+    try:
+        test = reader(folder, train=False, download=download)
+    except data.DatasetError as error:
+        raise _in_command_words(error) from None
     try:
         train = reader(folder, train=True)
         note = ""
-    except data.DatasetError:
+    except data.DatasetError as error:
         if len(test) < 10_000:
-            raise
+            raise _in_command_words(error) from None
         train, test = _split(test, 8_000)
         note = (
             f"no training files in {folder}: training on the first 8,000 test images and "
@@ -62,11 +68,25 @@ def _idx_folder(name: str, reader: Callable[..., data.TensorDataset], folder: st
     return DataBundle(name, _as_classification(train), _as_classification(test), 0, 10, note)
 
 
+def _in_command_words(error: data.DatasetError) -> UserError:
+    """The library's error, its missing-files one saying what to do on the command line."""
+    if not isinstance(error, FilesNotFoundError):
+        return error
+    return UserError(
+        f"{error.dataset} files not found: put {error.wanted} in {error.folder}, or add "
+        f"--download to fetch them from {error.url}"
+    )
+
+
 @user_files()
-def load_data(spec: str, seed: int = 0) -> DataBundle:
+def load_data(spec: str, seed: int = 0, download: bool = False) -> DataBundle:
     """The data named by ``spec``, one of ``DATA_SPECS`` (for csv without a test file, a
-    fixed 20% of TRAIN is held out)."""
+    fixed 20% of TRAIN is held out); ``download`` fetches the MNIST files a folder lacks."""
     kind, _, where = spec.partition(":")
+    if download and kind not in ("mnist", "fashion-mnist"):
+        raise UserError(
+            f"--download fetches mnist:DIR and fashion-mnist:DIR, not --data {spec}; leave it out"
+        )
     if kind == "digits" and not where:
         train, test = data.digits(train=True), data.digits(train=False)
         bundle = DataBundle("digits", _as_classification(train), _as_classification(test), 0, 10)
@@ -75,7 +95,7 @@ def load_data(spec: str, seed: int = 0) -> DataBundle:
         bundle = DataBundle("xor", points, points, 0, 2)
     elif kind in ("mnist", "fashion-mnist") and where:
         reader = data.mnist if kind == "mnist" else data.fashion_mnist
-        bundle = _idx_folder(kind, reader, where)
+        bundle = _idx_folder(kind, reader, where, download)
     elif kind == "csv" and where:
         train_path, _, test_path = where.partition(",")
         train = _as_classification(data.csv(train_path))

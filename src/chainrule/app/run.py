@@ -143,13 +143,14 @@ class Run:
         return len(self.history)
 
 
-def start(settings: Settings) -> Run:
+def start(settings: Settings, download: bool = False) -> Run:
     """A fresh run: seed everything, load the data, build the model, move it to the settings'
-    device and make its optimizer there. A DeviceUnavailableError, before anything is loaded,
-    if this machine cannot give that device (a GPU without CuPy, say)."""
+    device and make its optimizer there; ``download`` fetches the MNIST files its data folder
+    lacks. A DeviceUnavailableError, before anything is loaded, if this machine cannot give
+    that device (a GPU without CuPy, say)."""
     device = resolve_device(settings.device)
     manual_seed(settings.seed)
-    bundle = load_data(settings.data, settings.seed)
+    bundle = load_data(settings.data, settings.seed, download)
     if not settings.layers:
         outputs = 1 if bundle.classes == 2 and settings.loss != "ce" else bundle.classes
         settings.layers = (bundle.features, 64, outputs)
@@ -244,7 +245,9 @@ def _contradictions(path: str | Path, settings: Settings, changes: Mapping[str, 
         )
 
 
-def resume(path: str | Path, changes: Mapping[str, Any] | None = None) -> Run:
+def resume(
+    path: str | Path, changes: Mapping[str, Any] | None = None, download: bool = False
+) -> Run:
     """A run restored from a checkpoint written by ``train``: weights, optimizer state,
     history, random state and how far an interrupted epoch got, so it continues exactly where
     it stopped. ``changes`` are settings to resume with: ``lr``, ``epochs`` and ``device``
@@ -261,7 +264,7 @@ def resume(path: str | Path, changes: Mapping[str, Any] | None = None) -> Run:
     _contradictions(path, stored, changes)
     settings = replace(stored, **changes)
     try:
-        run = start(settings)
+        run = start(settings, download)
     except DeviceUnavailableError as error:
         if "device" in changes:
             raise

@@ -19,6 +19,24 @@ _FILES = {
 }
 
 
+class FilesNotFoundError(DatasetError):
+    """A dataset's files are not in the folder given. ``dataset``, ``files``, ``folder`` and
+    ``url`` say which are missing, where they were looked for and where ``download=True``
+    fetches them from, so that a program can say what to do in its own words."""
+
+    def __init__(self, dataset: str, files: list[str], folder: Path, url: str) -> None:
+        self.dataset, self.files, self.folder, self.url = dataset, files, folder, url
+        super().__init__(
+            f"{dataset} files not found: put {self.wanted} in {folder}, or pass "
+            f"download=True to fetch them from {url}"
+        )
+
+    @property
+    def wanted(self) -> str:
+        """The missing files as a sentence names them: ``a(.gz) and b(.gz)``."""
+        return " and ".join(f"{name}(.gz)" for name in self.files)
+
+
 @dataclass(frozen=True)
 class _Source:
     """Where a dataset's four ``.gz`` files are published, and their published MD5 sums."""
@@ -97,11 +115,7 @@ def _load(source: _Source, root: Path, train: bool, download: bool) -> TensorDat
         if path is None
     ]
     if missing:
-        wanted = " and ".join(f"{name}(.gz)" for name in missing)
-        raise DatasetError(
-            f"{source.name} files not found: put {wanted} in {root.resolve()}, or pass "
-            f"download=True to fetch them from {source.mirrors[0]}"
-        )
+        raise FilesNotFoundError(source.name, missing, root.resolve(), source.mirrors[0])
     images = read_idx(images_path)
     labels = read_idx(labels_path)
     if images.dtype != np.uint8 or images.shape[1:] != (28, 28):

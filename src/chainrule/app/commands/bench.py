@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ...errors import UserError
 from ...gradcheck import ATOL, EPS, RTOL, RULE
 from ..mlp import parameter_count
 from ..numeric_vs_backprop import (
@@ -26,6 +25,7 @@ from ..numeric_vs_backprop import (
     gradients_per_epoch,
     measure,
 )
+from .arguments import positive_int, random_seed
 
 SPEED_SUITE = "Speed against NumPy and PyTorch: python benchmarks/run.py, in a clone of chainrule."
 
@@ -83,20 +83,20 @@ def _duration(seconds: float) -> str:
 def _numeric_vs_backprop_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--samples",
-        type=int,
+        type=positive_int,
         default=SAMPLES,
         help="parameters whose central differences are timed; their median time is "
         f"extrapolated to all {parameter_count(SEED_001_LAYERS):,} (default: %(default)s)",
     )
     parser.add_argument(
         "--batch",
-        type=int,
+        type=positive_int,
         default=BATCH,
         help="images per gradient, and the mini-batch of the epoch estimate (default: %(default)s)",
     )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=random_seed,
         default=0,
         help="for the weights, images and sample (default: %(default)s)",
     )
@@ -104,11 +104,6 @@ def _numeric_vs_backprop_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _numeric_vs_backprop(args: argparse.Namespace) -> int:
-    for flag, value in (("--samples", args.samples), ("--batch", args.batch)):
-        if value < 1:
-            raise UserError(f"{flag} must be at least 1, not {value}")
-    if args.seed < 0:
-        raise UserError(f"--seed must be 0 or more, not {args.seed}")
     timing = measure(samples=args.samples, batch=args.batch, seed=args.seed)
     if args.json:
         print(json.dumps(_summary(timing)))

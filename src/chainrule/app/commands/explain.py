@@ -20,9 +20,11 @@ from ...function import no_grad
 from ...nn.activation import ACTIVATIONS
 from ...random import manual_seed
 from ..files import user_files
-from .arguments import layer_sizes, numbers
+from .arguments import at_least, layer_sizes, numbers, positive_int, positive_number, random_seed
 
 FORMATS = ("text", "markdown", "html")
+MAX_DIGITS = 17
+"""A float64 shows every digit it holds in 17 significant digits."""
 
 
 def register(subparsers: Any) -> None:
@@ -45,15 +47,19 @@ def register(subparsers: Any) -> None:
     network.add_argument("--inputs", type=numbers, help="one sample, e.g. 0.05,0.10")
     network.add_argument("--targets", type=numbers, help="its targets (a class index for ce)")
     network.add_argument("--weights", metavar="FILE", help="JSON of state-dict entries to set")
-    network.add_argument("--seed", type=int, default=0, help="seed for random weights and data")
+    network.add_argument(
+        "--seed", type=random_seed, default=0, help="seed for random weights and data"
+    )
     step = parser.add_argument_group("the step")
     step.add_argument("--loss", choices=LOSSES, help="half_sse (default: E = Σ ½(t − o)²)")
-    step.add_argument("--lr", type=float, help=f"learning rate (default {SEED_000_LR:g})")
+    step.add_argument("--lr", type=positive_number, help=f"learning rate (default {SEED_000_LR:g})")
     step.add_argument("--freeze-biases", action="store_true", help="leave biases unchanged")
-    step.add_argument("--steps", type=int, default=1, help="updates to run, showing the error")
+    step.add_argument(
+        "--steps", type=positive_int, default=1, help="updates to run, showing the error"
+    )
     shown = parser.add_argument_group("the output")
     shown.add_argument("--names", choices=("seed", "index"), default="seed")
-    shown.add_argument("--digits", type=int, default=explain.DEFAULT_DIGITS)
+    shown.add_argument("--digits", type=at_least(1, MAX_DIGITS), default=explain.DEFAULT_DIGITS)
     shown.add_argument("--lang", choices=explain.LANGUAGES, default="en")
     shown.add_argument("--format", choices=FORMATS, default="text")
     shown.add_argument("--out", metavar="PATH", help="write to a file instead of the terminal")
@@ -137,8 +143,6 @@ def _render(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not 1 <= args.digits <= 17:
-        raise ExplainError(f"--digits must be between 1 and 17, not {args.digits}")
     output = _render(args)
     if args.out:
         with user_files():

@@ -20,7 +20,7 @@ from ...random import manual_seed
 from ...tensor import Tensor
 from ..mlp import ACTIVATIONS, LOSSES, Architecture, parameter_count
 from ..numeric_vs_backprop import ParameterCheck, compare_gradients
-from .arguments import layer_sizes
+from .arguments import layer_sizes, positive_int, random_seed
 
 DEFAULT_LAYERS = (4, 5, 3)
 MAX_PARAMETERS = 100_000
@@ -48,9 +48,14 @@ def register(subparsers: Any) -> None:
         help="ce: softmax cross-entropy of the logits (default); mse: of sigmoid outputs "
         "against one-hot targets; bce: binary cross-entropy of the logits",
     )
-    check.add_argument("--batch", type=int, default=4, help="random samples (default: %(default)s)")
     check.add_argument(
-        "--seed", type=int, default=0, help="for the weights and samples (default: %(default)s)"
+        "--batch", type=positive_int, default=4, help="random samples (default: %(default)s)"
+    )
+    check.add_argument(
+        "--seed",
+        type=random_seed,
+        default=0,
+        help="for the weights and samples (default: %(default)s)",
     )
     check.add_argument("--json", action="store_true", help="print the result as one JSON object")
     check.set_defaults(handler=_gradcheck)
@@ -67,10 +72,6 @@ def _architecture(args: argparse.Namespace) -> Architecture:
             f"--layers {','.join(map(str, args.layers))} has {parameters:,} parameters, each "
             f"costing two forward passes; gradcheck takes at most {MAX_PARAMETERS:,}"
         )
-    if args.batch < 1:
-        raise UserError(f"--batch must be at least 1, not {args.batch}")
-    if args.seed < 0:
-        raise UserError(f"--seed must be 0 or more, not {args.seed}")
     return architecture
 
 

@@ -14,6 +14,7 @@ from ...tensor import Tensor
 from ..datasets import load_data
 from ..run import evaluate, load_model, resolve_device
 from ..sample_input import read_input
+from .arguments import add_download
 
 
 def register(subparsers: Any) -> None:
@@ -22,6 +23,7 @@ def register(subparsers: Any) -> None:
     )
     evaluate_.add_argument("model", metavar="MODEL", help="a checkpoint written by train --save")
     evaluate_.add_argument("--data", help="the data to evaluate on (default: what it trained on)")
+    add_download(evaluate_)
     evaluate_.add_argument("--json", action="store_true")
     _add_device(evaluate_, "evaluate")
     evaluate_.set_defaults(handler=_eval)
@@ -49,7 +51,7 @@ def _add_device(parser: argparse.ArgumentParser, verb: str) -> None:
 
 def _eval(args: argparse.Namespace) -> int:
     architecture, model, settings = load_model(args.model, resolve_device(args.device))
-    bundle = load_data(args.data or settings.data, settings.seed)
+    bundle = load_data(args.data or settings.data, settings.seed, args.download)
     architecture.check_fits(bundle)
     loss, accuracy = evaluate(model, architecture, bundle.test)
     if args.json:

@@ -28,7 +28,7 @@ from ..run import (
     start,
     train_epochs,
 )
-from .arguments import layer_sizes
+from .arguments import add_download, layer_sizes, positive_int, positive_number, random_seed
 
 
 def register(subparsers: Any) -> None:
@@ -41,20 +41,21 @@ def register(subparsers: Any) -> None:
     # did not: a fresh run takes the rest from Settings, a resumed one from its checkpoint.
     defaults = Settings()
     train.add_argument("--data", help=f"{DATA_SPECS} (default: {defaults.data})")
+    add_download(train)
     train.add_argument("--layers", type=layer_sizes, help="layer sizes, e.g. 784,30,10")
     train.add_argument("--activation", choices=ACTIVATIONS)
     train.add_argument("--loss", choices=LOSSES)
     train.add_argument("--optimizer", choices=OPTIMIZERS)
     train.add_argument(
         "--lr",
-        type=float,
+        type=positive_number,
         help="learning rate (default: "
         + ", ".join(f"{optimizer} {lr:g}" for optimizer, lr in DEFAULT_LR.items())
         + ")",
     )
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--epochs", type=int, help=f"default: {defaults.epochs}")
-    train.add_argument("--seed", type=int)
+    train.add_argument("--batch-size", type=positive_int)
+    train.add_argument("--epochs", type=positive_int, help=f"default: {defaults.epochs}")
+    train.add_argument("--seed", type=random_seed)
     train.add_argument(
         "--device",
         help="where to train: cpu (default), cuda or cuda:N (a GPU needs CuPy: "
@@ -91,11 +92,32 @@ def _describe(run: Run) -> list[str]:
     return lines
 
 
+_COLUMNS = (("loss", 9), ("accuracy", 8), ("test loss", 9), ("test accuracy", 13), ("time", 8))
+"""The columns of the epoch table after the epoch, with their widths: at most 80 characters
+a line for up to 9999/9999 epochs, the widest loss (9 characters) and hours of an epoch."""
+
+
+def _epoch_header(epochs: int) -> str:
+    return f"{'epoch':<{_epoch_width(epochs)}}" + "".join(
+        f"  {name:>{width}}" for name, width in _COLUMNS
+    )
+
+
+def _epoch_width(epochs: int) -> int:
+    return max(len("epoch"), 2 * len(str(epochs)) + 1)
+
+
+def _loss(value: float) -> str:
+    """A loss in at most 9 characters: 4 decimals, or 4 significant digits past 9999."""
+    return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.3e}"
+
+
 def _epoch_line(m: EpochMetrics, epochs: int) -> str:
-    width = len(str(epochs))
-    return (
-        f"epoch {m.epoch:>{width}}/{epochs}  loss {m.loss:.4f}  accuracy {m.accuracy:6.1%}  "
-        f"test loss {m.test_loss:.4f}  test accuracy {m.test_accuracy:6.1%}  ({m.seconds:.1f} s)"
+    epoch = f"{m.epoch:>{len(str(epochs))}}/{epochs}"
+    values = (_loss(m.loss), f"{m.accuracy:.1%}", _loss(m.test_loss), f"{m.test_accuracy:.1%}")
+    cells = (*values, f"{m.seconds:.1f} s")
+    return f"{epoch:<{_epoch_width(epochs)}}" + "".join(
+        f"  {cell:>{width}}" for cell, (_, width) in zip(cells, _COLUMNS, strict=True)
     )
 
 
@@ -182,10 +204,10 @@ def _train(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None
     }
     if args.resume:
-        run = resume(args.resume, given)
+        run = resume(args.resume, given, args.download)
         args.save = args.save or args.resume
     else:
-        run = start(Settings(**given))
+        run = start(Settings(**given), args.download)
     human = not (args.json or args.quiet)
     if human:
         print("\n".join(_describe(run) + _resumed_with(run)), flush=True)
@@ -193,7 +215,11 @@ def _train(args: argparse.Namespace) -> int:
         for line in _resumed_with(run):
             print(f"chainrule train: {line}", file=sys.stderr)
 
+    first_epoch = run.epochs_done + 1
+
     def on_epoch(metrics: EpochMetrics) -> None:
+        if human and metrics.epoch == first_epoch:
+            print(_epoch_header(run.settings.epochs), flush=True)
         if args.json:
             print(json.dumps(asdict(metrics)), flush=True)
         elif human:

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import functional as F
 from .. import nn
-from .._backend import to_device
+from .._backend import to_device, to_numpy
 from ..errors import UserError
 from ..nn.activation import ACTIVATIONS
 from ..tensor import Tensor, wrap
@@ -98,11 +98,11 @@ class Architecture:
         the outputs' device; counted there, so that only the count leaves a GPU."""
         return int((self.predict(outputs.data) == labels).sum())
 
-    def probabilities(self, outputs: np.ndarray) -> np.ndarray:
-        """Per-class scores in [0, 1] from the model's outputs (softmax for CE), on the CPU."""
+    def probabilities(self, outputs: Tensor) -> np.ndarray:
+        """Per-class scores in [0, 1] from the model's outputs (softmax for CE, sigmoid for
+        BCE), on the CPU."""
         if self.loss == "ce":
-            shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
-            return shifted / shifted.sum(axis=1, keepdims=True)
-        if self.loss == "bce":
-            return 1 / (1 + np.exp(-outputs))
-        return outputs
+            outputs = outputs.softmax(-1)
+        elif self.loss == "bce":
+            outputs = outputs.sigmoid()
+        return to_numpy(outputs.data)

@@ -70,8 +70,8 @@ def _predict(args: argparse.Namespace) -> int:
     x = read_input(args.input, architecture.layers[0], settings.data)
     model.eval()
     with no_grad():
-        outputs = to_numpy(model(Tensor(x[None, :], device=device)).data)
-    label = int(architecture.predict(outputs)[0])
+        outputs = model(Tensor(x[None, :], device=device))
+    label = int(architecture.predict(to_numpy(outputs.data))[0])
     scores = architecture.probabilities(outputs)[0]
     if args.json:
         print(json.dumps({"prediction": label, "scores": [float(s) for s in scores]}))

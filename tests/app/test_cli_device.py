@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,13 +17,13 @@ from chainrule import _backend
 from chainrule.app.commands import train as train_command
 from chainrule.app.main import main
 from chainrule.app.run import Settings, start, train_epochs
+from conftest import TESTS
 from speed import suite
 from speed.report import print_report
 from speed.suite import summarise
 from speed.workloads import GPU_WORKLOADS
 
 INSTALL = 'pip install "chainrule[cuda]"'
-TESTS = Path(__file__).resolve().parent
 needs_gpu = pytest.mark.skipif(
     not cr.cuda.is_available(), reason="no CUDA GPU: CuPy is not installed or finds no device"
 )

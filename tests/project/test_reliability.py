@@ -22,6 +22,8 @@ import chainrule as cr
 from chainrule import data, nn, optim
 from chainrule.app.main import main
 from chainrule.app.run import Settings
+from conftest import TESTS
+from helpers import run_cli
 
 PASS_NUMBERS = "; pass numbers, nested lists of numbers, or a NumPy array"
 
@@ -43,16 +45,6 @@ def cli_error(capsys, *args):
     assert code == 2, err
     assert "Traceback" not in err and len(err.splitlines()) == 1, err
     return err.rstrip("\n")
-
-
-def run_cli(*args):
-    """Run ``chainrule *args`` as its own process, as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "chainrule", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 # ------------------------------------------------------------------------------ tensors
@@ -779,11 +771,11 @@ def test_ten_thousand_training_steps_keep_memory_flat():
     """10,000 steps of an 8-16-1 network, measured in a fresh process so that the peak RSS
     is this run's own, not one an earlier test left."""
     script = (
-        "import json, sys; sys.path.insert(0, sys.argv[1]); "
+        "import json, sys; sys.path[:0] = sys.argv[1:]; "
         "import test_reliability as t; print(json.dumps(t._measure_a_long_run()))"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script, str(Path(__file__).parent)],
+        [sys.executable, "-c", script, str(Path(__file__).parent), str(TESTS)],
         capture_output=True,
         text=True,
         timeout=120,

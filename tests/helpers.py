@@ -28,6 +28,16 @@ def run_main(argv: list[str]) -> int | str | None:
         return exited.code
 
 
+def one_line_error(capsys: pytest.CaptureFixture[str], *args: object) -> str:
+    """Run ``chainrule *args`` in this process; it must fail as a user error: exit code 2 and
+    one line on stderr, no traceback. Returns that line, less its newline."""
+    code = main([str(arg) for arg in args])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.count("\n") == 1 and err.endswith("\n") and "Traceback" not in err, err
+    return err.rstrip("\n")
+
+
 def chainrule_command(*args: object) -> list[str]:
     """``python -m chainrule *args`` for this interpreter, every argument as text."""
     return [sys.executable, "-m", "chainrule", *map(str, args)]

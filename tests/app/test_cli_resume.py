@@ -18,7 +18,7 @@ import pytest
 import chainrule as cr
 from chainrule.app.main import main
 from chainrule.app.run import Settings, start, train_epochs
-from helpers import chainrule_command, chainrule_environment, run_cli
+from helpers import chainrule_command, chainrule_environment, one_line_error, run_cli
 
 BATCHES = 45  # digits: 1,437 training samples in batches of 32
 
@@ -212,10 +212,7 @@ def checkpoint(tmp_path) -> Path:
 
 
 def _resume_error(capsys, *argv: str) -> str:
-    assert main(["train", "--resume", *argv]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    return err.strip()
+    return one_line_error(capsys, "train", "--resume", *argv)
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
-"""Fixtures shared across the suite: a stand-in GPU for the device tests. The speed suite's
-package, ``speed``, is importable as ``benchmarks/run.py`` sees it."""
+"""Fixtures and paths shared across the suite: a stand-in GPU for the device tests, and the
+folders tests reach from any depth. The speed suite's package, ``speed``, is importable as
+``benchmarks/run.py`` sees it; so are the helper modules beside this file (``helpers``,
+``fake_cupy``, ``op_catalogue``, ``differential``): pytest puts this folder on ``sys.path``."""
 
 from __future__ import annotations
 
@@ -12,7 +14,10 @@ import pytest
 import fake_cupy
 from chainrule import _backend, random
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+TESTS = Path(__file__).resolve().parent
+REPO_ROOT = TESTS.parent
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+BENCHMARKS = REPO_ROOT / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from helpers import Square
 
 
 def test_fan_out_accumulates():
@@ -148,20 +149,6 @@ def test_backward_on_a_leaf_fills_its_own_grad():
     x = cr.tensor(5.0, requires_grad=True)
     x.backward()
     assert x.grad.item() == 1.0
-
-
-class Square(cr.Function):
-    """The design's example: forward and its local derivative side by side."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return 2 * x * grad
 
 
 def test_custom_function_joins_the_graph():

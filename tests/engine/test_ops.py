@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 import chainrule as cr
 from chainrule import tensor_functions
 from chainrule.ops.device import ToDevice
+from helpers import HalfSquare, RightMul, WrongSecond
 from op_catalogue import BOOL, CATALOGUE, Case, inputs
 
 IDS = [entry.id for entry in CATALOGUE]
@@ -117,48 +118,6 @@ def test_gradcheck(entry: Case, data):
 
 
 # ---------------------------------------------------------------------------- wrong backward caught
-class HalfSquare(cr.Function):
-    """y = x * x with the derivative off by a factor of two: dx = g * x."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * x
-
-
-class WrongSecond(cr.Function):
-    """y = a * b with a right da = g * b and a wrong db = g * b (it should be g * a)."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return a * b
-
-    @staticmethod
-    def backward(ctx, g):
-        _, b = ctx.saved_tensors
-        return g * b, g * b
-
-
-class RightMul(cr.Function):
-    """y = a * b, correctly: the control for the wrong ones above."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return a * b
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        return g * b, g * a
-
-
 _REPORT = re.compile(
     r"input (\d+) \(shape (.*)\) is wrong at index \((.*)\): backprop gives (\S+), "
     r"central differences give (\S+) "

@@ -2,12 +2,11 @@
 
 import json
 import re
-import subprocess
-import sys
 
 import pytest
 
 from chainrule.app.main import main
+from helpers import run_cli
 
 SEED_000_PRINTED = {
     "out(h2)": "0.596884378",
@@ -96,9 +95,7 @@ def test_explain_xor(capsys):
     ],
 )
 def test_bad_options_are_one_line_and_exit_code_2(args, fragment):
-    result = subprocess.run(
-        [sys.executable, "-m", "chainrule", "explain", *args], capture_output=True, text=True
-    )
+    result = run_cli("explain", *args)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr and fragment in result.stderr
 
@@ -106,9 +103,5 @@ def test_bad_options_are_one_line_and_exit_code_2(args, fragment):
 def test_weights_for_a_parameter_the_network_lacks(tmp_path):
     weights = tmp_path / "w.json"
     weights.write_text(json.dumps({"5.weight": [[1.0]]}))
-    result = subprocess.run(
-        [sys.executable, "-m", "chainrule", "explain", "--weights", str(weights)],
-        capture_output=True,
-        text=True,
-    )
+    result = run_cli("explain", "--weights", weights)
     assert result.returncode == 2 and "no parameter named 5.weight" in result.stderr

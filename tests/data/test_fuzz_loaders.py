@@ -14,7 +14,7 @@ enormous sizes are checked not to be allocated.
 Each property tries 60 inputs by default (the file runs in seconds). For a long run, set
 the number of inputs per property::
 
-    CHAINRULE_FUZZ_EXAMPLES=20000 python -m pytest tests/test_fuzz_loaders.py
+    CHAINRULE_FUZZ_EXAMPLES=20000 python -m pytest tests/data/test_fuzz_loaders.py
 """
 
 from __future__ import annotations

@@ -6,11 +6,9 @@ and those that may change (--lr, --epochs, --device) are applied and said."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,19 +18,9 @@ import pytest
 import chainrule as cr
 from chainrule.app.main import main
 from chainrule.app.run import Settings, start, train_epochs
+from helpers import chainrule_command, chainrule_environment, one_line_error, run_cli
 
 BATCHES = 45  # digits: 1,437 training samples in batches of 32
-SOURCES = str(Path(cr.__file__).resolve().parents[1])
-
-
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "chainrule", *args]
-
-
-def _environment() -> dict[str, str]:
-    """This process's environment, with the chainrule under test first on the path."""
-    paths = [SOURCES, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
 def _metrics(out: str) -> list[dict]:
@@ -88,13 +76,7 @@ def sigint_after_step(monkeypatch: pytest.MonkeyPatch):
 def uninterrupted(tmp_path_factory) -> tuple[Path, list[dict]]:
     """A 3-epoch run on the digits, never stopped: its checkpoint and its epoch lines."""
     path = tmp_path_factory.mktemp("straight") / "straight.safetensors"
-    result = subprocess.run(
-        _cli("train", "--epochs", "3", "--json", "--save", str(path)),
-        capture_output=True,
-        text=True,
-        env=_environment(),
-        timeout=120,
-    )
+    result = run_cli("train", "--epochs", "3", "--json", "--save", path)
     assert result.returncode == 0, result.stderr
     return path, _metrics(result.stdout)
 
@@ -146,17 +128,20 @@ def test_a_real_ctrl_c_in_an_epoch_then_resume_ends_as_the_unbroken_run(tmp_path
     args = ["train", "--epochs", "3", "--batch-size", "1", "--json"]
     straight = tmp_path / "straight.safetensors"
     result = subprocess.run(
-        _cli(*args, "--save", str(straight)), capture_output=True, env=_environment(), timeout=120
+        chainrule_command(*args, "--save", str(straight)),
+        capture_output=True,
+        env=chainrule_environment(),
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
 
     path = tmp_path / "run.safetensors"
     process = subprocess.Popen(
-        _cli(*args, "--save", str(path)),
+        chainrule_command(*args, "--save", str(path)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        env=_environment(),
+        env=chainrule_environment(),
     )
     deadline = time.monotonic() + 60
     while not path.exists() and time.monotonic() < deadline:
@@ -167,13 +152,7 @@ def test_a_real_ctrl_c_in_an_epoch_then_resume_ends_as_the_unbroken_run(tmp_path
     assert "Traceback" not in err and "checkpoint saved to" in err
     assert cr.load_checkpoint(path)["partial_epoch"]["batches"] >= 1
 
-    resumed = subprocess.run(
-        _cli("train", "--resume", str(path), "--quiet"),
-        capture_output=True,
-        text=True,
-        env=_environment(),
-        timeout=120,
-    )
+    resumed = run_cli("train", "--resume", path, "--quiet")
     assert resumed.returncode == 0, resumed.stderr
     _assert_same_run(path, straight)
 
@@ -190,10 +169,10 @@ def test_sigkill_of_a_resumed_run_then_resume_again_ends_as_the_unbroken_run(
     assert main(["train", "--epochs", "3", "--save", str(path), "--quiet"]) == 130
     sigint_after_step(None)
     process = subprocess.Popen(
-        _cli("train", "--resume", str(path), "--quiet"),
+        chainrule_command("train", "--resume", str(path), "--quiet"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=_environment(),
+        env=chainrule_environment(),
     )
     time.sleep(np.random.default_rng().uniform(0.2, 0.6))
     process.send_signal(signal.SIGKILL)
@@ -233,10 +212,7 @@ def checkpoint(tmp_path) -> Path:
 
 
 def _resume_error(capsys, *argv: str) -> str:
-    assert main(["train", "--resume", *argv]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    return err.strip()
+    return one_line_error(capsys, "train", "--resume", *argv)
 
 
 @pytest.mark.parametrize(

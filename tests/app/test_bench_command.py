@@ -15,14 +15,7 @@ from chainrule.app.numeric_vs_backprop import (
     extrapolate,
     gradients_per_epoch,
 )
-
-
-def run(argv):
-    """main's exit code, argparse's SystemExit included."""
-    try:
-        return main(argv)
-    except SystemExit as exited:
-        return exited.code
+from helpers import run_main
 
 
 def test_bench_alone_lists_the_workloads(capsys):
@@ -33,7 +26,7 @@ def test_bench_alone_lists_the_workloads(capsys):
 
 
 def test_the_speed_suite_is_no_workload_of_the_command_and_the_list_says_where_it_is(capsys):
-    assert run(["bench", "speed"]) == 2
+    assert run_main(["bench", "speed"]) == 2
     assert "invalid choice: 'speed'" in capsys.readouterr().err
     assert main(["bench"]) == 0
     assert "python benchmarks/run.py" in capsys.readouterr().out
@@ -72,7 +65,7 @@ def test_numeric_vs_backprop_text_says_what_was_estimated(capsys):
 
 @pytest.mark.parametrize(("flag", "value"), [("--samples", "0"), ("--batch", "-3")])
 def test_bad_sizes_are_one_line_errors(flag, value, capsys):
-    assert run(["bench", "numeric-vs-backprop", flag, value]) == 2
+    assert run_main(["bench", "numeric-vs-backprop", flag, value]) == 2
     err = capsys.readouterr().err
     assert err.strip() == (
         f"chainrule bench numeric-vs-backprop: error: argument {flag}: "
@@ -81,7 +74,7 @@ def test_bad_sizes_are_one_line_errors(flag, value, capsys):
 
 
 def test_unknown_workload_is_a_usage_error(capsys):
-    assert run(["bench", "no-such-workload"]) == 2
+    assert run_main(["bench", "no-such-workload"]) == 2
     assert "invalid choice" in capsys.readouterr().err
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import chainrule
+from helpers import run_cli
 
 PACKAGE = Path(chainrule.__file__).resolve().parent
 APP = "chainrule.app"
@@ -92,9 +93,7 @@ def test_importing_chainrule_does_not_import_the_app():
 
 
 def test_python_dash_m_chainrule_runs_the_command():
-    result = subprocess.run(
-        [sys.executable, "-m", "chainrule", "--version"], capture_output=True, text=True
-    )
+    result = run_cli("--version")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"chainrule {chainrule.__version__}"
 

@@ -3,14 +3,14 @@
 import importlib.util
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import chainrule as cr
+from conftest import REPO_ROOT, SHARED_DATA
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+EXAMPLES = REPO_ROOT / "examples"
+MNIST = SHARED_DATA / "mnist"
 
 
 def _load(name):

@@ -1,21 +1,12 @@
 """``chainrule gradcheck``: seed 004's gradient check on a small MLP, end to end."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from chainrule.app.main import main
 from chainrule.ops.activation import Sigmoid
-
-
-def run(argv):
-    """main's exit code, argparse's SystemExit included."""
-    try:
-        return main(argv)
-    except SystemExit as exited:
-        return exited.code
+from helpers import run_cli, run_main
 
 
 def test_the_default_check_passes_and_names_every_parameter(capsys):
@@ -78,7 +69,7 @@ def test_a_wrong_sigmoid_derivative_fails_where_it_is_used(monkeypatch, capsys):
     ],
 )
 def test_bad_arguments_are_one_line_errors(argv, message, capsys):
-    assert run(["gradcheck", *argv]) == 2
+    assert run_main(["gradcheck", *argv]) == 2
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 or lines[0].startswith("usage:"), captured.err
@@ -87,12 +78,7 @@ def test_bad_arguments_are_one_line_errors(argv, message, capsys):
 
 
 def test_gradcheck_in_a_subprocess_prints_a_plain_table():
-    result = subprocess.run(
-        [sys.executable, "-m", "chainrule", "gradcheck", "--layers", "2,3,2"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_cli("gradcheck", "--layers", "2,3,2")
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert "\x1b[" not in result.stdout  # piped: no colour codes

@@ -4,7 +4,6 @@ that states it is built from that place, so two of them can never disagree."""
 import argparse
 import inspect
 import json
-from pathlib import Path
 
 import pytest
 
@@ -19,6 +18,7 @@ from chainrule.explain.networks import SEED_000_LR
 from chainrule.gradcheck import central_difference
 from chainrule.nn.activation import ACTIVATIONS
 from chainrule.ops.activation import Sigmoid
+from conftest import REPO_ROOT
 
 
 def _subcommand(name: str) -> argparse.ArgumentParser:
@@ -143,7 +143,7 @@ def test_the_readmes_row_of_learning_rates_is_made_from_the_defaults():
         f"| `--optimizer`, `--lr` | `{default}` (default, lr {run.DEFAULT_LR[default]:g}), "
         f"{others} |"
     )
-    assert row in (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert row in (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_help_and_the_error_name_the_same_data(capsys):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,13 +17,14 @@ from chainrule import _backend
 from chainrule.app.commands import train as train_command
 from chainrule.app.main import main
 from chainrule.app.run import Settings, start, train_epochs
+from conftest import TESTS
+from helpers import one_line_error
 from speed import suite
 from speed.report import print_report
 from speed.suite import summarise
 from speed.workloads import GPU_WORKLOADS
 
 INSTALL = 'pip install "chainrule[cuda]"'
-TESTS = Path(__file__).resolve().parent
 needs_gpu = pytest.mark.skipif(
     not cr.cuda.is_available(), reason="no CUDA GPU: CuPy is not installed or finds no device"
 )
@@ -39,14 +39,6 @@ def _metrics(out: str) -> list[dict]:
 def _train(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict]:
     assert main(["train", "--json", *args]) == 0
     return _metrics(capsys.readouterr().out)
-
-
-def _one_line_error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
-    """The stderr of ``argv``, which must fail as a user error: one line, exit code 2."""
-    assert main(argv) == 2
-    captured = capsys.readouterr()
-    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
-    return captured.err
 
 
 @pytest.fixture
@@ -164,7 +156,7 @@ def test_eval_and_predict_on_the_gpu_agree_with_the_cpu(capsys, tmp_path, fake_g
 
 
 def test_train_on_cuda_without_cupy_is_one_line_saying_how_to_install_it(capsys, no_cupy):
-    err = _one_line_error(capsys, ["train", "--data", "xor", "--device", "cuda"])
+    err = one_line_error(capsys, "train", "--data", "xor", "--device", "cuda")
     assert err.startswith("chainrule train: error: device 'cuda' needs CuPy")
     assert INSTALL in err
 
@@ -176,21 +168,21 @@ def test_a_gpu_checkpoint_without_cupy_says_how_to_resume_on_the_cpu(capsys, tmp
     _train(capsys, "--data", "xor", "--epochs", "1", "--device", "cuda", "--save", str(path))
     monkeypatch.setitem(sys.modules, "cupy", None)  # as the no_cupy fixture does
     monkeypatch.setattr(_backend, "_cupy", None)
-    err = _one_line_error(capsys, ["train", "--resume", str(path), "--epochs", "2"])
+    err = one_line_error(capsys, "train", "--resume", str(path), "--epochs", "2")
     assert INSTALL in err
-    assert err.endswith(f"{path} trained on cuda:0: add --device cpu to resume on the CPU\n")
+    assert err.endswith(f"{path} trained on cuda:0: add --device cpu to resume on the CPU")
     assert _train(capsys, "--resume", str(path), "--epochs", "2", "--device", "cpu")
 
 
 def test_eval_on_cuda_without_cupy_is_one_line(capsys, tmp_path, no_cupy):
     path = str(tmp_path / "xor.safetensors")
     _train(capsys, "--data", "xor", "--epochs", "1", "--save", path)
-    assert INSTALL in _one_line_error(capsys, ["eval", path, "--device", "cuda"])
+    assert INSTALL in one_line_error(capsys, "eval", path, "--device", "cuda")
 
 
 def test_a_misspelt_device_is_one_line(capsys):
-    err = _one_line_error(capsys, ["train", "--data", "xor", "--device", "gpu"])
-    assert err == "chainrule train: error: unknown --device 'gpu'; use cpu, cuda or cuda:N\n"
+    err = one_line_error(capsys, "train", "--data", "xor", "--device", "gpu")
+    assert err == "chainrule train: error: unknown --device 'gpu'; use cpu, cuda or cuda:N"
 
 
 # ------------------------------------------------------------------------------ benchmarks/run.py

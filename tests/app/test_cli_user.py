@@ -2,9 +2,7 @@
 MNIST folders without their files, bad numbers in any option, and epoch lines in 80
 columns."""
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,16 +13,7 @@ from chainrule.app.commands import train as train_command
 from chainrule.app.main import main
 from chainrule.app.run import EpochMetrics
 from chainrule.data import mnist_datasets
-
-SOURCES = str(Path(cr.__file__).resolve().parents[1])
-
-
-def _environment() -> dict[str, str]:
-    """This process's environment, with the chainrule under test first on the path whatever
-    the working directory."""
-    path = os.environ.get("PYTHONPATH", "")
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (SOURCES, path)))}
-
+from helpers import chainrule_command, chainrule_environment, run_cli
 
 # ------------------------------------------------------------------------------ a closed pipe
 
@@ -56,10 +45,10 @@ def xor_model(tmp_path_factory):
 def test_output_cut_short_by_its_reader_ends_quietly(argv, lines_read, xor_model):
     argv = [arg.format(model=xor_model) for arg in argv]
     process = subprocess.Popen(
-        [sys.executable, "-m", "chainrule", *argv],
+        chainrule_command(*argv),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=_environment(),
+        env=chainrule_environment(),
     )
     for _ in range(lines_read):
         assert process.stdout.readline()
@@ -202,12 +191,7 @@ def test_every_bad_number_of_every_command_is_a_one_line_error(command, option, 
 
 
 def test_a_bad_number_is_one_line_in_a_subprocess_too():
-    result = subprocess.run(
-        [sys.executable, "-m", "chainrule", "explain", "--lr", "-1"],
-        capture_output=True,
-        text=True,
-        env=_environment(),
-    )
+    result = run_cli("explain", "--lr", "-1")
     assert result.returncode == 2
     assert result.stderr == (
         "chainrule explain: error: argument --lr: must be a positive number, not -1\n"

@@ -3,7 +3,6 @@
 import dataclasses
 import gzip
 import hashlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,8 +11,7 @@ import chainrule as cr
 import chainrule.data as data
 from chainrule.data import mnist_datasets
 from chainrule.data.download import fetch
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from conftest import SHARED_DATA
 
 
 def numbered(n, features=3):
@@ -373,7 +371,7 @@ def test_mnist_without_its_files_says_what_to_put_where(tmp_path):
     assert not (tmp_path / "nowhere").exists()
 
 
-MNIST_SHARED = SHARED / "mnist"
+MNIST_SHARED = SHARED_DATA / "mnist"
 
 
 @pytest.mark.skipif(not (MNIST_SHARED / "t10k-images-idx3-ubyte.gz").exists(), reason="no data")
@@ -506,9 +504,9 @@ def test_malformed_csv_raises_an_error_naming_the_file(tmp_path, text, message):
     assert str(path) in str(raised.value) and "\n" not in str(raised.value)
 
 
-@pytest.mark.skipif(not (SHARED / "mnist-csv").exists(), reason="no data")
+@pytest.mark.skipif(not (SHARED_DATA / "mnist-csv").exists(), reason="no data")
 def test_real_mnist_csv_sample():
-    inputs, labels = data.csv(SHARED / "mnist-csv" / "mnist_train_100.csv").tensors
+    inputs, labels = data.csv(SHARED_DATA / "mnist-csv" / "mnist_train_100.csv").tensors
     assert inputs.shape == (100, 784) and inputs.numpy().max() == 1.0
     assert labels.numpy()[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
 

@@ -8,26 +8,14 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import chainrule as cr
 from chainrule.app.main import main
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def run_cli(*args, cwd=None, **kwargs):
-    return subprocess.run(
-        [sys.executable, "-m", "chainrule", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-        **kwargs,
-    )
+from conftest import REPO_ROOT, SHARED_DATA
+from helpers import chainrule_command, chainrule_environment, run_cli
 
 
 def assert_user_error(result, *fragments):
@@ -169,7 +157,7 @@ def _write_png(path, grey):
 
 
 # ----------------------------------------------------- predict on MNIST: digits as MNIST made them
-MNIST = SHARED / "mnist"
+MNIST = SHARED_DATA / "mnist"
 needs_mnist = pytest.mark.skipif(
     not (MNIST / "t10k-images-idx3-ubyte.gz").exists(),
     reason="../shared/data/mnist is not beside this checkout",
@@ -312,8 +300,8 @@ def test_only_models_trained_on_mnist_digits_get_the_mnist_preparation():
 
 
 def test_csv_data_from_the_shared_samples(tmp_path):
-    train_csv = SHARED / "mnist-csv" / "mnist_train_100.csv"
-    test_csv = SHARED / "mnist-csv" / "mnist_test_10.csv"
+    train_csv = SHARED_DATA / "mnist-csv" / "mnist_train_100.csv"
+    test_csv = SHARED_DATA / "mnist-csv" / "mnist_test_10.csv"
     if not train_csv.exists():
         pytest.skip("../shared/data is not beside this checkout")
     result = run_cli(
@@ -349,7 +337,7 @@ def test_csv_data_from_the_shared_samples(tmp_path):
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(args, fragments):
-    assert_user_error(run_cli(*args, cwd=Path(__file__).parents[1]), *fragments)
+    assert_user_error(run_cli(*args, cwd=REPO_ROOT), *fragments)
 
 
 def test_a_file_that_is_not_a_checkpoint_is_a_user_error(tmp_path):
@@ -377,7 +365,8 @@ def test_sigkill_then_resume_ends_with_the_same_weights_as_an_uninterrupted_run(
 
     killed = tmp_path / "killed.safetensors"
     process = subprocess.Popen(
-        [sys.executable, "-m", "chainrule", *args, "--save", str(killed)],
+        chainrule_command(*args, "--save", str(killed)),
+        env=chainrule_environment(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -13,7 +13,7 @@ number of programs (the random optimizer runs grow with it), and the first seed 
 elsewhere::
 
     CHAINRULE_FUZZ_EXAMPLES=20000 CHAINRULE_FUZZ_SEED=100000 \\
-        python -m pytest tests/test_torch_differential.py
+        python -m pytest tests/engine/test_torch_differential.py
 
 A failure prints the smallest program of each kind of discrepancy; rerun one with
 ``python tests/differential.py SEED``. See docs/DIFFERENTIAL.md.

@@ -5,8 +5,6 @@ error and steps the drawing through forward, backward and update."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import chainrule as cr
 from chainrule import explain, nn
 from chainrule.explain import html_repr, render_html, say
 from chainrule.explain.html_assets import ERROR_HOOK_JS
+from helpers import dump_dom, needs_chromium
 
 # Seed 000: out(h2), out(o2), the error before and after the update, ∂E/∂w5 and the new w5.
 SEED_NUMBERS = ("0.596884378", "0.772928465", "0.298371109", "0.291027774", "0.0821670406")
@@ -132,53 +131,13 @@ def test_unknown_language_is_an_error(seed_trace: explain.Trace) -> None:
 
 # In headless Chromium --------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed: apt-get install chromium"
-)
-# No sandbox (root in a container), no GPU, no /dev/shm (small in containers), none of the
-# background connections a closed network answers with failures; --virtual-time-budget
-# lets the page's script run before the DOM is dumped.
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-logging=stderr",
-    "--v=0",
-    "--virtual-time-budget=2000",
-)
-
-
-def _dump_dom(tmp_path: Path, html: str, fragment: str = "") -> str:
-    """The DOM of ``html`` after its scripts ran, opened at ``#fragment``; fails on any
-    message the page wrote to the console (errors included)."""
-    page = tmp_path / "page.html"
-    page.write_text(html, encoding="utf-8")
-    url = page.as_uri() + (f"#{fragment}" if fragment else "")
-    command = [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
-    done = subprocess.run(
-        [*command, "--dump-dom", url], capture_output=True, text=True, timeout=60, check=True
-    )
-    console = [
-        line for line in done.stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line
-    ]
-    assert console == [], "\n".join(console)
-    assert "<html" in done.stdout, done.stderr[-2000:]
-    return done.stdout
-
 
 @needs_chromium
 @pytest.mark.parametrize("step", [None, *STEPS])
 def test_in_chromium_the_url_chooses_the_step(tmp_path: Path, page: str, step: str | None) -> None:
     """Opened at #backward (say), the script runs without an error and shows that step's
     drawing, with its numbers, and hides the others."""
-    dom = _dump_dom(tmp_path, page, step or "")
+    dom = dump_dom(tmp_path, page, step or "")
     shown = step or "forward"
     assert _errors(dom) is None
     root = _root(dom)
@@ -207,7 +166,7 @@ def test_in_chromium_buttons_and_arrow_keys_step(tmp_path: Path, page: str) -> N
         "document.body.dataset.seen = document.querySelector('.crx').dataset.step;"
         "document.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight'}));</script>"
     )
-    dom = _dump_dom(tmp_path, page.replace("</body>", f"{clicks}</body>"))
+    dom = dump_dom(tmp_path, page.replace("</body>", f"{clicks}</body>"))
     assert _errors(dom) is None
     assert 'data-seen="forward"' in dom
     assert _root(dom)["data-step"] == "backward"
@@ -216,7 +175,7 @@ def test_in_chromium_buttons_and_arrow_keys_step(tmp_path: Path, page: str) -> N
 
 @needs_chromium
 def test_in_chromium_the_korean_page_runs(tmp_path: Path, seed_trace: explain.Trace) -> None:
-    dom = _dump_dom(tmp_path, render_html(seed_trace, lang="ko"), "update")
+    dom = dump_dom(tmp_path, render_html(seed_trace, lang="ko"), "update")
     assert _errors(dom) is None and _root(dom)["data-step"] == "update"
     assert say("ko", "html_update") in dom
 
@@ -230,7 +189,7 @@ def test_in_chromium_two_notebook_fragments_run_side_by_side(
     hook = f"<script>{ERROR_HOOK_JS}</script>"
     html = f"<!doctype html><html><head>{hook}</head><body>{html_repr(seed_trace)}"
     html += f"<p>between</p>{html_repr(seed_trace)}</body></html>"
-    dom = _dump_dom(tmp_path, html, "backward")
+    dom = dump_dom(tmp_path, html, "backward")
     assert _errors(dom) is None
     roots = re.findall(r'<div class="crx crx-js" id="(crx-[0-9a-f]+)" data-step="forward"', dom)
     assert len(set(roots)) == 2

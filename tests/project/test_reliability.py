@@ -22,6 +22,8 @@ import chainrule as cr
 from chainrule import data, nn, optim
 from chainrule.app.main import main
 from chainrule.app.run import Settings
+from conftest import TESTS
+from helpers import one_line_error, run_cli
 
 PASS_NUMBERS = "; pass numbers, nested lists of numbers, or a NumPy array"
 
@@ -33,26 +35,6 @@ def fails_with(kind, message):
         yield
     error = raised.value
     assert (error.args[0] if isinstance(error, KeyError) else str(error)) == message
-
-
-def cli_error(capsys, *args):
-    """Run ``chainrule *args`` in this process; it must fail with exit code 2 and one line on
-    stderr. Returns that line."""
-    code = main([str(arg) for arg in args])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert "Traceback" not in err and len(err.splitlines()) == 1, err
-    return err.rstrip("\n")
-
-
-def run_cli(*args):
-    """Run ``chainrule *args`` as its own process, as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "chainrule", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 # ------------------------------------------------------------------------------ tensors
@@ -528,7 +510,7 @@ def test_eval_and_predict_of_a_checkpoint_from_another_architecture(tmp_path, ca
     row = tmp_path / "row.csv"
     row.write_text(",".join(["0"] * 64))
     args = [command, path, row] if command == "predict" else [command, path]
-    assert cli_error(capsys, *args) == (
+    assert one_line_error(capsys, *args) == (
         f"chainrule {command}: error: {path}: its model does not fit the 64-64-10 network its "
         "settings describe: state dict entry '0.weight' has shape (32, 64), but Sequential "
         "expects (64, 64)"
@@ -540,7 +522,7 @@ def test_resume_of_a_checkpoint_with_extra_layers_names_them(tmp_path, capsys):
     model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10), nn.Linear(10, 10))
     settings = {**asdict(Settings()), "layers": [64, 64, 10]}
     cr.save_checkpoint(path, model=model, epoch=1, settings=settings, history=[])
-    assert cli_error(capsys, "train", "--resume", path) == (
+    assert one_line_error(capsys, "train", "--resume", path) == (
         f"chainrule train: error: {path}: its model does not fit the 64-64-10 network its "
         "settings describe: state dict does not fit Sequential: unexpected keys "
         "['3.weight', '3.bias']; was it saved from a model with another architecture?"
@@ -553,7 +535,7 @@ def test_resume_of_a_checkpoint_with_another_optimizers_state(tmp_path, capsys):
     settings = {**asdict(Settings()), "layers": [64, 64, 10]}  # says adam
     sgd = optim.SGD(model.parameters(), lr=0.1)
     cr.save_checkpoint(path, model=model, optimizer=sgd, epoch=1, settings=settings, history=[])
-    assert cli_error(capsys, "train", "--resume", path) == (
+    assert one_line_error(capsys, "train", "--resume", path) == (
         f"chainrule train: error: {path}: its optimizer state does not fit the adam optimizer "
         "its settings describe: parameter group 0 of the loaded state dict has 'momentum', "
         "'dampening', 'nesterov' and lacks 'betas', 'eps', 'amsgrad'; was the state dict "
@@ -589,7 +571,7 @@ def test_resume_of_a_checkpoint_with_a_damaged_record(tmp_path, capsys, change, 
         **change,
     }
     cr.save_checkpoint(path, **record)
-    assert cli_error(capsys, "train", "--resume", path) == (
+    assert one_line_error(capsys, "train", "--resume", path) == (
         f"chainrule train: error: {path}: {message}"
     )
 
@@ -598,7 +580,7 @@ def test_eval_of_a_checkpoint_without_a_model(tmp_path, capsys):
     path = tmp_path / "no-model.safetensors"
     settings = {**asdict(Settings()), "layers": [64, 64, 10]}
     cr.save_checkpoint(path, epoch=1, settings=settings, history=[])
-    assert cli_error(capsys, "eval", path) == (
+    assert one_line_error(capsys, "eval", path) == (
         f"chainrule eval: error: {path} is not a training checkpoint written by chainrule "
         "train --save (it holds no model)"
     )
@@ -608,7 +590,7 @@ def test_eval_of_a_text_file_says_it_is_not_a_checkpoint(tmp_path, capsys):
     path = tmp_path / "model.safetensors"
     path.write_text("epoch 20/20  loss 0.1338  accuracy  97.4%\n")
     (length,) = struct.unpack("<Q", path.read_bytes()[:8])
-    assert cli_error(capsys, "eval", path) == (
+    assert one_line_error(capsys, "eval", path) == (
         f"chainrule eval: error: {path} is not a safetensors file: its first 8 bytes give a "
         f"{length}-byte header"
     )
@@ -619,13 +601,13 @@ def test_eval_of_a_malicious_pickle_is_refused_without_running_it(tmp_path, caps
     marker = tmp_path / "code-ran"
     path = tmp_path / "model.pt"
     path.write_bytes(_malicious(kind, marker))
-    line = cli_error(capsys, "eval", path)
+    line = one_line_error(capsys, "eval", path)
     assert not marker.exists()
     assert line.startswith(f"chainrule eval: error: {path} is ")
 
 
 def test_eval_of_a_folder_names_it(tmp_path, capsys):
-    assert str(tmp_path) in cli_error(capsys, "eval", tmp_path)
+    assert str(tmp_path) in one_line_error(capsys, "eval", tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -640,7 +622,7 @@ def test_eval_of_a_folder_names_it(tmp_path, capsys):
 def test_train_on_a_corrupt_csv_names_the_file_and_the_problem(tmp_path, capsys, text, problem):
     path = tmp_path / "train.csv"
     path.write_text(text)
-    line = cli_error(capsys, "train", "--data", f"csv:{path}")
+    line = one_line_error(capsys, "train", "--data", f"csv:{path}")
     prefix = f"chainrule train: error: {path}: not a headerless CSV of integers 0-255 "
     assert line.startswith(prefix) and problem in line
 
@@ -657,7 +639,7 @@ def _mnist_folder(root, gz):
 
 def test_train_on_a_truncated_idx_file_names_it_and_the_missing_bytes(tmp_path, capsys):
     images = _mnist_folder(tmp_path, gz=False)
-    assert cli_error(capsys, "train", "--data", f"mnist:{tmp_path}", "--layers", "784,10") == (
+    assert one_line_error(capsys, "train", "--data", f"mnist:{tmp_path}", "--layers", "784,10") == (
         f"chainrule train: error: {images}: truncated: the header promises uint8 values of "
         "shape (20, 28, 28) (15680 bytes), the file holds 15580"
     )
@@ -665,7 +647,7 @@ def test_train_on_a_truncated_idx_file_names_it_and_the_missing_bytes(tmp_path, 
 
 def test_train_on_a_truncated_gzip_idx_file_names_it(tmp_path, capsys):
     images = _mnist_folder(tmp_path, gz=True)
-    line = cli_error(capsys, "train", "--data", f"mnist:{tmp_path}", "--layers", "784,10")
+    line = one_line_error(capsys, "train", "--data", f"mnist:{tmp_path}", "--layers", "784,10")
     assert line.startswith(f"chainrule train: error: {images}: damaged or truncated gzip file")
 
 
@@ -678,7 +660,7 @@ DIVERGED = re.compile(
 
 
 def test_a_diverging_loss_stops_training_naming_the_epoch_and_batch(capsys):
-    line = cli_error(capsys, "train", "--lr", "1e20")
+    line = one_line_error(capsys, "train", "--lr", "1e20")
     assert DIVERGED.fullmatch(line), line
 
 
@@ -701,7 +683,7 @@ def test_a_loss_that_diverges_after_good_epochs_keeps_the_last_good_checkpoint(t
     good = path.read_bytes()
     capsys.readouterr()
 
-    line = cli_error(capsys, "train", "--resume", path, "--epochs", "5")
+    line = one_line_error(capsys, "train", "--resume", path, "--epochs", "5")
     match = re.fullmatch(DIVERGED.pattern + re.escape(f"; {path} is left as it was"), line)
     assert match and match.group(2) == "3", line
     assert path.read_bytes() == good
@@ -714,7 +696,7 @@ def test_a_model_broken_by_an_epochs_last_batch_is_not_saved(tmp_path, capsys):
     shows it; the check after the epoch must, and the checkpoint of the epoch before stays."""
     path = tmp_path / "xor.safetensors"
     args = ["train", "--data", "xor", "--layers", "2,4,2", "--optimizer", "momentum"]
-    line = cli_error(capsys, *args, "--lr", "1e20", "--epochs", "10", "--save", path)
+    line = one_line_error(capsys, *args, "--lr", "1e20", "--epochs", "10", "--save", path)
     match = re.fullmatch(
         r"chainrule train: error: the (test loss|parameter \S+) became (inf or nan|nan|inf) "
         r"after epoch (\d+), batch 1 \(its last\); try a smaller --lr \(it is 1e\+20\); "
@@ -779,11 +761,11 @@ def test_ten_thousand_training_steps_keep_memory_flat():
     """10,000 steps of an 8-16-1 network, measured in a fresh process so that the peak RSS
     is this run's own, not one an earlier test left."""
     script = (
-        "import json, sys; sys.path.insert(0, sys.argv[1]); "
+        "import json, sys; sys.path[:0] = sys.argv[1:]; "
         "import test_reliability as t; print(json.dumps(t._measure_a_long_run()))"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script, str(Path(__file__).parent)],
+        [sys.executable, "-c", script, str(Path(__file__).parent), str(TESTS)],
         capture_output=True,
         text=True,
         timeout=120,

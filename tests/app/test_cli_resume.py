@@ -177,8 +177,9 @@ def test_sigkill_of_a_resumed_run_then_resume_again_ends_as_the_unbroken_run(
     time.sleep(np.random.default_rng().uniform(0.2, 0.6))
     process.send_signal(signal.SIGKILL)
     process.wait()
-    survivor = cr.load_checkpoint(path)  # a complete, loadable file
-    assert survivor["epoch"] < 3 or process.returncode == 0
+    # A complete, loadable file, whichever moment the kill came at (even after the last
+    # epoch's checkpoint, before the process could exit).
+    assert 0 <= cr.load_checkpoint(path)["epoch"] <= 3
 
     assert main(["train", "--resume", str(path), "--quiet"]) == 0
     _assert_same_run(path, straight)

@@ -272,3 +272,44 @@ def test_markdown_and_html_do_not_import_the_terminal_renderer():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["True []", "True True"]
+
+
+def _record(tree, key):
+    for part in key.split("."):
+        tree = tree[int(part)] if isinstance(tree, list | tuple) else tree[part]
+    return tree
+
+
+@pytest.mark.parametrize("name", ["seed_000", "deep", "softmax_ce"])
+def test_keyed_walkthrough_numbers_are_their_records(name, request):
+    """The keyed walk-through (the page's) marks every number of its tables and sentences with
+    the record it shows; each marked number is that record's value, formatted, and nothing
+    else changes: without the marks it is the walk-through the other renderers draw."""
+    from dataclasses import asdict, replace
+
+    from chainrule.explain.blocks import Paragraph, Table, keyed_pieces, plain, walkthrough
+
+    trace = request.getfixturevalue(name)
+    records = asdict(trace)
+    keyed = walkthrough(trace, keyed=True)
+    marked = 0
+    for block in keyed:
+        texts = [c for row in block.rows for c in row] if isinstance(block, Table) else []
+        texts += [block.text] if isinstance(block, Paragraph) else []
+        for text in texts:
+            for key, piece in keyed_pieces(text):
+                if key is not None:
+                    marked += 1
+                    assert piece == explain.fmt(_record(records, key)), key
+            unmarked = "".join(piece for key, piece in keyed_pieces(text) if key is None)
+            assert not re.fullmatch(r"\s*-?\d+\.\d+(e[+-]?\d+)?\s*", unmarked), text
+    assert marked > 3 * len(trace.parameters)
+
+    def unkeyed(block):
+        if isinstance(block, Paragraph):
+            return Paragraph(plain(block.text))
+        if isinstance(block, Table):
+            return replace(block, rows=tuple(tuple(map(plain, row)) for row in block.rows))
+        return block
+
+    assert [unkeyed(b) for b in keyed] == walkthrough(trace)

@@ -20,6 +20,8 @@ from .numbers import DEFAULT_DIGITS, fmt
 from .records import Delta, ParameterStep, Trace
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d*)?(?:e[+-]?\d+)?")
+_KEYED = re.compile("\ue000([^\ue001]*)\ue001([^\ue002]*)\ue002")
+"""A number marked with its record key (private-use characters around ``key`` and ``text``)."""
 
 
 @dataclass(frozen=True)
@@ -52,18 +54,43 @@ class Table:
 Block = Heading | Paragraph | Table
 
 
+def plain(text: str) -> str:
+    """``text`` without the record keys that a keyed walk-through marks its numbers with."""
+    return _KEYED.sub(r"\2", text)
+
+
+def keyed_pieces(text: str) -> list[tuple[str | None, str]]:
+    """``text`` cut into (record key, number) pieces and (None, words) pieces, in order."""
+    pieces: list[tuple[str | None, str]] = []
+    start = 0
+    for match in _KEYED.finditer(text):
+        if match.start() > start:
+            pieces.append((None, text[start : match.start()]))
+        pieces.append((match.group(1), match.group(2)))
+        start = match.end()
+    if start < len(text):
+        pieces.append((None, text[start:]))
+    return pieces
+
+
 @dataclass(frozen=True)
 class _Writer:
-    """Words in one language and numbers to one count of significant digits."""
+    """Words in one language and numbers to one count of significant digits; ``keyed`` marks
+    each number with the path of the record it shows (``record_key``), so a page can find and
+    recompute it."""
 
     lang: str
     digits: int
+    keyed: bool = False
 
     def say(self, key: str, **values: object) -> str:
         return say(self.lang, key, **values)
 
-    def num(self, value: float | None) -> str:
-        return fmt(value, self.digits)
+    def num(self, value: float | None, key: str | None = None) -> str:
+        text = fmt(value, self.digits)
+        if self.keyed and key is not None:
+            return f"\ue000{key}\ue001{text}\ue002"
+        return text
 
     def layer_name(self, trace: Trace, number: int) -> str:
         """ "output", "hidden", or "hidden 2" where there are several hidden layers."""
@@ -78,9 +105,14 @@ class _Writer:
         return f"{self.layer_name(trace, number)} ({trace.layer(number)[0].activation})"
 
 
-def walkthrough(trace: Trace, lang: str = "en", digits: int = DEFAULT_DIGITS) -> list[Block]:
-    """The blocks of the walk-through of ``trace``, in seed 000's order."""
-    w = _Writer(lang, digits)
+def walkthrough(
+    trace: Trace, lang: str = "en", digits: int = DEFAULT_DIGITS, keyed: bool = False
+) -> list[Block]:
+    """The blocks of the walk-through of ``trace``, in seed 000's order. With ``keyed``, every
+    number carries the path of its record in ``dataclasses.asdict(trace)`` (e.g.
+    "neurons.2.out", "parameters.5.grad", "errors.3"); ``keyed_pieces`` reads them back and
+    ``plain`` drops them."""
+    w = _Writer(lang, digits, keyed)
     blocks: list[Block] = [Heading(1, w.say("title"))]
     for section in (_network, _inputs, _forward, _errors, _backward, _update, _after, _steps):
         blocks += section(trace, w)
@@ -115,13 +147,13 @@ def _network(trace: Trace, w: _Writer) -> list[Block]:
         Paragraph(w.say("layer_sizes", sizes="-".join(map(str, trace.layer_sizes)))),
         _table("", columns, rows),
         Paragraph(w.say("loss", formula=w.say("loss_" + trace.loss))),
-        Paragraph(w.say("learning_rate", lr=w.num(trace.lr))),
+        Paragraph(w.say("learning_rate", lr=w.num(trace.lr, "lr"))),
         Paragraph(w.say(biases)),
     ]
 
 
 def _inputs(trace: Trace, w: _Writer) -> list[Block]:
-    rows = [(name, w.num(value)) for name, value in trace.inputs]
+    rows = [(name, w.num(value, f"inputs.{i}.1")) for i, (name, value) in enumerate(trace.inputs)]
     columns = [(w.say("input"), False), (w.say("value"), True)]
     return [Heading(2, w.say("inputs")), _table("", columns, rows)]
 
@@ -130,7 +162,11 @@ def _forward(trace: Trace, w: _Writer) -> list[Block]:
     blocks: list[Block] = [Heading(2, w.say("forward")), Paragraph(w.say("forward_intro"))]
     columns = [(w.say("neuron"), False), (w.say("net"), True), (w.say("out"), True)]
     for number in range(1, trace.depth + 1):
-        rows = [(n.name, w.num(n.net), w.num(n.out)) for n in trace.layer(number)]
+        rows = [
+            (n.name, w.num(n.net, f"neurons.{i}.net"), w.num(n.out, f"neurons.{i}.out"))
+            for i, n in enumerate(trace.neurons)
+            if n.layer == number
+        ]
         blocks.append(_table(w.layer(trace, number), columns, rows))
     return blocks
 
@@ -142,13 +178,23 @@ def _errors(trace: Trace, w: _Writer) -> list[Block]:
         (w.say("out"), True),
         (w.say("term"), True),
     ]
-    rows = [(t.output, w.num(t.target), w.num(t.out), w.num(t.value)) for t in trace.loss_terms]
-    terms = " + ".join(w.num(t.value) for t in trace.loss_terms)
+    rows = [
+        (
+            t.output,
+            w.num(t.target, f"loss_terms.{k}.target"),
+            w.num(t.out, f"loss_terms.{k}.out"),
+            w.num(t.value, f"loss_terms.{k}.value"),
+        )
+        for k, t in enumerate(trace.loss_terms)
+    ]
+    terms = " + ".join(
+        w.num(t.value, f"loss_terms.{k}.value") for k, t in enumerate(trace.loss_terms)
+    )
     return [
         Heading(2, w.say("errors")),
         Paragraph(w.say("errors_intro")),
         _table("", columns, rows),
-        Paragraph(f"{w.say('total')} = {terms} = {w.num(trace.total_error)}"),
+        Paragraph(f"{w.say('total')} = {terms} = {w.num(trace.total_error, 'total_error')}"),
     ]
 
 
@@ -165,15 +211,23 @@ def _backward(trace: Trace, w: _Writer) -> list[Block]:
         (w.say("dE_dnet"), True),
     ]
     for number in range(trace.depth, 0, -1):
-        deltas = [d for d in trace.deltas if d.layer == number]
+        deltas = [(i, d) for i, d in enumerate(trace.deltas) if d.layer == number]
         if number < trace.depth:
             blocks += _feeds(trace, w, number, deltas)
-        rows = [(d.neuron, w.num(d.dE_dout), w.num(d.dout_dnet), w.num(d.dE_dnet)) for d in deltas]
+        rows = [
+            (
+                d.neuron,
+                w.num(d.dE_dout, f"deltas.{i}.dE_dout"),
+                w.num(d.dout_dnet, f"deltas.{i}.dout_dnet"),
+                w.num(d.dE_dnet, f"deltas.{i}.dE_dnet"),
+            )
+            for i, d in deltas
+        ]
         blocks.append(_table(w.layer(trace, number), columns, rows))
     return blocks + _gradients(trace, w)
 
 
-def _feeds(trace: Trace, w: _Writer, number: int, deltas: list[Delta]) -> list[Block]:
+def _feeds(trace: Trace, w: _Writer, number: int, deltas: list[tuple[int, Delta]]) -> list[Block]:
     """How each hidden neuron's ∂E/∂out sums one term per neuron it feeds."""
     weights = {(p.source, p.target): p.name for p in trace.parameters if p.kind == "weight"}
     columns = [
@@ -188,30 +242,36 @@ def _feeds(trace: Trace, w: _Writer, number: int, deltas: list[Delta]) -> list[B
         (
             d.neuron,
             f.to,
-            w.num(f.dE_dnet),
+            w.num(f.dE_dnet, f"deltas.{i}.feeds.{k}.dE_dnet"),
             weights[d.neuron, f.to],
-            w.num(f.weight),
-            w.num(f.product),
+            w.num(f.weight, f"deltas.{i}.feeds.{k}.weight"),
+            w.num(f.product, f"deltas.{i}.feeds.{k}.product"),
         )
-        for d in deltas
-        for f in d.feeds
+        for i, d in deltas
+        for k, f in enumerate(d.feeds)
     ]
     title = f"{w.layer(trace, number)}: {w.say('sum_over')}"
-    sums = [Paragraph(_sum(d, w)) for d in deltas]
-    return [_table(title, columns, rows, _ends([len(d.feeds) for d in deltas])), *sums]
+    sums = [Paragraph(_sum(i, d, w)) for i, d in deltas]
+    return [_table(title, columns, rows, _ends([len(d.feeds) for _, d in deltas])), *sums]
 
 
-def _sum(delta: Delta, w: _Writer) -> str:
+def _sum(index: int, delta: Delta, w: _Writer) -> str:
     """∂E/∂out of a hidden neuron as the sum of its terms, e.g. "∂E/∂out_h1 = 0.0553994247 +
     -0.0190491183 = 0.0363503064"; a single term is the whole of it."""
-    terms = [w.num(f.product) for f in delta.feeds]
-    shown = terms if len(terms) == 1 else [" + ".join(terms), w.num(delta.dE_dout)]
+    terms = [
+        w.num(f.product, f"deltas.{index}.feeds.{k}.product") for k, f in enumerate(delta.feeds)
+    ]
+    total = w.num(delta.dE_dout, f"deltas.{index}.dE_dout")
+    shown = terms if len(terms) == 1 else [" + ".join(terms), total]
     return " = ".join([f"∂E/∂out_{delta.neuron}", *shown])
 
 
-def _in_seed_order(trace: Trace) -> list[ParameterStep]:
-    """Output layer first, then back towards the inputs; in a layer, weights before biases."""
-    return sorted(trace.parameters, key=lambda p: (-p.layer, p.kind != "weight"))
+def _in_seed_order(trace: Trace) -> list[tuple[int, ParameterStep]]:
+    """(index in ``trace.parameters``, record): output layer first, then back towards the
+    inputs; in a layer, weights before biases."""
+    return sorted(
+        enumerate(trace.parameters), key=lambda ip: (-ip[1].layer, ip[1].kind != "weight")
+    )
 
 
 def _gradients(trace: Trace, w: _Writer) -> list[Block]:
@@ -231,17 +291,18 @@ def _gradients(trace: Trace, w: _Writer) -> list[Block]:
         (
             p.name,
             f"{p.source} → {p.target}",
-            w.num(p.dE_dout),
-            w.num(p.dout_dnet),
-            w.num(p.dnet_dparam),
-            w.num(p.product),
-            w.num(p.grad),
+            w.num(p.dE_dout, f"parameters.{i}.dE_dout"),
+            w.num(p.dout_dnet, f"parameters.{i}.dout_dnet"),
+            w.num(p.dnet_dparam, f"parameters.{i}.dnet_dparam"),
+            w.num(p.product, f"parameters.{i}.product"),
+            w.num(p.grad, f"parameters.{i}.grad"),
         )
-        for p in parameters
+        for i, p in parameters
     ]
-    layers = sorted({p.layer for p in parameters}, reverse=True)
+    layers = sorted({p.layer for _, p in parameters}, reverse=True)
     examples = [
-        next(p for p in parameters if p.layer == number and p.kind == "weight") for number in layers
+        next((i, p) for i, p in parameters if p.layer == number and p.kind == "weight")
+        for number in layers
     ]
     return [
         Heading(3, w.say("gradients")),
@@ -252,15 +313,17 @@ def _gradients(trace: Trace, w: _Writer) -> list[Block]:
                     "gradient_example",
                     name=p.name,
                     target=p.target,
-                    dE_dout=w.num(p.dE_dout),
-                    dout_dnet=w.num(p.dout_dnet),
-                    dnet_dparam=w.num(p.dnet_dparam),
-                    product=w.num(p.product),
+                    dE_dout=w.num(p.dE_dout, f"parameters.{i}.dE_dout"),
+                    dout_dnet=w.num(p.dout_dnet, f"parameters.{i}.dout_dnet"),
+                    dnet_dparam=w.num(p.dnet_dparam, f"parameters.{i}.dnet_dparam"),
+                    product=w.num(p.product, f"parameters.{i}.product"),
                 )
             )
-            for p in examples
+            for i, p in examples
         ),
-        _table("", columns, rows, _ends([sum(p.layer == n for p in parameters) for n in layers])),
+        _table(
+            "", columns, rows, _ends([sum(p.layer == n for _, p in parameters) for n in layers])
+        ),
     ]
 
 
@@ -277,26 +340,28 @@ def _update(trace: Trace, w: _Writer) -> list[Block]:
         (
             p.name,
             f"{p.source} → {p.target}",
-            w.num(p.value),
-            w.num(p.grad),
-            w.say("frozen") if p.updated is None else w.num(p.updated),
+            w.num(p.value, f"parameters.{i}.value"),
+            w.num(p.grad, f"parameters.{i}.grad"),
+            w.say("frozen") if p.updated is None else w.num(p.updated, f"parameters.{i}.updated"),
         )
-        for p in parameters
+        for i, p in parameters
     ]
-    layers = sorted({p.layer for p in parameters}, reverse=True)
+    layers = sorted({p.layer for _, p in parameters}, reverse=True)
     blocks: list[Block] = [
         Heading(2, w.say("update")),
-        Paragraph(w.say("update_intro", lr=w.num(trace.lr))),
+        Paragraph(w.say("update_intro", lr=w.num(trace.lr, "lr"))),
     ]
     if trace.frozen_biases:
         blocks.append(Paragraph(w.say("update_frozen")))
-    sections = _ends([sum(p.layer == n for p in parameters) for n in layers])
+    sections = _ends([sum(p.layer == n for _, p in parameters) for n in layers])
     return [*blocks, _table("", columns, rows, sections)]
 
 
 def _after(trace: Trace, w: _Writer) -> list[Block]:
     sentence = w.say(
-        "after_sentence", before=w.num(trace.total_error), after=w.num(trace.error_after)
+        "after_sentence",
+        before=w.num(trace.total_error, "total_error"),
+        after=w.num(trace.error_after, "error_after"),
     )
     return [Heading(2, w.say("after")), Paragraph(sentence)]
 
@@ -304,7 +369,7 @@ def _after(trace: Trace, w: _Writer) -> list[Block]:
 def _steps(trace: Trace, w: _Writer) -> list[Block]:
     if len(trace.errors) <= 2:
         return []
-    rows = [(str(step), w.num(error)) for step, error in enumerate(trace.errors)]
+    rows = [(str(step), w.num(error, f"errors.{step}")) for step, error in enumerate(trace.errors)]
     columns = [(w.say("step"), True), (w.say("error"), True)]
     return [
         Heading(2, w.say("steps")),

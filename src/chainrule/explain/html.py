@@ -13,7 +13,7 @@ import json
 import uuid
 from html import escape
 
-from .blocks import Block, Heading, Paragraph, Table, decimal_pads, walkthrough
+from .blocks import Block, Heading, Paragraph, Table, decimal_pads, keyed_pieces, plain, walkthrough
 from .html_assets import CSS, ERROR_HOOK_JS, PAGE_CSS, STEPPER_JS
 from .html_figure import STEPS, Figure
 from .labels import say
@@ -49,7 +49,7 @@ def html_repr(trace: Trace, lang: str = "en", digits: int = DEFAULT_DIGITS) -> s
 
 def _walkthrough(trace: Trace, lang: str, digits: int, uid: str, page: bool) -> str:
     """The root element: title, drawing, tables, and the script that steps the drawing."""
-    blocks = walkthrough(trace, lang, digits)
+    blocks = walkthrough(trace, lang, digits, keyed=True)
     title, rest = blocks[0], blocks[1:]
     style = "" if page else f"<style>{CSS}</style>\n"
     return (
@@ -103,10 +103,19 @@ def _blocks(blocks: list[Block]) -> str:
                 parts += ["</section>"] * ("<section>" in parts) + ["<section>"]
             parts.append(f"<h{block.level}>{escape(block.text)}</h{block.level}>")
         elif isinstance(block, Paragraph):
-            parts.append(f"<p>{escape(block.text)}</p>")
+            parts.append(f"<p>{_text(block.text)}</p>")
         else:
             parts.append(_table(block))
     return "\n".join(parts + ["</section>"] * ("<section>" in parts))
+
+
+def _text(text: str) -> str:
+    """Escaped ``text`` in which each keyed number is a ``<span data-k="record key">``, for
+    the page's script to find and recompute."""
+    return "".join(
+        escape(piece) if key is None else f'<span data-k="{escape(key)}">{escape(piece)}</span>'
+        for key, piece in keyed_pieces(text)
+    )
 
 
 def _table(table: Table) -> str:
@@ -114,7 +123,10 @@ def _table(table: Table) -> str:
     the left by as many character widths as its whole part is shorter than the longest."""
     columns = list(zip(*table.rows, strict=True)) or [() for _ in table.columns]
     numeric = zip(columns, table.numeric, strict=True)
-    pads = [decimal_pads(cells) if number else [None] * len(cells) for cells, number in numeric]
+    pads = [
+        decimal_pads([plain(cell) for cell in cells]) if number else [None] * len(cells)
+        for cells, number in numeric
+    ]
     head = "".join(f"<th>{escape(label)}</th>" for label in table.columns)
     groups: list[list[str]] = [[]]
     for index, row in enumerate(table.rows):
@@ -123,10 +135,10 @@ def _table(table: Table) -> str:
             pad = pads[column][index]
             if pad is None:
                 css = ' class="crx-word"' if table.numeric[column] else ""
-                cells.append(f"<td{css}>{escape(cell)}</td>")
+                cells.append(f"<td{css}>{_text(cell)}</td>")
             else:
                 style = f' style="--crx-pad: {pad}"' if pad else ""
-                cells.append(f'<td class="crx-num"{style}>{escape(cell)}</td>')
+                cells.append(f'<td class="crx-num"{style}>{_text(cell)}</td>')
         groups[-1].append(f"<tr>{''.join(cells)}</tr>")
         if index in table.sections:
             groups.append([])

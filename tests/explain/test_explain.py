@@ -157,7 +157,7 @@ def test_every_chain_rule_product_equals_grad_after_a_real_backward(sizes, activ
         final = i == len(sizes) - 2
         if not final or last is not None:
             layers.append((last if final else activation)())
-    model = nn.Sequential(*layers)
+    model = nn.Sequential(*layers).double()  # a float32 model is walked on its decimals
     rng = np.random.default_rng(0)
     inputs = rng.uniform(-1, 1, sizes[0])
     target = np.eye(sizes[-1])[1] if loss == "ce" else rng.uniform(0, 1, sizes[-1])

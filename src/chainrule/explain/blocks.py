@@ -51,7 +51,33 @@ class Table:
     sections: tuple[int, ...] = ()
 
 
-Block = Heading | Paragraph | Table
+@dataclass(frozen=True)
+class Matrix:
+    """A matrix of an equation: its name, its shape (rows, columns) and its entries, row by
+    row; with no ``rows``, one too big to print, shown by its name and shape only."""
+
+    name: str
+    shape: tuple[int, int]
+    rows: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """A number of an equation, under its name (the learning rate η)."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Equation:
+    """Matrices, scalars and the operators between them ("=", "·", "+", "⊙", "σ"), in
+    order, e.g. net¹ = W¹ · x + b¹: drawn side by side, each matrix under its name and shape."""
+
+    terms: tuple[Matrix | Scalar | str, ...]
+
+
+Block = Heading | Paragraph | Table | Equation
 
 
 def plain(text: str) -> str:
@@ -106,16 +132,24 @@ class _Writer:
 
 
 def walkthrough(
-    trace: Trace, lang: str = "en", digits: int = DEFAULT_DIGITS, keyed: bool = False
+    trace: Trace,
+    lang: str = "en",
+    digits: int = DEFAULT_DIGITS,
+    keyed: bool = False,
+    matrix: bool = False,
 ) -> list[Block]:
     """The blocks of the walk-through of ``trace``, in seed 000's order. With ``keyed``, every
     number carries the path of its record in ``dataclasses.asdict(trace)`` (e.g.
     "neurons.2.out", "parameters.5.grad", "errors.3"); ``keyed_pieces`` reads them back and
-    ``plain`` drops them."""
+    ``plain`` drops them. With ``matrix``, the same step follows as matrix products."""
     w = _Writer(lang, digits, keyed)
     blocks: list[Block] = [Heading(1, w.say("title"))]
     for section in (_network, _inputs, _forward, _errors, _backward, _update, _after, _steps):
         blocks += section(trace, w)
+    if matrix:
+        from .matrix import matrix_form  # matrix.py builds on this module's blocks
+
+        blocks += matrix_form(trace, w)
     return blocks
 
 
@@ -149,6 +183,7 @@ def _network(trace: Trace, w: _Writer) -> list[Block]:
         Paragraph(w.say("loss", formula=w.say("loss_" + trace.loss))),
         Paragraph(w.say("learning_rate", lr=w.num(trace.lr, "lr"))),
         Paragraph(w.say(biases)),
+        *([Paragraph(w.say("widened", dtype=trace.widened_from))] if trace.widened_from else []),
     ]
 
 

@@ -13,18 +13,33 @@ import json
 import uuid
 from html import escape
 
-from .blocks import Block, Heading, Paragraph, Table, decimal_pads, keyed_pieces, plain, walkthrough
-from .html_assets import CSS, ERROR_HOOK_JS, PAGE_CSS, STEPPER_JS
+from .blocks import (
+    Block,
+    Equation,
+    Heading,
+    Matrix,
+    Paragraph,
+    Scalar,
+    Table,
+    decimal_pads,
+    keyed_pieces,
+    plain,
+    walkthrough,
+)
+from .html_assets import CSS, ERROR_HOOK_JS, MATRIX_CSS, PAGE_CSS, STEPPER_JS
 from .html_figure import STEPS, Figure
 from .labels import say
 from .numbers import DEFAULT_DIGITS
 from .records import Trace
 
 
-def render_html(trace: Trace, lang: str = "en", digits: int = DEFAULT_DIGITS) -> str:
+def render_html(
+    trace: Trace, lang: str = "en", digits: int = DEFAULT_DIGITS, matrix: bool = False
+) -> str:
     """The walk-through of ``trace`` as a complete HTML document in ``lang`` ("en" or "ko"),
-    every number with ``digits`` significant digits. The URL's #forward, #backward or
-    #update chooses the step the drawing shows when the page opens."""
+    every number with ``digits`` significant digits; ``matrix`` adds the step as matrix
+    products. The URL's #forward, #backward or #update chooses the step the drawing shows
+    when the page opens."""
     title = escape(say(lang, "title"))
     sizes = "-".join(map(str, trace.layer_sizes))
     return (
@@ -32,26 +47,31 @@ def render_html(trace: Trace, lang: str = "en", digits: int = DEFAULT_DIGITS) ->
         f'<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{title} ({sizes})</title>\n"
-        f"<style>{PAGE_CSS}{CSS}</style>\n"
+        f"<style>{PAGE_CSS}{CSS}{MATRIX_CSS}</style>\n"
         f"<script>{ERROR_HOOK_JS}</script>\n"
         "</head>\n<body>\n"
-        f"{_walkthrough(trace, lang, digits, 'crx-page', page=True)}\n"
+        f"{_walkthrough(trace, lang, digits, 'crx-page', page=True, matrix=matrix)}\n"
         "</body>\n</html>\n"
     )
 
 
-def html_repr(trace: Trace, lang: str = "en", digits: int = DEFAULT_DIGITS) -> str:
+def html_repr(
+    trace: Trace, lang: str = "en", digits: int = DEFAULT_DIGITS, matrix: bool = False
+) -> str:
     """The walk-through of ``trace`` as an HTML fragment for a notebook cell (Jupyter's
     ``_repr_html_``): no document around it, CSS scoped to it, and ids of its own, so that
     several walk-throughs in one notebook do not clash."""
-    return _walkthrough(trace, lang, digits, f"crx-{uuid.uuid4().hex[:12]}", page=False)
+    uid = f"crx-{uuid.uuid4().hex[:12]}"
+    return _walkthrough(trace, lang, digits, uid, page=False, matrix=matrix)
 
 
-def _walkthrough(trace: Trace, lang: str, digits: int, uid: str, page: bool) -> str:
+def _walkthrough(
+    trace: Trace, lang: str, digits: int, uid: str, page: bool, matrix: bool = False
+) -> str:
     """The root element: title, drawing, tables, and the script that steps the drawing."""
-    blocks = walkthrough(trace, lang, digits, keyed=True)
+    blocks = walkthrough(trace, lang, digits, keyed=True, matrix=matrix)
     title, rest = blocks[0], blocks[1:]
-    style = "" if page else f"<style>{CSS}</style>\n"
+    style = "" if page else f"<style>{CSS}{MATRIX_CSS}</style>\n"
     return (
         f'<div class="crx" id="{uid}" data-step="forward">\n{style}'
         f"{_blocks([title])}\n"
@@ -104,6 +124,8 @@ def _blocks(blocks: list[Block]) -> str:
             parts.append(f"<h{block.level}>{escape(block.text)}</h{block.level}>")
         elif isinstance(block, Paragraph):
             parts.append(f"<p>{_text(block.text)}</p>")
+        elif isinstance(block, Equation):
+            parts.append(_equation(block))
         else:
             parts.append(_table(block))
     return "\n".join(parts + ["</section>"] * ("<section>" in parts))
@@ -148,3 +170,48 @@ def _table(table: Table) -> str:
         f'<div class="crx-table-wrap"><table>{caption}<thead><tr>{head}</tr></thead>'
         f"{bodies}</table></div>"
     )
+
+
+def _equation(equation: Equation) -> str:
+    """An equation as a grid: each term's name (and shape) over its matrix, number or
+    operator; each matrix's numbers lined up on the decimal point."""
+    cells = []
+    for term in equation.terms:
+        if isinstance(term, str):
+            cells += [
+                f'<span class="crx-eq-name">{escape(term)}</span>',
+                f'<span class="crx-eq-op">{escape(term)}</span>',
+            ]
+        elif isinstance(term, Scalar):
+            cells += [
+                f'<span class="crx-eq-name">{escape(term.name)}</span>',
+                f'<span class="crx-eq-num">{_text(term.value)}</span>',
+            ]
+        else:
+            rows, columns = term.shape
+            cells += [
+                f'<span class="crx-eq-name">{escape(term.name)}<small>({rows}×{columns})</small>'
+                "</span>",
+                _matrix(term),
+            ]
+    return f'<div class="crx-eq-wrap"><div class="crx-eq">{"".join(cells)}</div></div>'
+
+
+def _matrix(matrix: Matrix) -> str:
+    """A matrix's numbers in a grid between brackets; nothing for one shown by shape only."""
+    if not matrix.rows:
+        return "<span></span>"
+    columns = zip(*matrix.rows, strict=True)
+    pads = [decimal_pads([plain(cell) for cell in column]) for column in columns]
+    entries = "".join(
+        f"<span{_pad(pads[j][i])}>{_text(cell)}</span>"
+        for i, row in enumerate(matrix.rows)
+        for j, cell in enumerate(row)
+    )
+    style = f"grid-template-columns: repeat({matrix.shape[1]}, auto)"
+    return f'<span class="crx-mat" style="{style}">{entries}</span>'
+
+
+def _pad(pad: int | None) -> str:
+    """The style that shifts a number right by ``pad`` character widths, if any."""
+    return f' style="--crx-pad: {pad}"' if pad else ""

@@ -169,3 +169,22 @@ STEPPER_JS = """
   show(page ? location.hash.slice(1) : steps[0]);
 })
 """
+
+# The matrix form: each equation a grid of two rows (the names and shapes, then the matrices
+# with the operators between them), each matrix a grid of numbers between square brackets.
+MATRIX_CSS = """
+.crx .crx-eq-wrap { overflow-x: auto; margin: 0.5rem 0 1rem; }
+.crx .crx-eq { display: inline-grid; grid-template-rows: auto auto; grid-auto-flow: column;
+  gap: 2px 12px; align-items: center; justify-items: center; }
+.crx .crx-eq-name { align-self: end; text-align: center; font-weight: 600; white-space: nowrap; }
+.crx .crx-eq-name small { display: block; color: var(--crx-muted); font-weight: 400; }
+.crx .crx-eq-op { font-weight: 600; }
+.crx .crx-mat, .crx .crx-eq-num { font-family: var(--crx-mono); font-variant-numeric: tabular-nums;
+  white-space: pre; }
+.crx .crx-mat { display: inline-grid; gap: 1px 2ch; padding: 2px 10px; position: relative; }
+.crx .crx-mat::before, .crx .crx-mat::after { content: ""; position: absolute; top: 0;
+  bottom: 0; width: 5px; border: 1.5px solid var(--crx-ink); }
+.crx .crx-mat::before { left: 0; border-right: 0; }
+.crx .crx-mat::after { right: 0; border-left: 0; }
+.crx .crx-mat > span { padding-left: calc(var(--crx-pad, 0) * 1ch); }
+"""

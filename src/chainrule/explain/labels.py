@@ -103,6 +103,33 @@ LABELS: dict[str, dict[str, str]] = {
         "error before → after.",
         "html_positive": "∂E/∂w > 0: w goes down",
         "html_negative": "∂E/∂w < 0: w goes up",
+        # The matrix form and float32 models (issue 13, part 2)
+        "widened": "The model holds {dtype} numbers; this walk-through computes in float64 "
+        "from each value as written (its shortest decimal), so its numbers are those of a "
+        "computation by hand.",
+        "matrix": "The same step as matrix products",
+        "matrix_intro": "Stack a layer's neurons into a column vector and its weights into a "
+        "matrix Wˡ, one row per neuron and one column per input: each product below computes, "
+        "entry by entry, the sums of the tables above. A shape (r×c) is r rows by c columns; "
+        "ᵀ transposes, and ⊙ multiplies entry by entry.",
+        "matrix_capped": "Matrices with more than {most} rows or columns are shown by their "
+        "shapes only; the tables above hold their numbers.",
+        "matrix_forward": "netˡ = Wˡ · outˡ⁻¹ + bˡ, with out⁰ = x the input; then "
+        "outˡ = f(netˡ), the activation applied to each entry.",
+        "matrix_backward": "At the output layer δᴸ = ∂E/∂outᴸ ⊙ f′(netᴸ); at a hidden layer "
+        "δˡ = (Wˡ⁺¹ᵀ · δˡ⁺¹) ⊙ f′(netˡ), where Wᵀ sends each δ back along the weights it came "
+        "through and adds up what reaches each neuron. δ is ∂E/∂net.",
+        "matrix_gradients": "∂E/∂Wˡ = δˡ · (outˡ⁻¹)ᵀ, an outer product: the entry in row j, "
+        "column i is δ_j · out_i, the gradient of the weight from i to j. ∂E/∂bˡ = δˡ.",
+        "matrix_update": "Wˡ⁺ = Wˡ − η · ∂E/∂Wˡ and bˡ⁺ = bˡ − η · ∂E/∂bˡ, every entry at once.",
+        "matrix_batch": "The batch form",
+        "matrix_batch_intro": "Code runs a batch of B samples at once, one sample per row. A "
+        "layer's input X has shape (B×n) (the samples for the first layer, the previous "
+        "layer's outputs after it), and the layer computes NET = X · Wᵀ + b, b added to each "
+        "row: this is what nn.Linear computes. Backward, Δ holds each sample's δ as a row, and "
+        "∂E/∂W = Δᵀ · X adds up the B samples' δ · xᵀ; ∂E/∂b adds up the rows of Δ.",
+        "matrix_batch_one": "Here the batch is this one sample (B = 1), so X = xᵀ and Δ = δᵀ: "
+        "the first layer's numbers above, written as nn.Linear computes them.",
     },
     "ko": {
         "title": "오차역전파, 한 단계씩",
@@ -198,6 +225,32 @@ LABELS: dict[str, dict[str, str]] = {
         "보여 줍니다.",
         "html_positive": "∂E/∂w > 0: w가 줄어듦",
         "html_negative": "∂E/∂w < 0: w가 커짐",
+        # The matrix form and float32 models (issue 13, part 2)
+        "widened": "이 모델의 값은 {dtype} 형식입니다. 이 풀이는 각 값을 적힌 그대로(가장 짧은 "
+        "십진 표기) float64 형식으로 옮겨 계산하므로, 손으로 계산한 값과 같은 수가 나옵니다.",
+        "matrix": "같은 단계를 행렬 곱으로",
+        "matrix_intro": "한 층의 뉴런들을 열벡터로, 가중치를 행렬 Wˡ(뉴런마다 한 행, 입력마다 한 "
+        "열)로 모으면, 아래의 행렬 곱 하나하나가 위 표의 합들을 원소마다 계산합니다. 크기 (r×c)는 "
+        "r행 c열이고, ᵀ는 전치, ⊙는 원소별 곱입니다.",
+        "matrix_capped": "행이나 열이 {most}개보다 많은 행렬은 크기만 보여 줍니다. 그 값은 위의 "
+        "표에 있습니다.",
+        "matrix_forward": "netˡ = Wˡ · outˡ⁻¹ + bˡ (out⁰ = x는 입력), 그다음 outˡ = f(netˡ): "
+        "활성화 함수를 원소마다 적용합니다.",
+        "matrix_backward": "출력층에서는 δᴸ = ∂E/∂outᴸ ⊙ f′(netᴸ), 은닉층에서는 "
+        "δˡ = (Wˡ⁺¹ᵀ · δˡ⁺¹) ⊙ f′(netˡ)입니다. Wᵀ는 각 δ를 거쳐 온 가중치를 따라 되돌려 보내고, "
+        "뉴런마다 도착한 값을 더합니다. δ는 ∂E/∂net입니다.",
+        "matrix_gradients": "∂E/∂Wˡ = δˡ · (outˡ⁻¹)ᵀ는 외적입니다. j행 i열의 원소 δ_j · out_i가 "
+        "i에서 j로 가는 가중치의 기울기입니다. ∂E/∂bˡ = δˡ.",
+        "matrix_update": "Wˡ⁺ = Wˡ − η · ∂E/∂Wˡ, bˡ⁺ = bˡ − η · ∂E/∂bˡ: 모든 원소를 한 번에 "
+        "갱신합니다.",
+        "matrix_batch": "배치 형태",
+        "matrix_batch_intro": "코드는 샘플 B개를 한 번에, 샘플 하나를 한 행으로 계산합니다. 층의 "
+        "입력 X의 크기는 (B×n)이고(첫 층에서는 샘플들, 그다음 층부터는 앞 층의 출력), 층은 "
+        "NET = X · Wᵀ + b를 계산합니다(b는 행마다 더함). nn.Linear가 계산하는 식이 바로 "
+        "이것입니다. 역전파에서 Δ는 샘플마다의 δ를 한 행씩 담고, ∂E/∂W = Δᵀ · X는 B개 샘플의 "
+        "δ · xᵀ를 모두 더합니다. ∂E/∂b는 Δ의 행들을 더한 값입니다.",
+        "matrix_batch_one": "여기서는 배치가 이 샘플 하나이므로(B = 1) X = xᵀ, Δ = δᵀ입니다. 위의 "
+        "첫 층의 수를 nn.Linear가 계산하는 방식으로 쓰면 다음과 같습니다.",
     },
 }
 

@@ -7,7 +7,8 @@ three show the same numbers in the same order.
 
 from __future__ import annotations
 
-from .blocks import Heading, Paragraph, Table, walkthrough
+from .blocks import Equation, Heading, Paragraph, Table, walkthrough
+from .matrix import equation_lines
 from .numbers import DEFAULT_DIGITS
 from .records import Trace
 
@@ -24,15 +25,20 @@ def _table(table: Table) -> str:
     return "\n".join(lines)
 
 
-def render_markdown(trace: Trace, lang: str = "en", digits: int = DEFAULT_DIGITS) -> str:
+def render_markdown(
+    trace: Trace, lang: str = "en", digits: int = DEFAULT_DIGITS, matrix: bool = False
+) -> str:
     """The walk-through of ``trace`` in Markdown, in ``lang`` ("en" or "ko"), every number
-    with ``digits`` significant digits."""
+    with ``digits`` significant digits; ``matrix`` adds the step as matrix products, each
+    equation a block of monospace lines."""
     parts = []
-    for block in walkthrough(trace, lang, digits):
+    for block in walkthrough(trace, lang, digits, matrix=matrix):
         if isinstance(block, Table):
             parts.append(_table(block))
         elif isinstance(block, Paragraph):
             parts.append(block.text)
+        elif isinstance(block, Equation):
+            parts.append("\n".join(["```", *equation_lines(block), "```"]))
         elif isinstance(block, Heading):
             parts.append(f"{'#' * block.level} {block.text}")
     return "\n\n".join(parts) + "\n"

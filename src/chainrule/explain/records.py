@@ -97,6 +97,7 @@ class Trace:
     errors: list[float] = field(default_factory=list)  # before each update, and after the last
     frozen_biases: bool = False
     layer_sizes: tuple[int, ...] = ()
+    widened_from: str | None = None  # "float32": the model or sample was, and ran in float64
 
     def layer(self, number: int) -> list[Neuron]:
         """The neurons of layer ``number`` (1 for the first Linear layer), in order."""

@@ -14,7 +14,8 @@ from rich.measure import Measurement
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from .blocks import Block, Heading, Paragraph, Table, decimal_pads, walkthrough
+from .blocks import Block, Equation, Heading, Paragraph, Table, decimal_pads, walkthrough
+from .matrix import equation_lines
 from .numbers import DEFAULT_DIGITS
 from .records import Trace
 
@@ -96,9 +97,16 @@ def _renderables(blocks: list[Block], console: Console) -> list[RenderableType]:
                 drawn += [table, Text()]
         elif isinstance(block, Paragraph):
             drawn += [Constrain(Text(block.text), min(console.width, TEXT_WIDTH)), Text()]
+        elif isinstance(block, Equation):
+            drawn += [_equation(block, min(console.width, TEXT_WIDTH)), Text()]
         else:
             drawn += [_heading(block), Text()]
     return drawn[:-1]
+
+
+def _equation(equation: Equation, width: int | None) -> Text:
+    """Matrices side by side, going on below at an operator where wider than ``width``."""
+    return Text("\n".join(equation_lines(equation, width)), no_wrap=True, overflow="ignore")
 
 
 def render_text(
@@ -107,14 +115,17 @@ def render_text(
     digits: int = DEFAULT_DIGITS,
     width: int | None = None,
     color: bool = False,
+    matrix: bool = False,
 ) -> str:
     """The walk-through of ``trace`` as text with aligned tables, for a terminal or a file.
 
     ``width`` is the most cells a line may take (a table wider than that is split into
-    several, by columns); None makes every table as wide as its numbers need, with sentences
-    wrapped at 100. ``color`` adds ANSI styles (bold headings and table headers).
+    several, by columns, and an equation goes on below at an operator); None makes every
+    table as wide as its numbers need, with sentences and equations wrapped at 100.
+    ``color`` adds ANSI styles (bold headings and table headers). ``matrix`` adds the step
+    written as matrix products.
     """
-    blocks = walkthrough(trace, lang, digits)
+    blocks = walkthrough(trace, lang, digits, matrix=matrix)
     output = io.StringIO()
     console = Console(
         file=output,
@@ -129,6 +140,11 @@ def render_text(
     )
     if width is None:
         tables = [_natural_width(console, _rich_table(b)) for b in blocks if isinstance(b, Table)]
+        tables += [
+            _natural_width(console, _equation(b, TEXT_WIDTH))
+            for b in blocks
+            if isinstance(b, Equation)
+        ]
         console.width = max(TEXT_WIDTH, *tables)
     for renderable in _renderables(blocks, console):
         console.print(renderable)
@@ -140,9 +156,10 @@ def print_text(
     lang: str = "en",
     digits: int = DEFAULT_DIGITS,
     console: Console | None = None,
+    matrix: bool = False,
 ) -> None:
     """Print the walk-through of ``trace`` to ``console`` (by default a new one on standard
-    output), in its colours and split to its width."""
+    output), in its colours and split to its width; ``matrix`` adds the matrix form."""
     console = console or Console()
-    for renderable in _renderables(walkthrough(trace, lang, digits), console):
+    for renderable in _renderables(walkthrough(trace, lang, digits, matrix=matrix), console):
         console.print(renderable)

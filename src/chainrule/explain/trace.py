@@ -1,6 +1,8 @@
 """``trace``: one training step of a small network, with every number recorded.
 
-The step runs on a float64 copy of the model through the ordinary engine. Forward values
+The step runs on a float64 copy of the model through the ordinary engine; a float32 model
+or sample becomes float64 as its values are written (0.15, not 0.15000000596), so that a
+network built with ``nn.Linear``'s default dtype shows the worked example's numbers. Forward values
 come from the layers; ∂E/∂net and ∂E/∂out of every neuron are kept by ``retain_grad``;
 each activation's local derivative ∂out/∂net is that op's own ``backward`` applied to ones;
 ``.grad`` of each parameter comes from ``backward()``; the update is ``optim.SGD``'s. The
@@ -97,8 +99,26 @@ class _Names:
         return f"b{layer}" if shared else f"b{layer}_{row + 1}"
 
 
+def _narrow(values: np.ndarray) -> bool:
+    """Whether ``values`` are floats narrower than float64 (float32, float16)."""
+    return np.issubdtype(values.dtype, np.floating) and values.dtype.itemsize < 8
+
+
+def _as_written(values: Any) -> np.ndarray:
+    """``values`` (an array, a Tensor or a sequence) in float64; a float32 (or float16) value
+    becomes the float64 of its shortest decimal, the number as one writes it: np.float32(0.15)
+    gives 0.15, not 0.15000000596046448."""
+    array = np.asarray(values.data if isinstance(values, Tensor) else values)
+    return array.astype(str).astype(np.float64) if _narrow(array) else array.astype(np.float64)
+
+
+def _narrowest(*arrays: Any) -> str | None:
+    """The dtypes narrower than float64 among ``arrays``, e.g. "float32"; None if none is."""
+    return ", ".join(sorted({str(a.dtype) for a in map(np.asarray, arrays) if _narrow(a)})) or None
+
+
 def _targets(targets: Any, loss: str, outputs: int) -> np.ndarray:
-    values = np.asarray(targets.data if isinstance(targets, Tensor) else targets, dtype=float)
+    values = _as_written(targets)
     if loss == "ce" and values.shape in ((), (1,)) and float(values.reshape(-1)[0]).is_integer():
         label = int(values.reshape(-1)[0])
         if not 0 <= label < outputs:
@@ -173,7 +193,11 @@ def trace(
         raise ExplainError(f"loss must be one of {', '.join(LOSSES)}, not {loss!r}")
     if steps < 1:
         raise ExplainError(f"steps must be at least 1, not {steps}")
-    working = copy.deepcopy(model).double()
+    working = copy.deepcopy(model)
+    raw_inputs, raw_targets = (v.data if isinstance(v, Tensor) else v for v in (inputs, targets))
+    widened = _narrowest(*(p.data for p in working.parameters()), raw_inputs, raw_targets)
+    for parameter in working.parameters():
+        parameter.data = _as_written(parameter.data)
     layers = dense_layers(working)
     sizes = _sizes(layers)
     if sum(sizes) > max_neurons:
@@ -181,8 +205,7 @@ def trace(
             f"explain shows every number of networks up to {max_neurons} neurons, and this "
             f"one has {sum(sizes)} ({'-'.join(map(str, sizes))}); try a smaller network"
         )
-    x = np.asarray(inputs.data if isinstance(inputs, Tensor) else inputs, dtype=float)
-    x = x.reshape(-1)
+    x = _as_written(inputs).reshape(-1)
     if x.shape != (sizes[0],):
         raise ExplainError(
             f"inputs must be one sample of {sizes[0]} values (explain follows one sample), "
@@ -284,6 +307,7 @@ def trace(
         errors=errors,
         frozen_biases=freeze_biases,
         layer_sizes=sizes,
+        widened_from=widened,
     )
 
 

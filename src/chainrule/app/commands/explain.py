@@ -61,6 +61,9 @@ def register(subparsers: Any) -> None:
     shown.add_argument("--names", choices=("seed", "index"), default="seed")
     shown.add_argument("--digits", type=at_least(1, MAX_DIGITS), default=explain.DEFAULT_DIGITS)
     shown.add_argument("--lang", choices=explain.LANGUAGES, default="en")
+    shown.add_argument(
+        "--matrix", action="store_true", help="also write the step as matrix products"
+    )
     shown.add_argument("--format", choices=FORMATS, default="text")
     shown.add_argument("--out", metavar="PATH", help="write to a file instead of the terminal")
     parser.set_defaults(handler=run)
@@ -136,10 +139,10 @@ def _render(args: argparse.Namespace) -> str:
         steps=args.steps,
     )
     if args.format == "html":
-        return explain.render_html(trace, args.lang, args.digits)
+        return explain.render_html(trace, args.lang, args.digits, matrix=args.matrix)
     if args.format == "markdown":
-        return explain.render_markdown(trace, args.lang, args.digits)
-    return explain.render_text(trace, args.lang, args.digits)
+        return explain.render_markdown(trace, args.lang, args.digits, matrix=args.matrix)
+    return explain.render_text(trace, args.lang, args.digits, matrix=args.matrix)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -68,7 +68,7 @@ def _list_workloads(args: argparse.Namespace) -> int:
 
 
 def _duration(seconds: float, lang: str) -> str:
-    """A duration in the unit that reads best: 0.172 ms, 4.11 s, 6.8 hours."""
+    """A duration in the unit that reads best, in ``lang``: 0.172 ms, 4.11 s, 6.8 hours."""
     if seconds < 1:
         return say(lang, "duration_ms", value=f"{seconds * 1e3:.3g}")
     if seconds < 120:
@@ -154,6 +154,7 @@ def _summary(timing: Timing) -> dict:
 
 
 def _report(timing: Timing, lang: str) -> list[str]:
+    """The lines that report ``timing``, in ``lang`` (the numbers are the same in each)."""
     network = "-".join(map(str, SEED_001_LAYERS))
     parameters = f"{timing.parameters:,}"
     if timing.estimated:

@@ -1,10 +1,12 @@
 """Helpers for tests in any folder, each written once: the ``chainrule`` command run in this
-process or in its own, headless Chromium that runs a page's scripts, and Functions whose
-backward is known right or known wrong, for checks that must pass or catch them."""
+process or in its own, headless Chromium that runs a page's scripts, Functions whose
+backward is known right or known wrong, for checks that must pass or catch them, and the
+Latin words left in Korean text."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -177,3 +179,24 @@ class WrongSecond(cr.Function):
     def backward(ctx, g):
         _, b = ctx.saved_tensors
         return g * b, g * b
+
+
+# Korean text --------------------------------------------------------------------------------
+
+CODE_WORDS = frozenset(
+    {
+        *("net", "out", "grad", "log", "ln", "softmax", "SGD", "XOR", "MSE", "ms"),
+        *("cr", "gradcheck", "loss", "backward", "eps", "atol", "rtol", "float"),
+        *("Matt", "Mazur"),
+    }
+)
+"""Latin words Korean text may hold (docs/KOREAN.md): the symbols of the formulas (net, out,
+log, softmax), code (.grad, loss.backward(), cr.gradcheck, float64, atol), abbreviations
+Korean writes in Latin letters (SGD, XOR, MSE, ms) and a name with no Korean spelling."""
+
+
+def english_words(text: str, allowed: frozenset[str] = CODE_WORDS) -> list[str]:
+    """The Latin words of two letters or more in ``text`` that are not ``allowed``, leaving
+    out ``{placeholders}`` and titles in 「」 or 『』 (a work keeps its own title)."""
+    text = re.sub(r"\{[^}]*\}|「[^」]*」|『[^』]*』", " ", text)
+    return [word for word in re.findall(r"[A-Za-z]{2,}", text) if word not in allowed]

@@ -1,13 +1,19 @@
-"""``chainrule bench``: the workload list, and seed 001's numerical-vs-backprop timing.
+"""``chainrule bench``: the workload list, and seed 001's numerical-vs-backprop timing, in
+English and Korean.
 
 No test asserts a timing: only the output's structure, the extrapolation's arithmetic,
 and that both methods computed the same gradient.
 """
 
 import json
+import re
+from collections import Counter
+from dataclasses import replace
 
 import pytest
+from rich.cells import cell_len
 
+from chainrule.app.commands import bench as bench_command
 from chainrule.app.main import main
 from chainrule.app.numeric_vs_backprop import (
     Timing,
@@ -15,7 +21,7 @@ from chainrule.app.numeric_vs_backprop import (
     extrapolate,
     gradients_per_epoch,
 )
-from helpers import run_main
+from helpers import english_words, run_main
 
 
 def test_bench_alone_lists_the_workloads(capsys):
@@ -107,3 +113,79 @@ def test_timing_ratio_and_whether_it_is_estimated():
     assert sampled.ratio == pytest.approx(20_000)
     assert sampled.estimated
     assert not Timing(10, 23_860, 2e-4, 50, 4.0, 23_860, 4.0, 1e-7).estimated
+
+
+TIMING = Timing(
+    batch=10,
+    parameters=23_860,
+    backprop_seconds=1.26e-4,
+    backprop_runs=50,
+    numerical_seconds=2.66,
+    sampled=5,
+    sampled_seconds=7.11e-4,
+    max_over_allowed=3.3e-6,
+)
+
+
+@pytest.fixture
+def measured(monkeypatch):
+    """The command reports ``TIMING`` (at the batch asked for) instead of timing."""
+    monkeypatch.setattr(bench_command, "measure", lambda **how: replace(TIMING, batch=how["batch"]))
+
+
+def test_numeric_vs_backprop_in_english_reads_as_before_and_names_its_sources(measured, capsys):
+    assert main(["bench", "numeric-vs-backprop"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "One gradient of a 784-30-10 sigmoid network (23,860 parameters), MSE on 10 random "
+        "images, float64:",
+        "  backprop (1 forward + 1 backward pass, median of 50 runs)  0.126 ms",
+        "  central differences (2 forward passes per parameter)       2.66 s",
+        "    estimated from the median time of 5 of 23,860 parameters (0.711 ms in all)",
+        "  numerical / backprop                                       21,111x",
+        "  same answer on the 5 parameters timed: the worst is at 3.3e-06 of the bound",
+        "    |backprop - numerical| <= atol + rtol * |numerical| (cr.gradcheck's rule,",
+        "    atol 1e-05, rtol 0.001)",
+        "The lecture notes' scenario: one epoch of 60,000 images in mini-batches of 10 "
+        "(6,000 gradients):",
+        "  backprop                                                   756 ms",
+        "  central differences                                        4.4 hours",
+        'Sources: the lecture notes "파이썬(Python)으로 구현하는 오차역전파" (backpropagation '
+        "implemented in Python); Koki Saito, Deep Learning from Scratch",
+    ]
+
+
+def test_numeric_vs_backprop_in_korean_has_the_same_numbers_in_aligned_columns(measured, capsys):
+    assert main(["bench", "numeric-vs-backprop", "--batch", "1"]) == 0
+    english = capsys.readouterr().out
+    assert main(["bench", "numeric-vs-backprop", "--batch", "1", "--lang", "ko"]) == 0
+    korean = capsys.readouterr().out
+    numbers = re.compile(r"\d(?:[\d,.]*\d)?(?:e[-+]\d+)?")
+    assert Counter(numbers.findall(korean)) == Counter(numbers.findall(english))
+    assert english_words(korean) == []
+    lines = korean.splitlines()
+    assert lines[0] == (
+        "784-30-10 시그모이드 신경망(매개변수 23,860개)에서 기울기 하나를 구하는 시간, "
+        "무작위 이미지 1장에 대한 MSE 손실, float64:"
+    )
+    assert lines[4:6] == [
+        "  수치 미분 / 역전파                                       21,111배",
+        "  같은 답: 시간을 잰 매개변수 5개에서 가장 큰 차이는 한계의 3.3e-06배",
+    ]
+    assert (
+        lines[8]
+        == "강의 자료의 예: 이미지 60,000장으로 한 에폭, 크기 1의 미니배치 (기울기 60,000번):"
+    )
+    assert lines[-1] == (
+        "출처: 강의 자료 「파이썬(Python)으로 구현하는 오차역전파」; "
+        "사이토 고키, 『밑바닥부터 시작하는 딥러닝』"
+    )
+    # Hangul takes two columns of a terminal: every value starts in the same column.
+    rows = [lines[i] for i in (1, 2, 4, 9, 10)]
+    assert len({cell_len(row.rsplit("  ", 1)[0]) for row in rows}) == 1
+    assert [row.rsplit("  ", 1)[1] for row in rows] == [
+        "0.126ms",
+        "2.66초",
+        "21,111배",
+        "7.56초",
+        "44.3시간",
+    ]

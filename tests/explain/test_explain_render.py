@@ -127,7 +127,7 @@ def test_english_and_korean_show_the_same_numbers(seed_000, deep, softmax_ce, fo
 
 def test_korean_walkthrough_speaks_korean(seed_000):
     for output in _renders(seed_000, lang="ko").values():
-        for label in ("순전파", "역전파", "가중치 갱신", "전체 오차", "고정", "학습 단계"):
+        for label in ("순전파", "역전파", "업데이트", "전체 오차", "고정", "학습 단계"):
             assert label in output
         assert "Forward pass" not in output
 

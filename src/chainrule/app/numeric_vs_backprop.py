@@ -22,8 +22,9 @@ import numpy as np
 
 from .. import functional as F
 from .. import nn
+from ..explain.labels import say
 from ..function import no_grad
-from ..gradcheck import allowed_difference, central_difference, numerical_grad
+from ..gradcheck import RULE, allowed_difference, central_difference, numerical_grad
 from ..random import manual_seed
 from ..tensor import Tensor
 
@@ -41,6 +42,19 @@ def over_allowed(backprop: np.ndarray, numerical: np.ndarray) -> float:
     judges; NaN when an element is NaN, which never agrees."""
     share = np.abs(backprop - numerical) / allowed_difference(numerical)
     return float(share.max(initial=0.0))  # NaN if any element is
+
+
+def operands(lang: str) -> dict[str, str]:
+    """The names of the two gradients compared, ``backprop`` and ``numerical``, in ``lang``."""
+    return {"backprop": say(lang, "name_backprop"), "numerical": say(lang, "name_numerical")}
+
+
+def rule_in(lang: str) -> str:
+    """``cr.gradcheck``'s rule, ``RULE``, with its two operands named in ``lang``."""
+    rule = RULE
+    for operand, name in operands(lang).items():
+        rule = rule.replace(operand, name)
+    return rule
 
 
 # ------------------------------------------------------------------------------ checking

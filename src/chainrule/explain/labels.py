@@ -1,11 +1,36 @@
-"""Every word explain prints, in English and Korean; the numbers never change with the language.
+"""Every word the lessons print (``explain``, ``gradcheck``, ``bench numeric-vs-backprop``), in
+English and Korean; the numbers never change with the language.
 
-``say(lang, key, **values)`` returns the sentence for ``key`` with ``values`` filled in.
+``say(lang, key, **values)`` returns the sentence for ``key`` with ``values`` filled in;
+``credit(lang, *works)`` the line that names the works a lesson comes from (``WORKS``).
+docs/KOREAN.md is the glossary and the particle rule the Korean follows.
 """
 
 from __future__ import annotations
 
 LANGUAGES = ("en", "ko")
+
+WORKS: dict[str, dict[str, str]] = {
+    "en": {
+        "mazur": 'Matt Mazur, "A Step by Step Backpropagation Example"',
+        "python_notes": 'the lecture notes "파이썬(Python)으로 구현하는 오차역전파" '
+        "(backpropagation implemented in Python)",
+        "rashid": "Tariq Rashid, Make Your Own Neural Network",
+        "boostcourse": 'Boostcourse, "파이토치로 시작하는 딥러닝 기초" '
+        "(deep learning basics with PyTorch), lecture 8",
+        "saito": "Koki Saito, Deep Learning from Scratch",
+    },
+    "ko": {
+        "mazur": "Matt Mazur, 「A Step by Step Backpropagation Example」",
+        "python_notes": "강의 자료 「파이썬(Python)으로 구현하는 오차역전파」",
+        "rashid": "타리크 라시드, 『신경망 첫걸음』",
+        "boostcourse": "부스트코스, 「파이토치로 시작하는 딥러닝 기초」 8강",
+        "saito": "사이토 고키, 『밑바닥부터 시작하는 딥러닝』",
+    },
+}
+"""The works the lessons come from, as each language's readers know them (the Korean
+editions of Rashid's and Saito's books; the lecture notes and the course by the titles the
+material gives them). The material itself is never named by its file."""
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -61,12 +86,14 @@ LABELS: dict[str, dict[str, str]] = {
         "input": "input",
         "hidden": "hidden",
         "output": "output",
-        "split_title": "Sending output errors back to the hidden neurons (seed 002)",
+        "split_title": "Sending output errors back to the hidden neurons — "
+        f"source: {WORKS['en']['rashid']}",
         "split_intro": "By proportion: each output error is shared out over its incoming "
         "weights in proportion to them. By Wᵀ·e: the same without the normalising sums.",
         "split_difference": "difference",
         "graph_title": "Forward values and backward gradients of {result}",
-        "xor_title": "Why a perceptron cannot learn XOR, and a 2-2-1 network can (seed 003)",
+        "xor_title": "Why a perceptron cannot learn XOR, and a 2-2-1 network can — "
+        f"source: {WORKS['en']['boostcourse']}",
         "xor_perceptron": "A single-layer perceptron, o = σ(a·x1 + b·x2 + c), after {steps} "
         "steps of SGD on the binary cross-entropy:",
         "xor_perceptron_why": "Its decision boundary is one straight line, and no line puts "
@@ -130,37 +157,83 @@ LABELS: dict[str, dict[str, str]] = {
         "∂E/∂W = Δᵀ · X adds up the B samples' δ · xᵀ; ∂E/∂b adds up the rows of Δ.",
         "matrix_batch_one": "Here the batch is this one sample (B = 1), so X = xᵀ and Δ = δᵀ: "
         "the first layer's numbers above, written as nn.Linear computes them.",
+        # Korean and the sources (issue 13): credits, gradcheck, bench numeric-vs-backprop
+        "source": "Source: {works}",
+        "sources": "Sources: {works}",
+        "name_backprop": "backprop",
+        "name_numerical": "numerical",
+        "central_differences": "central differences",
+        "pass": "PASS",
+        "fail": "FAIL",
+        "gradcheck_title": "Gradient check of a {layers} network ({activation}, {loss} loss) on "
+        "{batch} random samples, seed {seed}, float64",
+        "gradcheck_shape": "shape",
+        "gradcheck_max": "max |{backprop} - {numerical}|",
+        "gradcheck_of_allowed": "of allowed",
+        "gradcheck_result": "result",
+        "gradcheck_methods": "backprop: loss.backward(); numerical: central differences, eps {eps}",
+        "gradcheck_rule": "rule (cr.gradcheck's): {rule},\n  atol {atol}, rtol {rtol}; "
+        '"of allowed" is the worst element\'s share of that\n  bound, and a parameter passes '
+        "when it is at most 1",
+        "gradcheck_pass": "PASS: backprop agrees with central differences on all {count} "
+        "parameter tensors ({numbers} numbers)",
+        "gradcheck_fail": "FAIL: backprop disagrees with central differences on {names} "
+        "({failed} of {count} parameter tensors)",
+        "bench_title": "One gradient of a {network} sigmoid network ({parameters} parameters), "
+        "MSE on {images}, float64:",
+        "bench_image": "{count} random image",
+        "bench_images": "{count} random images",
+        "bench_backprop": "backprop (1 forward + 1 backward pass, median of {runs} runs)",
+        "bench_numerical": "central differences (2 forward passes per parameter)",
+        "bench_estimated": "estimated from the median time of {sampled} of {parameters} "
+        "parameters ({duration} in all)",
+        "bench_measured": "measured on all {parameters} parameters",
+        "bench_ratio": "{numerical} / {backprop}",
+        "bench_times": "{ratio}x",
+        "bench_same": "same answer",
+        "bench_different": "DIFFERENT ANSWERS",
+        "bench_agreement": "{verdict} on the {sampled} parameters timed: the worst is at {worst} "
+        "of the bound",
+        "bench_rule": "{rule} (cr.gradcheck's rule,\natol {atol}, rtol {rtol})",
+        "bench_epoch": "The lecture notes' scenario: one epoch of {images} images in "
+        "mini-batches of {batch} ({gradients} gradients):",
+        "duration_ms": "{value} ms",
+        "duration_s": "{value} s",
+        "duration_min": "{value} min",
+        "duration_hours": "{value} hours",
     },
     "ko": {
-        "title": "오차역전파, 한 단계씩",
+        "title": "한 단계씩 계산하는 오차역전파",
         "network": "신경망",
         "inputs": "입력",
         "forward": "순전파",
-        "forward_intro": "각 뉴런은 가중치를 곱한 입력과 편향을 더하고(net), 활성화 함수를 "
-        "적용합니다(out).",
+        "forward_intro": "각 뉴런은 입력에 가중치를 곱한 값과 편향을 모두 더하고(net), 여기에 "
+        "활성화 함수를 적용합니다(out).",
         "errors": "오차",
         "errors_intro": "출력마다 오차 항이 하나씩 있고, 전체 오차 E는 그 합입니다.",
         "backward": "역전파",
-        "backward_intro": "연쇄 법칙으로 ∂E/∂w를 세 개의 국소 미분으로 나눕니다: "
-        "∂E/∂out · ∂out/∂net · ∂net/∂w. 마지막 열은 엔진이 계산한 기울기이며, 곱과 같습니다.",
-        "deltas": "뉴런마다의 연쇄 법칙",
-        "deltas_intro": "∂E/∂net = ∂E/∂out · ∂out/∂net. 은닉 뉴런은 여러 뉴런에 연결되므로, "
-        "그 ∂E/∂out은 연결된 모든 뉴런의 ∂E/∂net · w를 더한 값입니다.",
-        "update": "가중치 갱신",
-        "update_intro": "각 매개변수는 기울기의 반대 방향으로 움직입니다: "
-        "새 값 = 이전 값 − η · ∂E/∂w, 학습률 η = {lr}.",
-        "update_frozen": "예제와 같이 편향은 고정되어 값이 바뀌지 않습니다.",
-        "after": "갱신 후",
-        "after_sentence": "전체 오차가 {before}에서 {after}(으)로 바뀌었습니다.",
+        "backward_intro": "E의 w에 대한 편미분 ∂E/∂w를 연쇄 법칙으로 세 국소 미분의 곱으로 "
+        "분리합니다: ∂E/∂out · ∂out/∂net · ∂net/∂w. 마지막 열은 엔진이 계산한 기울기이며, "
+        "이 곱과 같습니다.",
+        "deltas": "각 뉴런에서의 연쇄 법칙",
+        "deltas_intro": "∂E/∂net = ∂E/∂out · ∂out/∂net. 은닉층 뉴런 하나는 다음 층의 여러 "
+        "뉴런에 영향을 미치므로, 그 뉴런의 편미분 ∂E/∂out은 연결된 모든 뉴런의 ∂E/∂net · w를 "
+        "더한 값입니다.",
+        "update": "업데이트",
+        "update_intro": "각 매개변수에서 편미분 ∂E/∂w에 학습률 η를 곱한 값을 뺍니다: "
+        "새 값 = 이전 값 − η · ∂E/∂w, η = {lr}.",
+        "update_frozen": "예제에서처럼 편향은 고정되어 값이 바뀌지 않습니다.",
+        "after": "업데이트 후",
+        "after_sentence": "전체 오차가 바뀌었습니다: {before} → {after}.",
         "steps": "학습 단계",
-        "steps_intro": "이 샘플 하나로 {steps}번 갱신하는 동안의 오차입니다.",
+        "steps_intro": "이 샘플 하나로 {steps}번 업데이트하면서, 업데이트할 때마다 잰 오차입니다.",
         "step": "단계",
         "neuron": "뉴런",
         "layer": "층",
         "activation": "활성화 함수",
         "net": "net (순입력)",
-        "out": "out (출력)",
-        "target": "목표값",
+        "out": "out (출력값)",
+        "target": "정답",
         "term": "오차 항",
         "total": "전체 오차 E",
         "parameter": "매개변수",
@@ -183,46 +256,47 @@ LABELS: dict[str, dict[str, str]] = {
         "input": "입력층",
         "hidden": "은닉층",
         "output": "출력층",
-        "split_title": "출력 오차를 은닉 뉴런으로 나누어 보내기 (seed 002)",
-        "split_intro": "비율로 나누기: 각 출력 오차를 들어오는 가중치의 크기에 비례해 나눕니다. "
-        "Wᵀ·e: 정규화하는 합 없이 같은 계산을 행렬 곱으로 합니다.",
+        "split_title": f"출력 오차를 은닉층 뉴런에 나누어 전달하기 — 출처: {WORKS['ko']['rashid']}",
+        "split_intro": "비율로 나누기: 각 출력 오차를 그 출력에 연결된 가중치의 크기에 비례해 "
+        "나눕니다. Wᵀ·e: 같은 계산을 정규화 인자(분모의 합) 없이 전치 행렬의 행렬곱으로 합니다.",
         "split_difference": "차이",
         "graph_title": "{result}의 순전파 값과 역전파 기울기",
-        "xor_title": "퍼셉트론은 XOR을 배우지 못하고 2-2-1 신경망은 배우는 이유 (seed 003)",
+        "xor_title": "단층 퍼셉트론은 XOR 문제를 풀지 못하고 2-2-1 신경망은 푸는 이유 — "
+        f"출처: {WORKS['ko']['boostcourse']}",
         "xor_perceptron": "단층 퍼셉트론 o = σ(a·x1 + b·x2 + c)를 이진 교차 엔트로피와 SGD로 "
         "{steps}번 학습한 결과:",
         "xor_perceptron_why": "결정 경계가 직선 하나뿐인데, (0, 1)과 (1, 0)을 한쪽에, (0, 0)과 "
         "(1, 1)을 다른 쪽에 두는 직선은 없습니다. 그래서 모든 점에서 0.5를 출력하는 것이 "
-        "최선입니다: 비용 ln 2 ≈ {cost}.",
-        "xor_network": "2-2-1 신경망을 {steps}번 학습한 결과: 은닉 유닛마다 (x1, x2) 평면에 "
-        "자기 직선을 긋습니다.",
-        "xor_network_why": "은닉 유닛의 좌표 (h1, h2)에서는 네 점을 직선 하나로 나눌 수 있고, "
-        "출력 유닛이 그 직선을 긋습니다; 비용 {cost}.",
+        "최선입니다. 비용 ln 2 ≈ {cost}.",
+        "xor_network": "2-2-1 신경망을 {steps}번 학습한 결과: 은닉층 뉴런마다 (x1, x2) 평면에 "
+        "직선을 하나씩 긋습니다.",
+        "xor_network_why": "은닉층 뉴런의 좌표 (h1, h2)에서는 네 점을 직선 하나로 나눌 수 있고, "
+        "출력층 뉴런이 그 직선을 긋습니다. 비용 {cost}.",
         "neurons": "뉴런 수",
-        "layer_sizes": "층의 크기: {sizes}.",
+        "layer_sizes": "층별 뉴런 수: {sizes}.",
         "loss": "손실 함수: {formula}",
         "learning_rate": "학습률: η = {lr}",
-        "biases_frozen": "편향: 예제와 같이 고정.",
-        "biases_trained": "편향: 가중치와 함께 갱신.",
+        "biases_frozen": "편향: 예제에서처럼 고정.",
+        "biases_trained": "편향: 가중치와 함께 업데이트.",
         "hidden_n": "은닉층 {n}",
         "feeds": "연결된 뉴런",
         "weight": "가중치",
         "feed_product": "∂E/∂net · w",
-        "gradients": "매개변수마다의 기울기",
-        "gradient_example": "{name}의 경우: ∂E/∂{name} = ∂E/∂out_{target} · "
+        "gradients": "매개변수별 기울기",
+        "gradient_example": "E의 {name}에 대한 편미분: ∂E/∂{name} = ∂E/∂out_{target} · "
         "∂out_{target}/∂net_{target} · ∂net_{target}/∂{name} = "
         "{dE_dout} · {dout_dnet} · {dnet_dparam} = {product}",
         "old": "이전 값",
         "html_forward": "순전파",
         "html_backward": "역전파",
-        "html_update": "갱신",
+        "html_update": "업데이트",
         "html_keys": "← → 키로도 넘길 수 있습니다",
-        "html_shows_forward": "뉴런마다 net과 out을, 연결선마다 가중치 w를, 출력마다 목표값 t와 "
+        "html_shows_forward": "뉴런마다 net과 out을, 연결선마다 가중치 w를, 출력마다 정답 t와 "
         "오차 항을 보여 줍니다.",
-        "html_shows_backward": "뉴런마다 ∂E/∂out과 ∂E/∂net(δ)을, 연결선마다 기울기 ∂E/∂w를 "
-        "보여 줍니다.",
-        "html_shows_update": "연결선마다 갱신 전 → 후의 값을, E에는 갱신 전 → 후의 오차를 "
-        "보여 줍니다.",
+        "html_shows_backward": "뉴런마다 편미분 ∂E/∂out과 ∂E/∂net(δ)을, 연결선마다 기울기 "
+        "∂E/∂w를 보여 줍니다.",
+        "html_shows_update": "연결선마다 업데이트 전 → 후의 값을, E에는 업데이트 전 → 후의 "
+        "오차를 보여 줍니다.",
         "html_positive": "∂E/∂w > 0: w가 줄어듦",
         "html_negative": "∂E/∂w < 0: w가 커짐",
         # The matrix form and float32 models (issue 13, part 2)
@@ -251,6 +325,50 @@ LABELS: dict[str, dict[str, str]] = {
         "δ · xᵀ를 모두 더합니다. ∂E/∂b는 Δ의 행들을 더한 값입니다.",
         "matrix_batch_one": "여기서는 배치가 이 샘플 하나이므로(B = 1) X = xᵀ, Δ = δᵀ입니다. 위의 "
         "첫 층의 수를 nn.Linear가 계산하는 방식으로 쓰면 다음과 같습니다.",
+        # Korean and the sources (issue 13): credits, gradcheck, bench numeric-vs-backprop
+        "source": "출처: {works}",
+        "sources": "출처: {works}",
+        "name_backprop": "역전파",
+        "name_numerical": "수치 미분",
+        "central_differences": "중앙 차분",
+        "pass": "통과",
+        "fail": "실패",
+        "gradcheck_title": "{layers} 신경망({activation}, {loss} 손실)의 기울기 확인: "
+        "무작위 샘플 {batch}개, 시드 {seed}, float64",
+        "gradcheck_shape": "형상",
+        "gradcheck_max": "최대 |{backprop} - {numerical}|",
+        "gradcheck_of_allowed": "허용치 대비",
+        "gradcheck_result": "결과",
+        "gradcheck_methods": "역전파: loss.backward(), 수치 미분: 중앙 차분, eps {eps}",
+        "gradcheck_rule": "판정 규칙(cr.gradcheck의 규칙): {rule},\n  atol {atol}, rtol {rtol}. "
+        '"허용치 대비"는 가장 어긋난 원소의 차이가 이 한계에서 차지하는\n  비율이며, 1 이하이면 '
+        "그 매개변수는 통과합니다.",
+        "gradcheck_pass": "통과: 매개변수 텐서 {count}개 모두에서 역전파와 중앙 차분이 "
+        "일치합니다(값 {numbers}개).",
+        "gradcheck_fail": "실패: 매개변수 텐서 {count}개 중 {failed}개({names})에서 역전파와 "
+        "중앙 차분이 일치하지 않습니다.",
+        "bench_title": "{network} 시그모이드 신경망(매개변수 {parameters}개)에서 기울기 하나를 "
+        "구하는 시간, {images}에 대한 MSE 손실, float64:",
+        "bench_image": "무작위 이미지 {count}장",
+        "bench_images": "무작위 이미지 {count}장",
+        "bench_backprop": "역전파 (순전파 1번 + 역전파 1번, {runs}번 잰 시간의 중앙값)",
+        "bench_numerical": "중앙 차분 (매개변수마다 순전파 2번)",
+        "bench_estimated": "매개변수 {parameters}개 중 {sampled}개의 시간 중앙값으로 추정 "
+        "(모두 합쳐 {duration})",
+        "bench_measured": "매개변수 {parameters}개 모두에서 잰 시간",
+        "bench_ratio": "{numerical} / {backprop}",
+        "bench_times": "{ratio}배",
+        "bench_same": "같은 답",
+        "bench_different": "다른 답",
+        "bench_agreement": "{verdict}: 시간을 잰 매개변수 {sampled}개에서 가장 큰 차이는 한계의 "
+        "{worst}배",
+        "bench_rule": "{rule} (cr.gradcheck의 규칙,\natol {atol}, rtol {rtol})",
+        "bench_epoch": "강의 자료의 예: 이미지 {images}장으로 한 에폭, 크기 {batch}의 미니배치 "
+        "(기울기 {gradients}번):",
+        "duration_ms": "{value}ms",
+        "duration_s": "{value}초",
+        "duration_min": "{value}분",
+        "duration_hours": "{value}시간",
     },
 }
 
@@ -260,3 +378,11 @@ def say(lang: str, key: str, **values: object) -> str:
     if lang not in LABELS:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {lang!r}")
     return LABELS[lang][key].format(**values)
+
+
+def credit(lang: str, *works: str) -> str:
+    """The line that credits ``works`` (keys of ``WORKS``), in ``lang``: "Source: ..." for
+    one, "Sources: ...; ..." for more."""
+    key = "source" if len(works) == 1 else "sources"
+    names = "; ".join(WORKS[lang][work] for work in works) if lang in WORKS else ""
+    return say(lang, key, works=names)  # say refuses a language it does not know

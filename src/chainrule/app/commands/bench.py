@@ -13,6 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
+
+from ...explain.labels import LANGUAGES, WORKS, credit, say
 from ...gradcheck import ATOL, EPS, RTOL, RULE
 from ..mlp import parameter_count
 from ..numeric_vs_backprop import (
@@ -24,6 +27,8 @@ from ..numeric_vs_backprop import (
     epoch_seconds,
     gradients_per_epoch,
     measure,
+    operands,
+    rule_in,
 )
 from .arguments import positive_int, random_seed
 
@@ -62,19 +67,20 @@ def _list_workloads(args: argparse.Namespace) -> int:
     return 0
 
 
-def _images(count: int) -> str:
-    return f"{count} random image{'' if count == 1 else 's'}"
-
-
-def _duration(seconds: float) -> str:
-    """A duration in the unit that reads best: 0.172 ms, 4.11 s, 6.8 hours."""
+def _duration(seconds: float, lang: str) -> str:
+    """A duration in the unit that reads best, in ``lang``: 0.172 ms, 4.11 s, 6.8 hours."""
     if seconds < 1:
-        return f"{seconds * 1e3:.3g} ms"
+        return say(lang, "duration_ms", value=f"{seconds * 1e3:.3g}")
     if seconds < 120:
-        return f"{seconds:.3g} s"
+        return say(lang, "duration_s", value=f"{seconds:.3g}")
     if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} hours"
+        return say(lang, "duration_min", value=f"{seconds / 60:.1f}")
+    return say(lang, "duration_hours", value=f"{seconds / 3600:.1f}")
+
+
+def _padded(label: str, width: int) -> str:
+    """``label`` followed by spaces to ``width`` terminal columns (a Hangul syllable takes two)."""
+    return label + " " * (width - cell_len(label))
 
 
 # ------------------------------------------------------------------------------ numeric-vs-backprop
@@ -101,6 +107,9 @@ def _numeric_vs_backprop_arguments(parser: argparse.ArgumentParser) -> None:
         help="for the weights, images and sample (default: %(default)s)",
     )
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    parser.add_argument(
+        "--lang", choices=LANGUAGES, default="en", help="language of the report (default: en)"
+    )
 
 
 def _numeric_vs_backprop(args: argparse.Namespace) -> int:
@@ -108,7 +117,7 @@ def _numeric_vs_backprop(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(_summary(timing)))
     else:
-        print("\n".join(_report(timing)))
+        print("\n".join(_report(timing, args.lang)))
     return 0
 
 
@@ -144,50 +153,74 @@ def _summary(timing: Timing) -> dict:
     }
 
 
-def _report(timing: Timing) -> list[str]:
+def _report(timing: Timing, lang: str) -> list[str]:
+    """The lines that report ``timing``, in ``lang`` (the numbers are the same in each)."""
     network = "-".join(map(str, SEED_001_LAYERS))
+    parameters = f"{timing.parameters:,}"
     if timing.estimated:
-        how = (
-            f"estimated from the median time of {timing.sampled:,} of {timing.parameters:,} "
-            f"parameters ({_duration(timing.sampled_seconds)} in all)"
+        how = say(
+            lang,
+            "bench_estimated",
+            sampled=f"{timing.sampled:,}",
+            parameters=parameters,
+            duration=_duration(timing.sampled_seconds, lang),
         )
     else:
-        how = f"measured on all {timing.parameters:,} parameters"
+        how = say(lang, "bench_measured", parameters=parameters)
     rows = [
         (
-            f"backprop (1 forward + 1 backward pass, median of {timing.backprop_runs} runs)",
-            _duration(timing.backprop_seconds),
+            say(lang, "bench_backprop", runs=timing.backprop_runs),
+            _duration(timing.backprop_seconds, lang),
         ),
-        (
-            "central differences (2 forward passes per parameter)",
-            _duration(timing.numerical_seconds),
-        ),
+        (say(lang, "bench_numerical"), _duration(timing.numerical_seconds, lang)),
         (f"  {how}", ""),
-        ("numerical / backprop", f"{timing.ratio:,.0f}x"),
+        (
+            say(lang, "bench_ratio", **operands(lang)),
+            say(lang, "bench_times", ratio=f"{timing.ratio:,.0f}"),
+        ),
     ]
     epoch = [
-        ("backprop", _duration(epoch_seconds(timing.backprop_seconds, timing.batch))),
-        ("central differences", _duration(epoch_seconds(timing.numerical_seconds, timing.batch))),
+        (
+            say(lang, "name_backprop"),
+            _duration(epoch_seconds(timing.backprop_seconds, timing.batch), lang),
+        ),
+        (
+            say(lang, "central_differences"),
+            _duration(epoch_seconds(timing.numerical_seconds, timing.batch), lang),
+        ),
     ]
-    width = max(len(label) for label, value in rows + epoch if value)
+    width = max(cell_len(label) for label, value in rows + epoch if value)
+    images = say(lang, "bench_image" if timing.batch == 1 else "bench_images", count=timing.batch)
+    agree = timing.max_over_allowed <= 1
+    rule = say(lang, "bench_rule", rule=rule_in(lang), atol=f"{ATOL:g}", rtol=f"{RTOL:g}")
     return [
-        f"One gradient of seed 001's {network} sigmoid network ({timing.parameters:,} "
-        f"parameters), MSE on {_images(timing.batch)}, float64:",
-        *(f"  {label:<{width}}  {value}".rstrip() for label, value in rows),
-        f"  {'same answer' if timing.max_over_allowed <= 1 else 'DIFFERENT ANSWERS'} on the "
-        f"{timing.sampled:,} parameters timed: the worst is at {timing.max_over_allowed:.1e} "
-        "of the bound",
-        f"    {RULE} (cr.gradcheck's rule,",
-        f"    atol {ATOL:g}, rtol {RTOL:g})",
-        f"Seed 001's scenario: one epoch of {EPOCH_IMAGES:,} images in mini-batches of "
-        f"{timing.batch} ({gradients_per_epoch(timing.batch):,} gradients):",
-        *(f"  {label:<{width}}  {value}" for label, value in epoch),
+        say(lang, "bench_title", network=network, parameters=parameters, images=images),
+        *(f"  {_padded(label, width)}  {value}".rstrip() for label, value in rows),
+        "  "
+        + say(
+            lang,
+            "bench_agreement",
+            verdict=say(lang, "bench_same" if agree else "bench_different"),
+            sampled=f"{timing.sampled:,}",
+            worst=f"{timing.max_over_allowed:.1e}",
+        ),
+        *(f"    {line}" for line in rule.split("\n")),
+        say(
+            lang,
+            "bench_epoch",
+            images=f"{EPOCH_IMAGES:,}",
+            batch=timing.batch,
+            gradients=f"{gradients_per_epoch(timing.batch):,}",
+        ),
+        *(f"  {_padded(label, width)}  {value}" for label, value in epoch),
+        credit(lang, "python_notes", "saito"),
     ]
 
 
 WORKLOADS: dict[str, Workload] = {
     "numeric-vs-backprop": Workload(
-        help="one gradient of seed 001's 784-30-10 network by central differences and by backprop",
+        help="one gradient of a 784-30-10 network by central differences and by backprop; "
+        f"source: {WORKS['en']['python_notes']}",
         add_arguments=_numeric_vs_backprop_arguments,
         run=_numeric_vs_backprop,
     ),

@@ -1,8 +1,9 @@
 """``chainrule gradcheck``: seed 004's gradient check on a small MLP.
 
 Backprop's gradient of every parameter tensor is compared with central differences in
-float64, with ``cr.gradcheck``'s step and rule. The table shows how far apart they are;
-the exit code says whether they agree (0) or not (1), so that a script can run the check.
+float64, with ``cr.gradcheck``'s step and rule. The table shows how far apart they are, in
+English or Korean (``--lang``, words from ``explain.labels``); the exit code says whether
+they agree (0) or not (1), so that a script can run the check.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Any
 import numpy as np
 
 from ...errors import UserError
+from ...explain.labels import LANGUAGES, WORKS, credit, say
 from ...gradcheck import ATOL, EPS, RTOL, RULE
 from ...random import manual_seed
 from ...tensor import Tensor
 from ..mlp import ACTIVATIONS, LOSSES, Architecture, parameter_count
-from ..numeric_vs_backprop import ParameterCheck, compare_gradients
+from ..numeric_vs_backprop import ParameterCheck, compare_gradients, operands, rule_in
 from .arguments import layer_sizes, positive_int, random_seed
 
 DEFAULT_LAYERS = (4, 5, 3)
@@ -30,7 +32,8 @@ MAX_PARAMETERS = 100_000
 def register(subparsers: Any) -> None:
     check = subparsers.add_parser(
         "gradcheck",
-        help="check backprop's gradients against central differences (seed 004)",
+        help="check backprop's gradients against central differences; "
+        f"source: {WORKS['en']['saito']}",
         description="Compare backprop's gradient of each parameter of a small MLP with "
         "central differences in float64; exit code 0 when they agree, 1 when not.",
     )
@@ -58,6 +61,9 @@ def register(subparsers: Any) -> None:
         help="for the weights and samples (default: %(default)s)",
     )
     check.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    check.add_argument(
+        "--lang", choices=LANGUAGES, default="en", help="language of the report (default: en)"
+    )
     check.set_defaults(handler=_gradcheck)
 
 
@@ -112,36 +118,47 @@ def _print_report(args: argparse.Namespace, checks: list[ParameterCheck], passed
     from rich.console import Console
     from rich.table import Table
 
+    lang = args.lang
+    layers = "-".join(map(str, args.layers))
     print(
-        f"Gradient check of a {'-'.join(map(str, args.layers))} network ({args.activation}, "
-        f"{args.loss} loss) on {args.batch} random samples, seed {args.seed}, float64"
+        say(
+            lang,
+            "gradcheck_title",
+            layers=layers,
+            activation=args.activation,
+            loss=args.loss,
+            batch=args.batch,
+            seed=args.seed,
+        )
     )
+    print(credit(lang, "saito"))
     table = Table()
-    for column in ("parameter", "shape", "max |backprop - numerical|", "of allowed"):
-        table.add_column(column, justify="left" if column == "parameter" else "right")
-    table.add_column("result")
+    table.add_column(say(lang, "parameter"), justify="left")
+    for key in ("gradcheck_shape", "gradcheck_max", "gradcheck_of_allowed"):
+        table.add_column(say(lang, key, **operands(lang)), justify="right")
+    table.add_column(say(lang, "gradcheck_result"))
     for check in checks:
         table.add_row(
             check.name,
             "x".join(map(str, check.shape)),
             f"{check.max_abs_difference:.1e}",
             f"{check.max_over_allowed:.1e}",
-            "PASS" if check.passed else "FAIL",
+            say(lang, "pass" if check.passed else "fail"),
         )
     Console().print(table)
-    print(f"backprop: loss.backward(); numerical: central differences, eps {EPS:g}")
-    print(f"rule (cr.gradcheck's): {RULE},")
-    print(f'  atol {ATOL:g}, rtol {RTOL:g}; "of allowed" is the worst element\'s share of that')
-    print("  bound, and a parameter passes when it is at most 1")
+    print(say(lang, "gradcheck_methods", eps=f"{EPS:g}"))
+    print(say(lang, "gradcheck_rule", rule=rule_in(lang), atol=f"{ATOL:g}", rtol=f"{RTOL:g}"))
     if passed:
         numbers = sum(int(np.prod(check.shape)) for check in checks)
-        print(
-            f"PASS: backprop agrees with central differences on all {len(checks)} parameter "
-            f"tensors ({numbers:,} numbers)"
-        )
+        print(say(lang, "gradcheck_pass", count=len(checks), numbers=f"{numbers:,}"))
     else:
         failed = [check.name for check in checks if not check.passed]
         print(
-            f"FAIL: backprop disagrees with central differences on {', '.join(failed)} "
-            f"({len(failed)} of {len(checks)} parameter tensors)"
+            say(
+                lang,
+                "gradcheck_fail",
+                names=", ".join(failed),
+                failed=len(failed),
+                count=len(checks),
+            )
         )

@@ -186,12 +186,13 @@ class WrongSecond(cr.Function):
 CODE_WORDS = frozenset(
     {
         *("net", "out", "grad", "log", "ln", "softmax", "SGD", "XOR", "MSE", "ms"),
-        *("cr", "gradcheck", "loss", "backward", "eps", "atol", "rtol", "float"),
+        *("cr", "gradcheck", "loss", "backward", "eps", "atol", "rtol", "float", "nn", "Linear"),
+        "NET",
         *("Matt", "Mazur"),
     }
 )
 """Latin words Korean text may hold (docs/KOREAN.md): the symbols of the formulas (net, out,
-log, softmax), code (.grad, loss.backward(), cr.gradcheck, float64, atol), abbreviations
+log, softmax), code (.grad, loss.backward(), cr.gradcheck, float64, atol, nn.Linear), the matrix NET, abbreviations
 Korean writes in Latin letters (SGD, XOR, MSE, ms) and a name with no Korean spelling."""
 
 

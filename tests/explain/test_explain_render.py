@@ -52,6 +52,11 @@ def _renders(trace, **options):
     }
 
 
+def _unwrapped(output):
+    """``output`` with each paragraph on one line: the terminal wraps sentences at spaces."""
+    return "\n\n".join(" ".join(p.split("\n")) for p in output.split("\n\n"))
+
+
 def _numbers(output):
     return NUMBER.findall(output)
 
@@ -96,7 +101,7 @@ def test_seed_000_walkthrough_shows_the_seeds_numbers(seed_000, form, lang):
     # its rounded factors, one unit off in the last place.
     assert "-0.0190491183" in _numbers(output) and _shows(output, "-0.019049119", "1e-9")
     # The hidden sum is the engine's ∂E/∂out_h1, not the sum of the terms as rounded (…077).
-    assert "0.0553994247 + -0.0190491183 = 0.0363503064" in output
+    assert "0.0553994247 + (-0.0190491183) = 0.0363503064" in _unwrapped(output)
     assert "0.0363503077" not in output
 
 
@@ -105,15 +110,34 @@ def test_seed_000_after_sentence_and_frozen_biases(seed_000):
         assert "The total error went from 0.298371109 to 0.291027774." in output
         assert "Biases are frozen" in output
     update = explain.render_text(seed_000).split("\nUpdate\n")[1]
-    assert update.count("frozen") == 1 + 4  # the sentence, and b1, b1, b2, b2
+    # The sentence, then b2_1, b2_2, b1_1, b1_2 in the formulas and again in the table.
+    assert update.count("frozen") == 1 + 4 + 4
+    assert "b1_2⁺ = b1_2 = 0.35 (frozen)" in update.splitlines()
 
 
 def test_seed_000_backward_goes_from_the_output_layer_to_the_hidden_one(seed_000):
     text = explain.render_text(seed_000)
-    rows = [line.split()[0] for line in text.splitlines() if re.match(r"[wb]\d\s", line)]
-    gradients, update = rows[:12], rows[12:]
-    seed_order = ["w5", "w6", "w7", "w8", "b2", "b2", "w1", "w2", "w3", "w4", "b1", "b1"]
+    rows = [line.split()[0] for line in text.splitlines() if re.match(r"[wb][\d_]+\s", line)]
+    initial, gradients, update = rows[:12], rows[12:24], rows[24:]
+    seed_order = ["w5", "w6", "w7", "w8", "b2_1", "b2_2", "w1", "w2", "w3", "w4", "b1_1", "b1_2"]
     assert gradients == update == seed_order
+    # The initial values come before the forward pass, in its order: from the inputs, and
+    # each neuron's weights and bias together, as its net input sums them.
+    assert initial == [
+        "w1",
+        "w2",
+        "b1_1",
+        "w3",
+        "w4",
+        "b1_2",
+        "w5",
+        "w6",
+        "b2_1",
+        "w7",
+        "w8",
+        "b2_2",
+    ]
+    assert text.index("Initial weights") < text.index("Forward pass")
     assert text.index("Forward pass") < text.index("Backward pass") < text.index("\nUpdate\n")
 
 
@@ -166,13 +190,24 @@ def test_deeper_network_and_ce_show_every_parameter_and_neuron(deep, softmax_ce,
 
 
 def test_hidden_sums_one_term_per_neuron_fed(deep):
-    lines = explain.render_text(deep).splitlines()
+    """Each hidden ∂E/∂out written term by term: the symbols, the δ's and weights substituted
+    (a negative one in parentheses), the products, and the engine's sum."""
+    lines = _unwrapped(explain.render_text(deep)).splitlines()
+    weights = {(p.source, p.target): p.name for p in deep.parameters if p.kind == "weight"}
+
+    def shown(value):
+        return f"({explain.fmt(value)})" if value < 0 else explain.fmt(value)
+
     for delta in deep.deltas:
-        terms = " + ".join(explain.fmt(f.product) for f in delta.feeds)
-        if len(delta.feeds) > 1:
-            assert f"∂E/∂out_{delta.neuron} = {terms} = {explain.fmt(delta.dE_dout)}" in lines
-        elif delta.feeds:  # a neuron that feeds one neuron: its one term is the whole sum
-            assert f"∂E/∂out_{delta.neuron} = {terms}" in lines
+        if not delta.feeds:
+            continue
+        symbols = " + ".join(f"∂E/∂net_{f.to}·{weights[delta.neuron, f.to]}" for f in delta.feeds)
+        factors = " + ".join(f"{shown(f.dE_dnet)}·{shown(f.weight)}" for f in delta.feeds)
+        terms = " + ".join(shown(f.product) for f in delta.feeds)
+        # A neuron that feeds one neuron: its one term is the whole sum.
+        shown_terms = [terms] if len(delta.feeds) > 1 else []
+        parts = [f"∂E/∂out_{delta.neuron}", symbols, factors, *shown_terms]
+        assert " = ".join([*parts, explain.fmt(delta.dE_dout)]) in lines
     assert [len(d.feeds) for d in deep.deltas] == [2, 2, 2, 1, 1, 0]
 
 
@@ -190,12 +225,14 @@ def test_text_fits_the_width_without_losing_a_digit(seed_000, deep, lang):
     # Seed 000 needs no split at 100: one table of gradients.
     seed_text = explain.render_text(seed_000, lang, width=100)
     assert seed_text == explain.render_text(seed_000, lang)
-    headers = re.findall(rf"^{explain.say(lang, 'parameter')} ", seed_text, re.MULTILINE)
-    assert len(headers) == 2  # the gradients and the update
+    header = rf"^{explain.say(lang, 'parameter')} +{explain.say(lang, 'connects')} "
+    headers = re.findall(header, seed_text, re.MULTILINE)
+    assert len(headers) == 3  # the initial values, the gradients and the update
 
 
 def test_text_columns_line_up_on_the_decimal_point(seed_000):
-    lines = explain.render_text(seed_000).splitlines()
+    text = explain.render_text(seed_000)
+    lines = text.split(explain.say("en", "gradients"))[1].splitlines()
     w7, w1 = (next(line for line in lines if line.startswith(f"{n} ")) for n in ("w7", "w1"))
     dots = [[i for i, c in enumerate(line) if c == "."] for line in (w7, w1)]
     assert dots[0] == dots[1] and len(dots[0]) == 5

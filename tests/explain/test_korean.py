@@ -59,7 +59,6 @@ def test_each_part_that_introduces_partial_derivatives_says_pyeonmibun():
     introductions = (
         "backward_intro",
         "deltas_intro",
-        "gradient_example",
         "update_intro",
         "html_shows_backward",
         "matrix_backward",

@@ -2,10 +2,12 @@
 strings, with no drawing in them.
 
 ``walkthrough`` turns a Trace into these blocks in the order seed 000 works its example: the
-network, the inputs, the forward pass, the error, the backward pass, the update and the error
-after it. Every number goes through ``fmt`` and every word through ``say``, so a language or a
-count of digits changes nothing else. The terminal, Markdown and HTML renderers draw the same
-blocks, so they cannot disagree; none of them is imported here.
+network, the inputs, the initial weights and biases, the forward pass, the error, the backward
+pass, the update and the error after it. Each quantity comes as a table row and as its formula
+with the numbers substituted (``formulas``). Every number goes through ``fmt`` and every word
+through ``say``, so a language or a count of digits changes nothing else. The terminal,
+Markdown and HTML renderers draw the same blocks, so they cannot disagree; none of them is
+imported here.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .formulas import Formulas
 from .labels import say
 from .numbers import DEFAULT_DIGITS, fmt
 from .records import Delta, ParameterStep, Trace
@@ -144,7 +147,8 @@ def walkthrough(
     ``plain`` drops them. With ``matrix``, the same step follows as matrix products."""
     w = _Writer(lang, digits, keyed)
     blocks: list[Block] = [Heading(1, w.say("title"))]
-    for section in (_network, _inputs, _forward, _errors, _backward, _update, _after, _steps):
+    sections = (_network, _inputs, _initial, _forward, _errors, _backward, _update, _after, _steps)
+    for section in sections:
         blocks += section(trace, w)
     if matrix:
         from .matrix import matrix_form  # matrix.py builds on this module's blocks
@@ -193,24 +197,56 @@ def _inputs(trace: Trace, w: _Writer) -> list[Block]:
     return [Heading(2, w.say("inputs")), _table("", columns, rows)]
 
 
+def _initial(trace: Trace, w: _Writer) -> list[Block]:
+    """The weights and biases before the step, layer by layer from the inputs, with a note
+    where a layer's biases start equal (the worked example writes them as one b1)."""
+    columns = [(w.say("parameter"), False), (w.say("connects"), False), (w.say("value"), True)]
+    rows = [
+        (p.name, f"{p.source} → {p.target}", w.num(p.value, f"parameters.{i}.value"))
+        for i, p in enumerate(trace.parameters)
+    ]
+    layers = range(1, trace.depth + 1)
+    sizes = [sum(p.layer == n for p in trace.parameters) for n in layers]
+    blocks: list[Block] = [
+        Heading(2, w.say("initial")),
+        Paragraph(w.say("initial_intro")),
+        _table("", columns, rows, _ends(sizes)),
+    ]
+    for number in layers:
+        biases = [
+            (i, p) for i, p in enumerate(trace.parameters) if p.layer == number and p.kind == "bias"
+        ]
+        if len(biases) > 1 and len({p.value for _, p in biases}) == 1:
+            i, p = biases[0]
+            names = ", ".join(p.name for _, p in biases)
+            value = w.num(p.value, f"parameters.{i}.value")
+            blocks.append(Paragraph(w.say("initial_equal_biases", names=names, value=value)))
+    return blocks
+
+
 def _forward(trace: Trace, w: _Writer) -> list[Block]:
     blocks: list[Block] = [Heading(2, w.say("forward")), Paragraph(w.say("forward_intro"))]
     columns = [(w.say("neuron"), False), (w.say("net"), True), (w.say("out"), True)]
+    formulas = Formulas(trace, w)
     for number in range(1, trace.depth + 1):
+        layer = [(i, n) for i, n in enumerate(trace.neurons) if n.layer == number]
         rows = [
             (n.name, w.num(n.net, f"neurons.{i}.net"), w.num(n.out, f"neurons.{i}.out"))
-            for i, n in enumerate(trace.neurons)
-            if n.layer == number
+            for i, n in layer
         ]
         blocks.append(_table(w.layer(trace, number), columns, rows))
+        blocks += [Paragraph(f(i)) for i, _ in layer for f in (formulas.net, formulas.out)]
     return blocks
 
 
 def _errors(trace: Trace, w: _Writer) -> list[Block]:
+    formulas = Formulas(trace, w)
+    ce = trace.loss == "ce"
     columns = [
         (w.say("output"), False),
         (w.say("target"), True),
         (w.say("out"), True),
+        *([(w.say("probability"), True)] if ce else []),
         (w.say("term"), True),
     ]
     rows = [
@@ -218,18 +254,23 @@ def _errors(trace: Trace, w: _Writer) -> list[Block]:
             t.output,
             w.num(t.target, f"loss_terms.{k}.target"),
             w.num(t.out, f"loss_terms.{k}.out"),
+            *([w.num(t.probability, f"loss_terms.{k}.probability")] if ce else []),
             w.num(t.value, f"loss_terms.{k}.value"),
         )
         for k, t in enumerate(trace.loss_terms)
     ]
-    terms = " + ".join(
-        w.num(t.value, f"loss_terms.{k}.value") for k, t in enumerate(trace.loss_terms)
-    )
+    blocks: list[Block] = [Heading(2, w.say("errors")), Paragraph(w.say("errors_intro"))]
+    outputs = range(len(trace.loss_terms))
+    if ce:
+        blocks.append(Paragraph(w.say("ce_intro")))
+        blocks += [Paragraph(formulas.probability(k)) for k in outputs]
+    if trace.loss in ("mse", "bce"):
+        blocks.append(Paragraph(w.say("outputs_n", n=formulas.outputs())))
     return [
-        Heading(2, w.say("errors")),
-        Paragraph(w.say("errors_intro")),
+        *blocks,
         _table("", columns, rows),
-        Paragraph(f"{w.say('total')} = {terms} = {w.num(trace.total_error, 'total_error')}"),
+        *(Paragraph(formulas.term(k)) for k in outputs),
+        Paragraph(formulas.total()),
     ]
 
 
@@ -245,10 +286,20 @@ def _backward(trace: Trace, w: _Writer) -> list[Block]:
         (w.say("dout_dnet"), True),
         (w.say("dE_dnet"), True),
     ]
+    formulas = Formulas(trace, w)
     for number in range(trace.depth, 0, -1):
         deltas = [(i, d) for i, d in enumerate(trace.deltas) if d.layer == number]
         if number < trace.depth:
             blocks += _feeds(trace, w, number, deltas)
+        elif trace.loss == "ce":
+            blocks += _softmax_backward(trace, w, formulas)
+        for i, d in deltas:
+            if number < trace.depth:
+                lines = [formulas.hidden_dE_dout(i)]
+            else:  # ce's ∂E/∂out are the derivation's last lines
+                lines = [] if trace.loss == "ce" else [formulas.output_dE_dout(d.index)]
+            lines += [formulas.dout_dnet(i), formulas.dE_dnet(i)]
+            blocks += map(Paragraph, lines)
         rows = [
             (
                 d.neuron,
@@ -260,6 +311,26 @@ def _backward(trace: Trace, w: _Writer) -> list[Block]:
         ]
         blocks.append(_table(w.layer(trace, number), columns, rows))
     return blocks + _gradients(trace, w)
+
+
+def _softmax_backward(trace: Trace, w: _Writer, formulas: Formulas) -> list[Block]:
+    """∂E/∂out of each output under ce, derived as Koki Saito's *Deep Learning from Scratch*
+    derives its SoftmaxWithLoss layer's y − t: ∂E/∂y, the softmax's Jacobian, the chain
+    rule's sum over every y, and what that sum comes to; each step with its numbers."""
+    outputs = range(len(trace.loss_terms))
+    collapse = "ce_step_collapse" if formulas.targets_sum_to_one() else "ce_step_collapse_soft"
+    return [
+        Heading(3, w.say("ce_backward")),
+        Paragraph(w.say("ce_backward_intro")),
+        Paragraph(w.say("ce_step_dE_dy")),
+        *(Paragraph(formulas.softmax_dE_dy(j)) for j in outputs),
+        Paragraph(w.say("ce_step_jacobian")),
+        *(Paragraph(formulas.softmax_jacobian(j)) for j in outputs),
+        Paragraph(w.say("ce_step_chain")),
+        *(Paragraph(formulas.softmax_chain(k)) for k in outputs),
+        Paragraph(w.say(collapse)),
+        *(Paragraph(formulas.softmax_collapse(k)) for k in outputs),
+    ]
 
 
 def _feeds(trace: Trace, w: _Writer, number: int, deltas: list[tuple[int, Delta]]) -> list[Block]:
@@ -286,19 +357,7 @@ def _feeds(trace: Trace, w: _Writer, number: int, deltas: list[tuple[int, Delta]
         for k, f in enumerate(d.feeds)
     ]
     title = f"{w.layer(trace, number)}: {w.say('sum_over')}"
-    sums = [Paragraph(_sum(i, d, w)) for i, d in deltas]
-    return [_table(title, columns, rows, _ends([len(d.feeds) for _, d in deltas])), *sums]
-
-
-def _sum(index: int, delta: Delta, w: _Writer) -> str:
-    """∂E/∂out of a hidden neuron as the sum of its terms, e.g. "∂E/∂out_h1 = 0.0553994247 +
-    -0.0190491183 = 0.0363503064"; a single term is the whole of it."""
-    terms = [
-        w.num(f.product, f"deltas.{index}.feeds.{k}.product") for k, f in enumerate(delta.feeds)
-    ]
-    total = w.num(delta.dE_dout, f"deltas.{index}.dE_dout")
-    shown = terms if len(terms) == 1 else [" + ".join(terms), total]
-    return " = ".join([f"∂E/∂out_{delta.neuron}", *shown])
+    return [_table(title, columns, rows, _ends([len(d.feeds) for _, d in deltas]))]
 
 
 def _in_seed_order(trace: Trace) -> list[tuple[int, ParameterStep]]:
@@ -335,27 +394,12 @@ def _gradients(trace: Trace, w: _Writer) -> list[Block]:
         for i, p in parameters
     ]
     layers = sorted({p.layer for _, p in parameters}, reverse=True)
-    examples = [
-        next((i, p) for i, p in parameters if p.layer == number and p.kind == "weight")
-        for number in layers
-    ]
+    formulas = Formulas(trace, w)
     return [
         Heading(3, w.say("gradients")),
         Paragraph(w.say("backward_intro")),
-        *(
-            Paragraph(
-                w.say(
-                    "gradient_example",
-                    name=p.name,
-                    target=p.target,
-                    dE_dout=w.num(p.dE_dout, f"parameters.{i}.dE_dout"),
-                    dout_dnet=w.num(p.dout_dnet, f"parameters.{i}.dout_dnet"),
-                    dnet_dparam=w.num(p.dnet_dparam, f"parameters.{i}.dnet_dparam"),
-                    product=w.num(p.product, f"parameters.{i}.product"),
-                )
-            )
-            for i, p in examples
-        ),
+        Paragraph(w.say("gradients_intro")),
+        *(Paragraph(formulas.gradient(i)) for i, _ in parameters),
         _table(
             "", columns, rows, _ends([sum(p.layer == n for _, p in parameters) for n in layers])
         ),
@@ -388,6 +432,8 @@ def _update(trace: Trace, w: _Writer) -> list[Block]:
     ]
     if trace.frozen_biases:
         blocks.append(Paragraph(w.say("update_frozen")))
+    formulas = Formulas(trace, w)
+    blocks += [Paragraph(formulas.update(i)) for i, _ in parameters]
     sections = _ends([sum(p.layer == n for _, p in parameters) for n in layers])
     return [*blocks, _table("", columns, rows, sections)]
 

@@ -114,9 +114,6 @@ LABELS: dict[str, dict[str, str]] = {
         "weight": "weight",
         "feed_product": "∂E/∂net · w",
         "gradients": "The gradient of each parameter",
-        "gradient_example": "For {name}: ∂E/∂{name} = ∂E/∂out_{target} · "
-        "∂out_{target}/∂net_{target} · ∂net_{target}/∂{name} = "
-        "{dE_dout} · {dout_dnet} · {dnet_dparam} = {product}",
         "old": "old value",
         "html_forward": "Forward",
         "html_backward": "Backward",
@@ -201,6 +198,40 @@ LABELS: dict[str, dict[str, str]] = {
         "duration_s": "{value} s",
         "duration_min": "{value} min",
         "duration_hours": "{value} hours",
+        # Formulas beside numbers (issue 13, part 1)
+        "initial": "Initial weights and biases",
+        "initial_intro": "The values the step starts from, layer by layer from the inputs; the "
+        "forward pass below uses these.",
+        "initial_equal_biases": "{names} start equal, at {value}: the worked example writes "
+        "one bias per layer. Each is still a parameter of its own, with a gradient of its own, "
+        "so each has a name of its own here.",
+        "probability": "y (softmax)",
+        "outputs_n": "n = {n}, the number of outputs.",
+        "gradients_intro": "∂net/∂w is what the weight multiplies: an input, or the out of the "
+        "neuron the weight comes from; for a bias it is 1.",
+        "piecewise": "{a} if {cond}, else {b}",
+        "ce_intro": "Softmax with cross-entropy, as in Koki Saito's Deep Learning from Scratch "
+        "(chapter 5): the softmax turns the outputs into probabilities, "
+        "y_k = e^out_k / Σ_j e^out_j, which are positive and sum to 1; each output's error "
+        "term is −target_k·log y_k.",
+        "ce_backward": "Softmax with cross-entropy, backwards",
+        "ce_backward_intro": "Saito's SoftmaxWithLoss layer passes back y − target. Where that "
+        "comes from, in four steps, each with this network's numbers (δ_jk is 1 when j = k, "
+        "else 0):",
+        "ce_step_dE_dy": "Step 1. The loss: E = −Σ_j target_j·log y_j, so "
+        "∂E/∂y_j = −target_j / y_j.",
+        "ce_step_jacobian": "Step 2. The softmax: every y_j depends on every out_k, with "
+        "∂y_j/∂out_k = y_j·(δ_jk − y_k), that is y_j·(1 − y_j) for j = k and −y_j·y_k "
+        "otherwise.",
+        "ce_step_chain": "Step 3. The chain rule: out_k reaches E through every y_j, so "
+        "∂E/∂out_k = Σ_j ∂E/∂y_j · ∂y_j/∂out_k.",
+        "ce_step_collapse": "Step 4. The sum collapses: Σ_j (−target_j / y_j)·y_j·(δ_jk − y_k) "
+        "= −target_k + y_k·Σ_j target_j, and the targets sum to 1, so "
+        "∂E/∂out_k = y_k − target_k: the gradient SoftmaxWithLoss passes back, and the "
+        "engine's.",
+        "ce_step_collapse_soft": "Step 4. The sum collapses: Σ_j (−target_j / y_j)·y_j·"
+        "(δ_jk − y_k) = y_k·Σ_j target_j − target_k. These targets do not sum to 1, so it is "
+        "not y − target:",
     },
     "ko": {
         "title": "한 단계씩 계산하는 오차역전파",
@@ -283,9 +314,6 @@ LABELS: dict[str, dict[str, str]] = {
         "weight": "가중치",
         "feed_product": "∂E/∂net · w",
         "gradients": "매개변수별 기울기",
-        "gradient_example": "E의 {name}에 대한 편미분: ∂E/∂{name} = ∂E/∂out_{target} · "
-        "∂out_{target}/∂net_{target} · ∂net_{target}/∂{name} = "
-        "{dE_dout} · {dout_dnet} · {dnet_dparam} = {product}",
         "old": "이전 값",
         "html_forward": "순전파",
         "html_backward": "역전파",
@@ -369,6 +397,39 @@ LABELS: dict[str, dict[str, str]] = {
         "duration_s": "{value}초",
         "duration_min": "{value}분",
         "duration_hours": "{value}시간",
+        # Formulas beside numbers (issue 13, part 1)
+        "initial": "초기 가중치와 편향",
+        "initial_intro": "학습을 시작하는 값입니다. 입력층 쪽부터 층 순서로 적었으며, 아래의 "
+        "순전파는 이 값에서 출발합니다.",
+        "initial_equal_biases": "{names}: 같은 값 {value}에서 시작합니다. 예제는 층마다 편향을 "
+        "하나로 적지만, 뉴런마다 기울기가 따로 있는 별개의 매개변수이므로 여기서는 이름을 "
+        "따로 붙였습니다.",
+        "probability": "y (소프트맥스)",
+        "outputs_n": "n = {n}: 출력 뉴런의 수.",
+        "gradients_intro": "∂net/∂w는 가중치가 곱해지는 값, 곧 입력이나 가중치가 나오는 뉴런의 "
+        "out입니다. 편향이면 1입니다.",
+        "piecewise": "{cond}이면 {a}, 아니면 {b}",
+        "ce_intro": "소프트맥스와 교차 엔트로피(사이토 고키, 『밑바닥부터 시작하는 딥러닝』 "
+        "5장): 소프트맥스 함수가 출력을 확률로 바꿉니다. y_k = e^out_k / Σ_j e^out_j. "
+        "확률은 모두 양수이고 합이 1입니다. 출력마다의 오차 항은 −target_k·log y_k입니다.",
+        "ce_backward": "소프트맥스와 교차 엔트로피의 역전파",
+        "ce_backward_intro": "사이토 고키의 SoftmaxWithLoss 계층이 역전파에서 내보내는 값은 "
+        "y − target입니다. 그 값이 어디서 나오는지 네 단계로, 이 신경망의 숫자와 함께 "
+        "보입니다(δ_jk는 j = k이면 1, 아니면 0).",
+        "ce_step_dE_dy": "1단계. 손실 함수: E = −Σ_j target_j·log y_j이므로 "
+        "∂E/∂y_j = −target_j / y_j입니다.",
+        "ce_step_jacobian": "2단계. 소프트맥스: 각 y_j는 모든 out_k에 따라 달라지며, "
+        "∂y_j/∂out_k = y_j·(δ_jk − y_k)입니다. 곧 j = k이면 y_j·(1 − y_j), 아니면 "
+        "−y_j·y_k입니다.",
+        "ce_step_chain": "3단계. 연쇄 법칙: out_k의 영향은 모든 y_j를 거쳐 E에 전해지므로 "
+        "∂E/∂out_k = Σ_j ∂E/∂y_j · ∂y_j/∂out_k입니다.",
+        "ce_step_collapse": "4단계. 합이 간단해집니다: Σ_j (−target_j / y_j)·y_j·(δ_jk − y_k) "
+        "= −target_k + y_k·Σ_j target_j이고, 목표값의 합이 1이므로 "
+        "∂E/∂out_k = y_k − target_k입니다. SoftmaxWithLoss가 내보내는 기울기이며, 엔진의 "
+        "기울기와 같습니다.",
+        "ce_step_collapse_soft": "4단계. 합이 간단해집니다: Σ_j (−target_j / y_j)·y_j·"
+        "(δ_jk − y_k) = y_k·Σ_j target_j − target_k. 이 목표값들은 합이 1이 아니므로 "
+        "y − target 그대로가 아닙니다:",
     },
 }
 

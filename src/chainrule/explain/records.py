@@ -21,16 +21,23 @@ class Neuron:
     activation: str  # "sigmoid", "relu", "tanh", "leaky_relu" or "identity"
     net: float
     out: float
+    slope: float | None = None  # leaky_relu's negative slope; None for the others
 
 
 @dataclass(frozen=True)
 class LossTerm:
-    """The part of the total error that one output contributes."""
+    """The part of the total error that one output contributes; for ``ce``, also the
+    softmax's numbers that Saito's SoftmaxWithLoss derivation multiplies."""
 
     output: str
     target: float
     out: float
     value: float
+    # ce only (None or empty for the other losses): the softmax's probability y of this
+    # output, ∂E/∂y = −target / y, and the softmax's Jacobian row ∂y/∂out_k for each output k.
+    probability: float | None = None
+    dE_dprobability: float | None = None
+    dprobability_dout: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

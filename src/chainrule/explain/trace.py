@@ -68,14 +68,15 @@ def _sizes(layers: list[tuple[int, nn.Linear, nn.Module | None]]) -> tuple[int, 
 
 class _Names:
     """Neuron and parameter names: as the seeds write them ("seed": i1, h1, o1, w1…w8,
-    b1, b2) or by layer and index ("index": x1, a1_1, W1[1,2], b1[1])."""
+    b1_1, b1_2) or by layer and index ("index": x1, a1_1, W1[1,2], b1[1]). Every neuron has
+    a bias of its own, so a bias is named by its layer and neuron even where the worked
+    example starts a layer's biases equal and calls them one b1."""
 
-    def __init__(self, style: str, sizes: tuple[int, ...], biases: list[np.ndarray]) -> None:
+    def __init__(self, style: str, sizes: tuple[int, ...]) -> None:
         if style not in ("seed", "index"):
             raise ExplainError(f"names must be 'seed' or 'index', not {style!r}")
         self.style = style
         self.depth = len(sizes) - 1
-        self.biases = biases
         self.weight_number = np.cumsum([0, *(a * b for a, b in itertools.pairwise(sizes))])
 
     def neuron(self, layer: int, index: int) -> str:
@@ -95,8 +96,7 @@ class _Names:
     def bias(self, layer: int, row: int) -> str:
         if self.style == "index":
             return f"b{layer}[{row + 1}]"
-        shared = np.all(self.biases[layer - 1] == self.biases[layer - 1][0])
-        return f"b{layer}" if shared else f"b{layer}_{row + 1}"
+        return f"b{layer}_{row + 1}"
 
 
 def _narrow(values: np.ndarray) -> bool:
@@ -143,6 +143,20 @@ def _loss_terms(out: Tensor, target: np.ndarray, loss: str) -> Tensor:
     if loss == "bce":
         return F.binary_cross_entropy(out, Tensor(target), reduction="none") / n
     return -(out.log_softmax(-1) * target)
+
+
+def _softmax_steps(out: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, ...]:
+    """For ce, the numbers of Saito's SoftmaxWithLoss derivation, each from the engine: the
+    probabilities y = softmax(out) and ∂E/∂y of E = −Σ target·log y (a forward and backward
+    through softmax and log), and the softmax's Jacobian, row j holding ∂y_j/∂out_k (the
+    softmax op's backward applied to each unit vector)."""
+    scores = Tensor(out, requires_grad=True, dtype=float64)
+    y = scores.softmax(-1)
+    node = y.grad_fn
+    jacobian = np.stack([np.asarray(node.backward(node, row)[0]) for row in np.eye(out.size)])
+    y.retain_grad()
+    (-(y.log() * target)).sum().backward()  # frees what the op saved: the Jacobian goes first
+    return y.data.copy(), y.grad.data.copy(), jacobian
 
 
 def _local_derivative(out: Tensor, net: Tensor) -> np.ndarray:
@@ -225,9 +239,12 @@ def trace(
         linear.bias.numpy().copy() if linear.bias is not None else np.zeros(0)
         for _, linear, _ in layers
     ]
-    label = _Names(names, sizes, biases)
+    label = _Names(names, sizes)
     activations = [
         ACTIVATION_NAMES[type(act)] if act is not None else "identity" for _, _, act in layers
+    ]
+    slopes = [
+        float(act.negative_slope) if isinstance(act, nn.LeakyReLU) else None for _, _, act in layers
     ]
     neurons = [
         Neuron(
@@ -237,13 +254,23 @@ def trace(
             activations[layer - 1],
             float(net.data[j]),
             float(o.data[j]),
+            slopes[layer - 1],
         )
         for layer, (net, o) in enumerate(values, start=1)
         for j in range(sizes[layer])
     ]
+    softmax = _softmax_steps(out.data, target) if loss == "ce" else None
     loss_terms = [
         LossTerm(
-            label.neuron(len(layers), k), float(target[k]), float(out.data[k]), float(terms.data[k])
+            label.neuron(len(layers), k),
+            float(target[k]),
+            float(out.data[k]),
+            float(terms.data[k]),
+            *(
+                (float(softmax[0][k]), float(softmax[1][k]), tuple(map(float, softmax[2][k])))
+                if softmax is not None
+                else ()
+            ),
         )
         for k in range(sizes[-1])
     ]

@@ -97,6 +97,9 @@ class Trace:
     errors: list[float] = field(default_factory=list)  # before each update, and after the last
     frozen_biases: bool = False
     layer_sizes: tuple[int, ...] = ()
+    # Each layer's leaky_relu slope for a negative net input (None for other activations):
+    # the page that recomputes the walk-through needs it, and the neurons do not say it.
+    negative_slopes: tuple[float | None, ...] = ()
 
     def layer(self, number: int) -> list[Neuron]:
         """The neurons of layer ``number`` (1 for the first Linear layer), in order."""

@@ -284,6 +284,10 @@ def trace(
         errors=errors,
         frozen_biases=freeze_biases,
         layer_sizes=sizes,
+        negative_slopes=tuple(
+            float(act.negative_slope) if isinstance(act, nn.LeakyReLU) else None
+            for _, _, act in layers
+        ),
     )
 
 

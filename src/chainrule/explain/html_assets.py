@@ -41,7 +41,11 @@ CSS = """
   border-radius: 8px; padding: 8px 12px; font-weight: 600; max-width: none; }
 .crx .crx-play { border: 1px solid var(--crx-line); border-radius: 10px; padding: 4px 16px 12px;
   margin: 0.75rem 0; background: var(--crx-soft); }
-.crx .crx-play .crx-play-title { font-size: 1.05rem; margin: 0.5rem 0; padding: 0; border: 0; }
+.crx.crx-js .crx-play { display: grid; grid-template-columns: minmax(0, 1fr) minmax(220px, 340px);
+  column-gap: 24px; align-items: start; }
+.crx .crx-play .crx-play-title { grid-column: 1 / -1; font-size: 1.05rem; margin: 0.5rem 0;
+  padding: 0; border: 0; }
+@media (max-width: 720px) { .crx.crx-js .crx-play { grid-template-columns: minmax(0, 1fr); } }
 .crx .crx-fields { display: flex; flex-wrap: wrap; gap: 8px 20px; }
 .crx fieldset { border: 0; margin: 0; padding: 0; display: flex; flex-wrap: wrap;
   gap: 6px 10px; align-items: center; }
@@ -70,7 +74,7 @@ CSS = """
   color: var(--crx-ink); cursor: pointer; }
 .crx .crx-play button:hover, .crx .crx-factors button:hover { background: var(--crx-soft); }
 .crx .crx-notice { color: var(--crx-bad); margin: 0; min-height: 1.5em; }
-.crx .crx-chart-box { margin: 8px 0 0; }
+.crx .crx-chart-box { margin: 0; }
 .crx .crx-chart-box p { font-size: 0.9rem; color: var(--crx-muted); margin: 0 0 4px; }
 .crx .crx-chart { display: block; width: 100%; max-width: 480px; height: auto; background: #fff;
   border: 1px solid var(--crx-line); border-radius: 6px; }

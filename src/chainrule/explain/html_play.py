@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from html import escape
 
 from .. import nn
@@ -92,111 +93,136 @@ def factors(trace: Trace, lang: str, digits: int) -> list[dict[str, object]]:
     caption whose numbers are keyed spans."""
     return [
         {
-            "caption": f"<strong>{escape(say(lang, label, **words))}</strong> "
-            f'<span class="crx-formula">{markup(pieces, "span")}</span>',
-            "edges": edges,
-            "nodes": nodes,
-            "keys": keys,
+            "caption": f"<strong>{escape(say(lang, f.label, **f.words))}</strong> "
+            f'<span class="crx-formula">{markup(f.formula, "span")}</span>',
+            "edges": f.edges,
+            "nodes": f.nodes,
+            "keys": f.keys,
         }
-        for label, words, pieces, edges, nodes, keys in _factor_steps(trace, digits)
+        for f in _Factors(trace, digits).all()
     ]
 
 
-Step = tuple[str, dict[str, str], Pieces, list[int], list[str], list[str]]
+@dataclass(frozen=True)
+class _Factor:
+    """One step of the walk: its caption's label and words, its formula, and what it lights."""
+
+    label: str
+    words: dict[str, str]
+    formula: Pieces
+    edges: list[int]
+    nodes: list[str]
+    keys: list[str]
 
 
-def _factor_steps(trace: Trace, digits: int) -> list[Step]:
-    """(label, its words, formula, edges, nodes, keys) for each factor, in order."""
+class _Factors:
+    """The factors of a trace's backward pass, in order."""
 
-    def num(value: float, key: str) -> tuple[str, str]:
-        return fmt(value, digits), key
+    def __init__(self, trace: Trace, digits: int) -> None:
+        self.trace, self.digits = trace, digits
+        self.weights = {
+            (p.source, p.target): i for i, p in enumerate(trace.parameters) if p.kind == "weight"
+        }
 
-    weights = {
-        (p.source, p.target): i for i, p in enumerate(trace.parameters) if p.kind == "weight"
-    }
-    steps: list[Step] = []
-    for number in range(trace.depth, 0, -1):
-        for i, d in enumerate(trace.deltas):
-            if d.layer != number:
-                continue
-            name, key = d.neuron, f"deltas.{i}"
-            if number == trace.depth:
-                terms = [f"loss_terms.{d.index}.{field}" for field in ("target", "out", "value")]
-                formula: Pieces = ((f"∂E/∂out_{name} = ", None), num(d.dE_dout, f"{key}.dE_dout"))
-                steps.append(
-                    ("html_factor_output", {"neuron": name}, formula, [], [name],
-                     [f"{key}.dE_dout", *terms])
-                )  # fmt: skip
-            else:
-                steps += _paths(trace, i, weights, num)
-            activation = trace.neurons[i].activation
-            local = ((f"∂out_{name}/∂net_{name} = ", None), num(d.dout_dnet, f"{key}.dout_dnet"))
-            steps.append(
-                ("html_factor_local", {"neuron": name, "activation": activation}, local, [],
-                 [name], [f"{key}.dout_dnet"])
-            )  # fmt: skip
-            delta = (
-                (f"∂E/∂net_{name} = ∂E/∂out_{name} · ∂out_{name}/∂net_{name} = ", None),
-                num(d.dE_dout, f"{key}.dE_dout"),
-                (" · ", None),
-                num(d.dout_dnet, f"{key}.dout_dnet"),
-                (" = ", None),
-                num(d.dE_dnet, f"{key}.dE_dnet"),
-            )
-            keys = [f"{key}.dE_dout", f"{key}.dout_dnet", f"{key}.dE_dnet"]
-            steps.append(("html_factor_delta", {"neuron": name}, delta, [], [name], keys))
-        indexed = [(i, p) for i, p in enumerate(trace.parameters) if p.layer == number]
-        for i, p in sorted(indexed, key=lambda ip: ip[1].kind != "weight"):
-            t, key = p.target, f"parameters.{i}"
-            formula = (
-                (f"∂E/∂{p.name} = ∂E/∂out_{t} · ∂out_{t}/∂net_{t} · ∂net_{t}/∂{p.name} = ", None),
-                num(p.dE_dout, f"{key}.dE_dout"),
-                (" · ", None),
-                num(p.dout_dnet, f"{key}.dout_dnet"),
-                (" · ", None),
-                num(p.dnet_dparam, f"{key}.dnet_dparam"),
-                (" = ", None),
-                num(p.product, f"{key}.product"),
-            )
-            source = f"1:{p.layer}" if p.kind == "bias" else p.source
-            fields = ("dE_dout", "dout_dnet", "dnet_dparam", "product", "grad")
-            steps.append(
-                ("html_factor_param", {"name": p.name}, formula, [i], [source, t],
-                 [f"{key}.{field}" for field in fields])
-            )  # fmt: skip
-    return steps
-
-
-def _paths(trace: Trace, index: int, weights: dict[tuple[str, str], int], num) -> list[Step]:
-    """A hidden neuron's ∂E/∂out: one step per neuron it feeds (∂E/∂net of that neuron times
-    the weight between them), then their sum (when there are several)."""
-    d = trace.deltas[index]
-    name, key = d.neuron, f"deltas.{index}"
-    steps: list[Step] = []
-    for k, f in enumerate(d.feeds):
-        w = weights[name, f.to]
-        weight = trace.parameters[w].name
-        formula: Pieces = (
-            (f"∂E/∂net_{f.to} · {weight} = ", None),
-            num(f.dE_dnet, f"{key}.feeds.{k}.dE_dnet"),
-            (" · ", None),
-            num(f.weight, f"{key}.feeds.{k}.weight"),
-            (" = ", None),
-            num(f.product, f"{key}.feeds.{k}.product"),
+    def _formula(self, *parts: str | tuple[float, str]) -> Pieces:
+        """Words as they are, and each (value, record key) as its number."""
+        return tuple(
+            (part, None) if isinstance(part, str) else (fmt(part[0], self.digits), part[1])
+            for part in parts
         )
-        keys = [f"{key}.feeds.{k}.{field}" for field in ("dE_dnet", "weight", "product")]
-        words = {"neuron": name, "weight": weight, "to": f.to}
-        steps.append(("html_factor_feed", words, formula, [w], [name, f.to], keys))
-    if len(d.feeds) > 1:
-        terms: list[tuple[str, str | None]] = [(f"∂E/∂out_{name} = ", None)]
+
+    def all(self) -> list[_Factor]:
+        steps: list[_Factor] = []
+        for number in range(self.trace.depth, 0, -1):
+            for i, d in enumerate(self.trace.deltas):
+                if d.layer == number:
+                    steps += self._output(i) if number == self.trace.depth else self._paths(i)
+                    steps += self._neuron(i)
+            indexed = [(i, p) for i, p in enumerate(self.trace.parameters) if p.layer == number]
+            steps += [
+                self._parameter(i) for i, p in sorted(indexed, key=lambda ip: ip[1].kind == "bias")
+            ]
+        return steps
+
+    def _output(self, index: int) -> list[_Factor]:
+        """An output's ∂E/∂out, the loss's derivative."""
+        d, key = self.trace.deltas[index], f"deltas.{index}"
+        terms = [f"loss_terms.{d.index}.{field}" for field in ("target", "out", "value")]
+        formula = self._formula(f"∂E/∂out_{d.neuron} = ", (d.dE_dout, f"{key}.dE_dout"))
+        keys = [f"{key}.dE_dout", *terms]
+        return [_Factor("html_factor_output", {"neuron": d.neuron}, formula, [], [d.neuron], keys)]
+
+    def _paths(self, index: int) -> list[_Factor]:
+        """A hidden neuron's ∂E/∂out: one step per neuron it feeds (∂E/∂net of that neuron
+        times the weight between them), then their sum, when there are several."""
+        d, key = self.trace.deltas[index], f"deltas.{index}"
+        steps = []
         for k, f in enumerate(d.feeds):
-            terms += [(" + ", None)] * (k > 0) + [num(f.product, f"{key}.feeds.{k}.product")]
-        terms += [(" = ", None), num(d.dE_dout, f"{key}.dE_dout")]
-        edges = [weights[name, f.to] for f in d.feeds]
-        keys = [f"{key}.feeds.{k}.product" for k in range(len(d.feeds))] + [f"{key}.dE_dout"]
-        nodes = [name, *(f.to for f in d.feeds)]
-        steps.append(("html_factor_sum", {"neuron": name}, tuple(terms), edges, nodes, keys))
-    return steps
+            w = self.weights[d.neuron, f.to]
+            weight, at = self.trace.parameters[w].name, f"{key}.feeds.{k}"
+            formula = self._formula(
+                f"∂E/∂net_{f.to} · {weight} = ",
+                (f.dE_dnet, f"{at}.dE_dnet"),
+                " · ",
+                (f.weight, f"{at}.weight"),
+                " = ",
+                (f.product, f"{at}.product"),
+            )
+            keys = [f"{at}.dE_dnet", f"{at}.weight", f"{at}.product"]
+            words = {"neuron": d.neuron, "weight": weight, "to": f.to}
+            steps.append(_Factor("html_factor_feed", words, formula, [w], [d.neuron, f.to], keys))
+        if len(d.feeds) > 1:
+            products = [(f.product, f"{key}.feeds.{k}.product") for k, f in enumerate(d.feeds)]
+            added = [part for k, p in enumerate(products) for part in [" + "] * (k > 0) + [p]]
+            formula = self._formula(
+                f"∂E/∂out_{d.neuron} = ", *added, " = ", (d.dE_dout, f"{key}.dE_dout")
+            )
+            edges = [self.weights[d.neuron, f.to] for f in d.feeds]
+            nodes = [d.neuron, *(f.to for f in d.feeds)]
+            keys = [k for _, k in products] + [f"{key}.dE_dout"]
+            steps.append(
+                _Factor("html_factor_sum", {"neuron": d.neuron}, formula, edges, nodes, keys)
+            )
+        return steps
+
+    def _neuron(self, index: int) -> list[_Factor]:
+        """A neuron's ∂out/∂net, then δ = ∂E/∂out · ∂out/∂net."""
+        d, key = self.trace.deltas[index], f"deltas.{index}"
+        name = d.neuron
+        words = {"neuron": name, "activation": self.trace.neurons[index].activation}
+        local = self._formula(f"∂out_{name}/∂net_{name} = ", (d.dout_dnet, f"{key}.dout_dnet"))
+        delta = self._formula(
+            f"∂E/∂net_{name} = ∂E/∂out_{name} · ∂out_{name}/∂net_{name} = ",
+            (d.dE_dout, f"{key}.dE_dout"),
+            " · ",
+            (d.dout_dnet, f"{key}.dout_dnet"),
+            " = ",
+            (d.dE_dnet, f"{key}.dE_dnet"),
+        )
+        keys = [f"{key}.dE_dout", f"{key}.dout_dnet", f"{key}.dE_dnet"]
+        return [
+            _Factor("html_factor_local", words, local, [], [name], [f"{key}.dout_dnet"]),
+            _Factor("html_factor_delta", {"neuron": name}, delta, [], [name], keys),
+        ]
+
+    def _parameter(self, index: int) -> _Factor:
+        """A parameter's gradient: its neuron's two factors times ∂net/∂w, its input."""
+        p, key = self.trace.parameters[index], f"parameters.{index}"
+        t = p.target
+        formula = self._formula(
+            f"∂E/∂{p.name} = ∂E/∂out_{t} · ∂out_{t}/∂net_{t} · ∂net_{t}/∂{p.name} = ",
+            (p.dE_dout, f"{key}.dE_dout"),
+            " · ",
+            (p.dout_dnet, f"{key}.dout_dnet"),
+            " · ",
+            (p.dnet_dparam, f"{key}.dnet_dparam"),
+            " = ",
+            (p.product, f"{key}.product"),
+        )
+        source = f"1:{p.layer}" if p.kind == "bias" else p.source
+        keys = [f"{key}.{field}" for field in ("dE_dout", "dout_dnet", "dnet_dparam", "product")]
+        keys.append(f"{key}.grad")
+        return _Factor("html_factor_param", {"name": p.name}, formula, [index], [source, t], keys)
 
 
 def play_panel(trace: Trace, lang: str, digits: int) -> str:
@@ -213,7 +239,7 @@ def play_panel(trace: Trace, lang: str, digits: int) -> str:
     return (
         '<section class="crx-play crx-needs-js">'
         f'<h2 class="crx-play-title">{escape(say(lang, "html_play"))}</h2>'
-        '<div class="crx-fields">'
+        '<div class="crx-controls"><div class="crx-fields">'
         f"<fieldset><legend>{escape(say(lang, 'inputs'))}</legend>{''.join(fields)}</fieldset>"
         f"<fieldset><legend>{escape(say(lang, 'html_targets'))}</legend>{''.join(targets)}"
         "</fieldset>"
@@ -229,7 +255,7 @@ def play_panel(trace: Trace, lang: str, digits: int) -> str:
         "</button>"
         f'<button type="button" class="crx-reset">{escape(say(lang, "html_reset"))}</button>'
         '<p class="crx-notice" role="status"></p>'
-        "</div>"
+        "</div></div>"
         f'<div class="crx-chart-box"><p>{escape(say(lang, "html_chart"))}</p>'
         '<svg class="crx-chart" viewBox="0 0 360 140" role="img"'
         f' aria-label="{escape(say(lang, "html_chart"))}"></svg></div>'

@@ -168,7 +168,7 @@ CSS = """
 .crx td.crx-word { color: var(--crx-muted); }
 @media print {
   .crx { max-width: none; padding: 0; font-size: 12pt; }
-  .crx.crx-js .crx-stepper, .crx .crx-needs-js { display: none; }
+  .crx.crx-js .crx-stepper, .crx.crx-js .crx-needs-js { display: none; }
   .crx.crx-js .crx-figure:not([data-active]) { display: block; }
   .crx .crx-figure, .crx table, .crx tr { break-inside: avoid; }
   .crx h2, .crx h3 { break-after: avoid; }

@@ -7,7 +7,8 @@ label. The three steps draw the same network and label it differently:
 - forward: each neuron's net and out, each edge's weight, each output's target and error;
 - backward: each neuron's ∂E/∂out and ∂E/∂net (δ), each edge's ∂E/∂w (the engine's
   ``.grad``), coloured by its sign;
-- update: each edge's old → new value, and the error before → after.
+- update: each edge's new value (old → new in its tooltip; the old one is the forward
+  step's, at the same place), and the error before → after.
 
 Every number is ``fmt``'s string inside a ``<tspan data-k="record key">``, and every tooltip
 a ``data-tpl`` template of record keys, so the page's script can refill them when the

@@ -99,8 +99,8 @@ LABELS: dict[str, dict[str, str]] = {
         "each output its target t and error term.",
         "html_shows_backward": "Each neuron shows ∂E/∂out and ∂E/∂net (δ), each edge its "
         "gradient ∂E/∂w.",
-        "html_shows_update": "Each edge shows its value before → after the update; E, the "
-        "error before → after.",
+        "html_shows_update": "Each edge shows its value after the update (its tooltip, before → "
+        "after); E, the error before → after.",
         "html_positive": "∂E/∂w > 0: w goes down",
         "html_negative": "∂E/∂w < 0: w goes up",
         # The page to play with (issue 13, part 4)
@@ -220,8 +220,8 @@ LABELS: dict[str, dict[str, str]] = {
         "오차 항을 보여 줍니다.",
         "html_shows_backward": "뉴런마다 ∂E/∂out과 ∂E/∂net(δ)을, 연결선마다 기울기 ∂E/∂w를 "
         "보여 줍니다.",
-        "html_shows_update": "연결선마다 갱신 전 → 후의 값을, E에는 갱신 전 → 후의 오차를 "
-        "보여 줍니다.",
+        "html_shows_update": "연결선마다 갱신 후의 값을(툴팁에는 갱신 전 → 후의 값을), E에는 "
+        "갱신 전 → 후의 오차를 보여 줍니다.",
         "html_positive": "∂E/∂w > 0: w가 줄어듦",
         "html_negative": "∂E/∂w < 0: w가 커짐",
         # The page to play with (issue 13, part 4)

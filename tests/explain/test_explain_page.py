@@ -264,6 +264,12 @@ DRIVER = """
              scroll: box.scrollWidth, root: root.getBoundingClientRect().width,
              view: svg.viewBox.baseVal.width};
     r.banner = root.querySelector(".crx-error").hidden;
+    if (c.refuse) {
+      var before = spans(root);
+      edit(root, "loss_terms.0.target", 1.5);
+      r.refused = {notice: root.querySelector(".crx-notice").textContent,
+                   same: JSON.stringify(spans(root)) === JSON.stringify(before)};
+    }
     results.networks[c.id] = r;
   });
   document.getElementById("results").textContent = JSON.stringify(results);
@@ -288,7 +294,10 @@ def driven(tmp_path_factory: pytest.TempPathFactory, cases: dict[str, dict[str, 
         uid = re.match(r'<div class="crx" id="([^"]+)"', fragment).group(1)
         fragments.append(fragment)
         walk = name in ("seed", "leaky_bce", "relu_ce")
-        networks.append({"id": uid, "edits": case["edits"], "train": TRAIN, "walk": walk})
+        refuse = case["loss"] == "bce"
+        networks.append(
+            {"id": uid, "edits": case["edits"], "train": TRAIN, "walk": walk, "refuse": refuse}
+        )
         case["id"] = uid
     format_cases = [
         (repr(v) if not math.isfinite(v) or v == 0 else v, d) for v, d in _format_cases()
@@ -458,6 +467,19 @@ def test_page_steps_through_the_chain_rule_factor_by_factor(
         assert sorted(w5["nodes"]) == ["h1", "o1"]
         assert f"parameters.{i}.grad" in w5["figure_keys"]
         assert [text for _, text in w5["caption"]][-1] == "0.0821670406"
+
+
+@needs_chromium
+def test_page_refuses_what_the_engine_refuses(
+    cases: dict[str, dict[str, Any]], driven: dict
+) -> None:
+    """A binary cross-entropy target of 1.5, which the engine refuses, leaves every number
+    as it was and says why."""
+    result = driven["networks"][cases["leaky_bce"]["id"]]
+    assert result["refused"] == {"notice": explain.say("en", "html_bce_range"), "same": True}
+    model, inputs, _, lr = _edited(cases["leaky_bce"])
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        _trace(model, inputs, [1.5], cases["leaky_bce"], lr)
 
 
 @needs_chromium

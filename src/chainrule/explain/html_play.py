@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from html import escape
 
 from .. import nn
-from .html_figure import Pieces, markup
+from .html_figure import EDGE_GREY, LABEL_PX, MONO_EM, PILL_PAD, Pieces, markup
 from .labels import say
 from .numbers import fmt
 from .records import Trace
@@ -67,6 +67,12 @@ def model_data(trace: Trace, lang: str, digits: int) -> str:
             "lr": _finite(trace.lr),
         },
         "factors": factors(trace, lang, digits),
+        "drawing": {  # how the script redraws edges and labels as html_figure draws them
+            "mono_em": MONO_EM,
+            "label_px": LABEL_PX,
+            "pill_pad": PILL_PAD,
+            "edge_grey": EDGE_GREY,
+        },
         "words": {  # the script fills in the {placeholders}
             "error": say(lang, "html_error", message="{message}"),
             "chart_point": say(lang, "html_chart_point", step="{step}", error="{error}"),

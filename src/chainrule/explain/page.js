@@ -349,18 +349,17 @@
   }
 
   // Text widths as html_figure._width estimates them: wide glyphs count double.
-  var MONO_EM = 0.62;
-  function textWidth(text, px) {
+  function textWidth(text, px, em) {
     var units = 0;
     for (var i = 0; i < text.length; i++) units += text.charCodeAt(i) >= 0x1100 ? 2 : 1;
-    return units * MONO_EM * px;
+    return units * em * px;
   }
 
   // One walk-through -----------------------------------------------------------------------
 
   function start(root, page) {
     var model = JSON.parse(root.querySelector("script.crx-model").textContent);
-    var digits = model.digits, words = model.words;
+    var digits = model.digits, words = model.words, drawing = model.drawing;
     var initial = {
       inputs: model.values.inputs.map(Number),
       targets: model.values.targets.map(Number),
@@ -423,7 +422,7 @@
         var thickest = Number(svg.getAttribute("data-thickest"));
         svg.querySelectorAll("line[data-p], .crx-label[data-p]").forEach(function (element) {
           var p = records.parameters[Number(element.getAttribute("data-p"))];
-          var css = "crx-edge", stroke = 1.6;
+          var css = "crx-edge", stroke = drawing.edge_grey;
           var grey = step === "forward" || (step === "update" && p.updated === null) || biggest === 0;
           if (!grey) {
             css = p.grad > 0 ? "crx-pos" : p.grad < 0 ? "crx-neg" : "crx-edge";
@@ -435,7 +434,8 @@
             element.setAttribute("stroke-width", stroke.toFixed(2));
           } else {
             var label = element.querySelector("text"), rect = element.querySelector("rect");
-            var width = textWidth(label.textContent, 14) + 18;
+            var width = textWidth(label.textContent, drawing.label_px, drawing.mono_em) +
+              drawing.pill_pad;
             var x = Number(label.getAttribute("x"));
             rect.setAttribute("x", (x - width / 2).toFixed(1));
             rect.setAttribute("width", width.toFixed(1));
@@ -681,6 +681,9 @@
       input.addEventListener("input", function () { edit(input); });
     });
     root.querySelector(".crx-train-button").addEventListener("click", train);
+    root.querySelector(".crx-train-steps").addEventListener("keydown", function (event) {
+      if (event.key === "Enter") train();
+    });
     root.querySelector(".crx-reset").addEventListener("click", reset);
     // A click on an edge or its label opens its field.
     root.querySelectorAll(".crx-svg [data-p]").forEach(function (element) {

@@ -90,20 +90,27 @@ CHROMIUM_FLAGS = (
 )
 
 
-def dump_dom(tmp_path: Path, html: str, fragment: str = "") -> str:
-    """The DOM of ``html`` after its scripts ran, opened at ``#fragment``; fails on any
-    message the page wrote to the console (errors included)."""
+def dump_dom(
+    tmp_path: Path,
+    html: str,
+    fragment: str = "",
+    flags: tuple[str, ...] = (),
+    allow_console: bool = False,
+) -> str:
+    """The DOM of ``html`` after its scripts ran, opened at ``#fragment`` with Chromium's
+    ``flags`` besides the usual ones (a window size, say); fails on any message the page
+    wrote to the console (errors included) unless ``allow_console``."""
     page = tmp_path / "page.html"
     page.write_text(html, encoding="utf-8")
     url = page.as_uri() + (f"#{fragment}" if fragment else "")
-    command = [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    command = [CHROMIUM, *CHROMIUM_FLAGS, *flags, f"--user-data-dir={tmp_path / 'profile'}"]
     done = subprocess.run(
         [*command, "--dump-dom", url], capture_output=True, text=True, timeout=60, check=True
     )
     console = [
         line for line in done.stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line
     ]
-    assert console == [], "\n".join(console)
+    assert allow_console or console == [], "\n".join(console)
     assert "<html" in done.stdout, done.stderr[-2000:]
     return done.stdout
 
@@ -192,8 +199,9 @@ CODE_WORDS = frozenset(
     }
 )
 """Latin words Korean text may hold (docs/KOREAN.md): the symbols of the formulas (net, out,
-log, softmax), code (.grad, loss.backward(), cr.gradcheck, float64, atol, nn.Linear), the matrix NET, abbreviations
-Korean writes in Latin letters (SGD, XOR, MSE, ms) and a name with no Korean spelling."""
+log, softmax, the matrix NET), code (.grad, loss.backward(), cr.gradcheck, float64, atol,
+nn.Linear), abbreviations Korean writes in Latin letters (SGD, XOR, MSE, ms) and a name with
+no Korean spelling."""
 
 
 def english_words(text: str, allowed: frozenset[str] = CODE_WORDS) -> list[str]:

@@ -62,15 +62,16 @@ def test_page_loads_nothing(page: str) -> None:
 
 def test_each_step_labels_every_edge(page: str, seed_trace: explain.Trace) -> None:
     """12 parameters (8 weights, 4 biases), each an edge in each of the three drawings, with
-    the weight, then ∂E/∂w, then old → new value on it."""
+    the weight, then ∂E/∂w, then the new value on it (and old → new in its tooltip)."""
     figures = _figures(page)
     assert [f["data-step"] for f in figures] == list(STEPS)
     for figure in figures:
         assert figure["html"].count("<line") == len(seed_trace.parameters) == 12
+    unkeyed = [re.sub(r'<tspan data-k="[^"]*">([^<]*)</tspan>', r"\1", f["html"]) for f in figures]
     w5 = '<tspan class="crx-param">w5</tspan> '
-    assert w5 + "0.4<" in figures[0]["html"]
-    assert w5 + "0.0821670406<" in figures[1]["html"]
-    assert w5 + f"0.4 → {NEW_W5}<" in figures[2]["html"]
+    assert w5 + "0.4<" in unkeyed[0]
+    assert w5 + "0.0821670406<" in unkeyed[1]
+    assert w5 + f"{NEW_W5}<" in unkeyed[2] and f">w5 = 0.4 → {NEW_W5}</title>" in unkeyed[2]
     assert "0.291027774" in figures[2]["text"] and "0.291027774" not in figures[0]["text"]
 
 

@@ -1,10 +1,15 @@
 """A Trace as one self-contained HTML page, or as a fragment for a Jupyter notebook.
 
-At the top, the network drawn in SVG with buttons (and the ← and → keys) that step through
-forward, backward and update; under it, the walk-through's tables. The tables are the
-blocks of ``blocks.walkthrough``, the ones the terminal and Markdown renderers draw, so the
-three show the same numbers; the drawing writes the records' numbers with the same
-``fmt``. CSS, script and drawing are inline: the page loads nothing from anywhere.
+At the top, the fields to change the network with and train it (``html_play``), then the
+network drawn in SVG with buttons (and the ← and → keys) that step through forward,
+backward and update, and in the backward step, through the chain rule one factor at a
+time; under it, the walk-through's tables. The tables are the blocks of
+``blocks.walkthrough``, the ones the terminal and Markdown renderers draw, so the three show
+the same numbers; the drawing writes the records' numbers with the same ``fmt``. Every
+number is marked with its record's key, and the page's script (page.js) recomputes the
+records and refills them when the learner changes a number. CSS, script and drawing are
+inline: the page loads nothing from anywhere. Without JavaScript the page shows the three
+steps one under the other, and none of the controls.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from .blocks import (
     plain,
     walkthrough,
 )
-from .html_assets import CSS, ERROR_HOOK_JS, MATRIX_CSS, PAGE_CSS, STEPPER_JS
+from .html_assets import CSS, ERROR_HOOK_JS, MATRIX_CSS, PAGE_CSS, page_script
 from .html_figure import STEPS, Figure
+from .html_play import model_data, play_panel
 from .labels import say
 from .numbers import DEFAULT_DIGITS
 from .records import Trace
@@ -68,18 +74,23 @@ def html_repr(
 def _walkthrough(
     trace: Trace, lang: str, digits: int, uid: str, page: bool, matrix: bool = False
 ) -> str:
-    """The root element: title, drawing, tables, and the script that steps the drawing."""
+    """The root element: title, controls, drawing, tables, the network's description and the
+    script that brings them to life."""
     blocks = walkthrough(trace, lang, digits, keyed=True, matrix=matrix)
     title, rest = blocks[0], blocks[1:]
     style = "" if page else f"<style>{CSS}{MATRIX_CSS}</style>\n"
     return (
         f'<div class="crx" id="{uid}" data-step="forward">\n{style}'
         f"{_blocks([title])}\n"
+        '<p class="crx-error" role="alert" hidden></p>\n'
+        f"{play_panel(trace, lang, digits)}\n"
         f"{_stepper(lang)}\n"
         f"{_figures(Figure(trace, lang, digits), lang)}\n"
         f"{_blocks(rest)}\n"
-        f"<script>{STEPPER_JS}(document.getElementById({json.dumps(uid)}), "
-        f"{json.dumps(page)});</script>\n"
+        f'<script type="application/json" class="crx-model">{model_data(trace, lang, digits)}'
+        "</script>\n"
+        f"<script>{page_script()}\nchainruleExplain.start("
+        f"document.getElementById({json.dumps(uid)}), {json.dumps(page)});</script>\n"
         "</div>"
     )
 
@@ -97,6 +108,23 @@ def _stepper(lang: str) -> str:
     )
 
 
+def _factor_bar(lang: str) -> str:
+    """In the backward step: buttons that walk the chain rule one factor at a time, and the
+    caption that says which (the script fills it)."""
+    return (
+        f'<div class="crx-factors crx-needs-js" role="group"'
+        f' aria-label="{escape(say(lang, "html_factors"))}">'
+        f'<span class="crx-factor-buttons"><button type="button" class="crx-factor-previous">'
+        f"{escape(say(lang, 'html_factor_previous'))}</button>"
+        f'<button type="button" class="crx-factor-next">{escape(say(lang, "html_factor_next"))}'
+        "</button></span>"
+        '<span class="crx-factor-count"></span>'
+        f'<span class="crx-hint">{escape(say(lang, "html_factor_keys"))}</span>'
+        f'<p class="crx-factor-caption" aria-live="polite">'
+        f"{escape(say(lang, 'html_factor_start'))}</p></div>"
+    )
+
+
 def _figures(figure: Figure, lang: str) -> str:
     legend = (
         '<span class="crx-legend">'
@@ -109,7 +137,8 @@ def _figures(figure: Figure, lang: str) -> str:
         f'<figure class="crx-figure" data-step="{step}"{" data-active" * (step == "forward")}>'
         f"<figcaption><strong>{escape(say(lang, step))}</strong>"
         f"{escape(say(lang, f'html_shows_{step}'))}{legend if step != 'forward' else ''}"
-        f'</figcaption>\n<div class="crx-scroll">{figure.svg(step)}</div>\n</figure>'
+        f"</figcaption>\n{_factor_bar(lang) if step == 'backward' else ''}"
+        f'<div class="crx-scroll">{figure.svg(step)}</div>\n</figure>'
         for step in STEPS
     )
 

@@ -2,20 +2,27 @@
 
 Every rule is scoped under ``.crx`` (the walk-through's root element), so a page and a
 notebook cell can hold several walk-throughs beside other content. Without JavaScript, and
-on paper, all three drawings show one under the other; the script adds the step buttons
-and shows one drawing at a time.
+on paper, all three drawings show one under the other and no control shows; the script
+marks the root ``crx-js``, which shows the controls and one drawing at a time. The script
+itself is page.js, beside this module.
 """
 
 from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
 
 CSS = """
 .crx {
   --crx-ink: #1f2328; --crx-muted: #59636e; --crx-line: #d1d9e0; --crx-soft: #f6f8fa;
   --crx-pos: #d9480f; --crx-neg: #1971c2; --crx-good: #2b8a3e;
   --crx-sans: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans KR",
-    "Noto Sans CJK KR", "Apple SD Gothic Neo", "Malgun Gothic", "DejaVu Sans", sans-serif;
+    "Noto Sans CJK KR", "Nanum Gothic", "Apple SD Gothic Neo", "Malgun Gothic", "DejaVu Sans",
+    sans-serif;
   --crx-mono: ui-monospace, "SF Mono", Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono",
-    "Noto Sans Mono CJK KR", monospace;
+    "Noto Sans Mono CJK KR", "D2Coding", "Nanum Gothic Coding", "Noto Sans KR", "Nanum Gothic",
+    "Apple SD Gothic Neo", "Malgun Gothic", monospace;
+  --crx-lit: #f08c00; --crx-lit-soft: #fff3bf; --crx-bad: #c92a2a;
   color: var(--crx-ink); background: #fff; font-family: var(--crx-sans);
   font-size: 16px; line-height: 1.5; max-width: 1180px; margin: 0 auto; padding: 8px 24px 32px;
   box-sizing: border-box;
@@ -27,8 +34,69 @@ CSS = """
 .crx h3 { font-size: 1.05rem; margin: 1.5rem 0 0.5rem; }
 .crx p { margin: 0.5rem 0; max-width: 52rem; }
 .crx .crx-summary { color: var(--crx-muted); margin-bottom: 1rem; }
+.crx:not(.crx-js) .crx-needs-js { display: none; }
 .crx .crx-stepper { display: none; align-items: center; gap: 12px; margin: 0.75rem 0; }
 .crx.crx-js .crx-stepper { display: flex; }
+.crx .crx-error { color: var(--crx-bad); background: #fff5f5; border: 1px solid #ffc9c9;
+  border-radius: 8px; padding: 8px 12px; font-weight: 600; max-width: none; }
+.crx .crx-play { border: 1px solid var(--crx-line); border-radius: 10px; padding: 4px 16px 12px;
+  margin: 0.75rem 0; background: var(--crx-soft); }
+.crx.crx-js .crx-play { display: grid; grid-template-columns: minmax(0, 1fr) minmax(220px, 340px);
+  column-gap: 24px; align-items: start; }
+.crx .crx-play .crx-play-title { grid-column: 1 / -1; font-size: 1.05rem; margin: 0.5rem 0;
+  padding: 0; border: 0; }
+@media (max-width: 720px) { .crx.crx-js .crx-play { grid-template-columns: minmax(0, 1fr); } }
+.crx .crx-fields { display: flex; flex-wrap: wrap; gap: 8px 20px; }
+.crx fieldset { border: 0; margin: 0; padding: 0; display: flex; flex-wrap: wrap;
+  gap: 6px 10px; align-items: center; }
+.crx legend { float: left; font-weight: 600; margin-right: 4px; padding: 0; }
+.crx .crx-field, .crx .crx-cell { display: inline-flex; align-items: center; gap: 4px;
+  font-family: var(--crx-mono); font-size: 0.9rem; }
+.crx .crx-field > span:first-child { color: var(--crx-muted); }
+.crx .crx-cell > span { color: var(--crx-muted); font-size: 0.8rem; min-width: 2.5em;
+  text-align: right; }
+.crx input[type="number"] { font: inherit; width: 8.5em; padding: 2px 4px;
+  border: 1px solid #adb5bd; border-radius: 4px; background: #fff; color: var(--crx-ink); }
+.crx input[aria-invalid="true"] { border-color: var(--crx-bad); outline: 1px solid var(--crx-bad); }
+.crx .crx-parameters { margin: 8px 0; }
+.crx .crx-parameters summary { cursor: pointer; font-weight: 600; }
+.crx .crx-parameters[open] summary { margin-bottom: 4px; }
+.crx table.crx-grid { display: inline-table; vertical-align: top; margin: 0 16px 8px 0;
+  font-size: 0.9rem; }
+.crx .crx-grid th, .crx .crx-grid td { padding: 2px 6px; }
+.crx .crx-grid thead th { background: none; border-bottom: 1px solid var(--crx-line); }
+.crx .crx-grid tbody tr { border: 0; }
+.crx .crx-train { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px;
+  margin-top: 6px; }
+.crx .crx-train input.crx-train-steps { width: 6em; }
+.crx .crx-play button, .crx .crx-factors button { font: inherit; font-weight: 600;
+  padding: 4px 14px; border: 1px solid var(--crx-ink); border-radius: 6px; background: #fff;
+  color: var(--crx-ink); cursor: pointer; }
+.crx .crx-play button:hover, .crx .crx-factors button:hover { background: var(--crx-soft); }
+.crx .crx-notice { color: var(--crx-bad); margin: 0; min-height: 1.5em; }
+.crx .crx-chart-box { margin: 0; }
+.crx .crx-chart-box p { font-size: 0.9rem; color: var(--crx-muted); margin: 0 0 4px; }
+.crx .crx-chart { display: block; width: 100%; max-width: 480px; height: auto; background: #fff;
+  border: 1px solid var(--crx-line); border-radius: 6px; }
+.crx .crx-chart text { font-family: var(--crx-mono); font-size: 11px; fill: var(--crx-muted); }
+.crx .crx-chart .crx-curve { fill: none; stroke: var(--crx-neg); stroke-width: 2px; }
+.crx .crx-chart circle { fill: var(--crx-neg); }
+.crx .crx-chart .crx-axis { stroke: #adb5bd; stroke-width: 1px; }
+.crx .crx-factors { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 12px;
+  margin: 8px 0 4px; }
+.crx .crx-factor-buttons { display: inline-flex; gap: 6px; }
+.crx .crx-factor-count { font-family: var(--crx-mono); color: var(--crx-muted); }
+.crx .crx-factor-caption { flex-basis: 100%; margin: 0; max-width: none; min-height: 3em; }
+.crx .crx-formula { font-family: var(--crx-mono); font-size: 0.92rem; white-space: normal; }
+.crx [data-k].crx-lit { background: var(--crx-lit-soft); box-shadow: 0 0 0 2px var(--crx-lit);
+  border-radius: 3px; }
+.crx .crx-lit-row, .crx tr.crx-lit-row td { background: var(--crx-lit-soft); }
+.crx .crx-svg tspan.crx-lit { fill: #d9480f; font-weight: 700; }
+.crx .crx-svg line.crx-lit { stroke: var(--crx-lit); stroke-width: 5px; }
+.crx .crx-svg .crx-label.crx-lit rect { stroke: var(--crx-lit); stroke-width: 2.5px; }
+.crx .crx-svg .crx-node.crx-lit circle { stroke: var(--crx-lit); stroke-width: 4px; }
+.crx.crx-focus .crx-svg line:not(.crx-lit), .crx.crx-focus .crx-svg .crx-label:not(.crx-lit),
+.crx.crx-focus .crx-svg .crx-node:not(.crx-lit) { opacity: 0.25; }
 .crx .crx-buttons { display: inline-flex; border: 1px solid var(--crx-ink); border-radius: 8px;
   overflow: hidden; }
 .crx .crx-buttons button { font: inherit; font-weight: 600; padding: 6px 18px; border: 0;
@@ -48,7 +116,7 @@ CSS = """
 .crx .crx-swatch.crx-pos { background: var(--crx-pos); }
 .crx .crx-swatch.crx-neg { background: var(--crx-neg); }
 .crx .crx-scroll { overflow-x: auto; }
-.crx .crx-svg { display: block; max-width: 100%; height: auto; margin: 4px auto 0; }
+.crx .crx-svg { display: block; width: 100%; height: auto; margin: 4px auto 0; }
 .crx .crx-svg text { font-family: var(--crx-mono); fill: var(--crx-ink); paint-order: stroke;
   stroke: #fff; stroke-width: 4px; stroke-linejoin: round; dominant-baseline: central; }
 .crx .crx-svg .crx-column { font-family: var(--crx-sans); font-size: 13px; fill: var(--crx-muted);
@@ -70,6 +138,7 @@ CSS = """
 .crx .crx-svg .crx-key { font-family: var(--crx-sans); font-size: 12px; fill: var(--crx-muted);
   text-anchor: end; }
 .crx .crx-svg .crx-value { font-size: 14px; }
+.crx .crx-svg .crx-input-value { text-anchor: end; }
 .crx .crx-svg .crx-side { font-size: 14px; }
 .crx .crx-svg .crx-side .crx-key { text-anchor: start; }
 .crx .crx-svg .crx-sub { font-size: 11px; }
@@ -99,7 +168,7 @@ CSS = """
 .crx td.crx-word { color: var(--crx-muted); }
 @media print {
   .crx { max-width: none; padding: 0; font-size: 12pt; }
-  .crx.crx-js .crx-stepper { display: none; }
+  .crx.crx-js .crx-stepper, .crx.crx-js .crx-needs-js { display: none; }
   .crx.crx-js .crx-figure:not([data-active]) { display: block; }
   .crx .crx-figure, .crx table, .crx tr { break-inside: avoid; }
   .crx h2, .crx h3 { break-after: avoid; }
@@ -123,53 +192,6 @@ window.addEventListener("error", function (event) {
 });
 """
 
-# Called as STEPPER_JS(root element, page): the buttons and ←/→ choose the step shown; on a
-# page (not in a notebook) the URL's #forward, #backward or #update chooses it too.
-STEPPER_JS = """
-(function (root, page) {
-  var steps = ["forward", "backward", "update"];
-  var figures = root.querySelectorAll(".crx-figure");
-  var buttons = root.querySelectorAll(".crx-buttons button");
-  function show(step) {
-    if (steps.indexOf(step) < 0) step = steps[0];
-    root.setAttribute("data-step", step);
-    figures.forEach(function (figure) {
-      figure.toggleAttribute("data-active", figure.getAttribute("data-step") === step);
-    });
-    buttons.forEach(function (button) {
-      button.setAttribute("aria-pressed", String(button.getAttribute("data-step") === step));
-    });
-  }
-  function go(step) {
-    show(step);
-    if (page) {
-      try { history.replaceState(null, "", "#" + step); } catch (ignored) { /* sandboxed */ }
-    }
-  }
-  function move(by) {
-    var index = steps.indexOf(root.getAttribute("data-step")) + by;
-    go(steps[Math.max(0, Math.min(steps.length - 1, index))]);
-  }
-  buttons.forEach(function (button) {
-    button.addEventListener("click", function () { go(button.getAttribute("data-step")); });
-  });
-  (page ? document : root).addEventListener("keydown", function (event) {
-    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
-    var tag = event.target && event.target.tagName;
-    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
-    if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
-      move(event.key === "ArrowRight" ? 1 : -1);
-      event.preventDefault();
-    }
-  });
-  if (page) {
-    window.addEventListener("hashchange", function () { show(location.hash.slice(1)); });
-  }
-  root.classList.add("crx-js");
-  show(page ? location.hash.slice(1) : steps[0]);
-})
-"""
-
 # The matrix form: each equation a grid of two rows (the names and shapes, then the matrices
 # with the operators between them), each matrix a grid of numbers between square brackets.
 MATRIX_CSS = """
@@ -188,3 +210,10 @@ MATRIX_CSS = """
 .crx .crx-mat::after { right: 0; border-left: 0; }
 .crx .crx-mat > span { padding-left: calc(var(--crx-pad, 0) * 1ch); }
 """
+
+
+@cache
+def page_script() -> str:
+    """The page's script (page.js, shipped with the package): defines
+    ``chainruleExplain.start(root, page)``, which brings one walk-through to life."""
+    return files(__package__).joinpath("page.js").read_text(encoding="utf-8")

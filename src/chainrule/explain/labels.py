@@ -123,8 +123,8 @@ LABELS: dict[str, dict[str, str]] = {
         "each output its target t and error term.",
         "html_shows_backward": "Each neuron shows ∂E/∂out and ∂E/∂net (δ), each edge its "
         "gradient ∂E/∂w.",
-        "html_shows_update": "Each edge shows its value before → after the update; E, the "
-        "error before → after.",
+        "html_shows_update": "Each edge shows its value after the update (its tooltip, before → "
+        "after); E, the error before → after.",
         "html_positive": "∂E/∂w > 0: w goes down",
         "html_negative": "∂E/∂w < 0: w goes up",
         # The matrix form and float32 models (issue 13, part 2)
@@ -232,6 +232,32 @@ LABELS: dict[str, dict[str, str]] = {
         "ce_step_collapse_soft": "Step 4. The sum collapses: Σ_j (−target_j / y_j)·y_j·"
         "(δ_jk − y_k) = y_k·Σ_j target_j − target_k. These targets do not sum to 1, so it is "
         "not y − target:",
+        # The page to play with (issue 13, part 4)
+        "html_play": "Try it: change any number and watch every other one follow",
+        "html_targets": "Targets",
+        "html_lr": "Learning rate η",
+        "html_parameters": "Weights and biases",
+        "html_train_steps": "Steps to train",
+        "html_train": "Train",
+        "html_reset": "Start again",
+        "html_chart": "The error E at each training step",
+        "html_chart_point": "step {step}: E = {error}",
+        "html_chart_empty": "Train to draw the error curve.",
+        "html_factors": "The chain rule, one factor at a time",
+        "html_factor_previous": "◀ Previous",
+        "html_factor_next": "Next ▶",
+        "html_factor_keys": "or Shift+← and Shift+→",
+        "html_factor_start": "Press Next to follow the backward pass factor by factor.",
+        "html_factor_output": "How E changes with the output of {neuron}",
+        "html_factor_local": "The slope of {activation} at net_{neuron}",
+        "html_factor_delta": "The chain rule at {neuron}: δ = ∂E/∂out · ∂out/∂net",
+        "html_factor_feed": "One path back: {neuron} → {weight} → {to}",
+        "html_factor_sum": "∂E/∂out_{neuron}: every path from {neuron} to E, added up",
+        "html_factor_param": "The gradient of {name}",
+        "html_error": "This page cannot recompute its numbers: {message}",
+        "html_bce_range": "Binary cross-entropy needs outputs and targets between 0 and 1; "
+        "the numbers shown are the last ones that had them.",
+        "html_not_number": "Type a number.",
     },
     "ko": {
         "title": "한 단계씩 계산하는 오차역전파",
@@ -323,8 +349,8 @@ LABELS: dict[str, dict[str, str]] = {
         "오차 항을 보여 줍니다.",
         "html_shows_backward": "뉴런마다 편미분 ∂E/∂out과 ∂E/∂net(δ)을, 연결선마다 기울기 "
         "∂E/∂w를 보여 줍니다.",
-        "html_shows_update": "연결선마다 업데이트 전 → 후의 값을, E에는 업데이트 전 → 후의 "
-        "오차를 보여 줍니다.",
+        "html_shows_update": "연결선마다 업데이트 후의 값을(툴팁에는 업데이트 전 → 후의 값을), "
+        "E에는 업데이트 전 → 후의 오차를 보여 줍니다.",
         "html_positive": "∂E/∂w > 0: w가 줄어듦",
         "html_negative": "∂E/∂w < 0: w가 커짐",
         # The matrix form and float32 models (issue 13, part 2)
@@ -430,6 +456,32 @@ LABELS: dict[str, dict[str, str]] = {
         "ce_step_collapse_soft": "4단계. 합이 간단해집니다: Σ_j (−target_j / y_j)·y_j·"
         "(δ_jk − y_k) = y_k·Σ_j target_j − target_k. 이 목표값들은 합이 1이 아니므로 "
         "y − target 그대로가 아닙니다:",
+        # The page to play with (issue 13, part 4)
+        "html_play": "직접 해 보기: 아무 숫자나 바꾸면 나머지 숫자가 모두 따라 바뀝니다",
+        "html_targets": "목표값",
+        "html_lr": "학습률 η",
+        "html_parameters": "가중치와 편향",
+        "html_train_steps": "학습할 단계 수",
+        "html_train": "학습",
+        "html_reset": "처음 값으로",
+        "html_chart": "학습 단계마다의 오차 E",
+        "html_chart_point": "단계 {step}: E = {error}",
+        "html_chart_empty": "학습을 누르면 오차 곡선이 그려집니다.",
+        "html_factors": "연쇄 법칙을 한 인수씩",
+        "html_factor_previous": "◀ 이전",
+        "html_factor_next": "다음 ▶",
+        "html_factor_keys": "Shift+←, Shift+→ 키로도 넘길 수 있습니다",
+        "html_factor_start": "다음을 누르면 역전파를 연쇄 법칙의 인수 하나씩 따라갑니다.",
+        "html_factor_output": "{neuron}의 출력에 대한 E의 편미분",
+        "html_factor_local": "net_{neuron}에서 {activation}의 기울기",
+        "html_factor_delta": "{neuron}에서의 연쇄 법칙: δ = ∂E/∂out · ∂out/∂net",
+        "html_factor_feed": "거꾸로 가는 경로 하나: {neuron} → {weight} → {to}",
+        "html_factor_sum": "∂E/∂out_{neuron}: {neuron}에서 E까지 가는 모든 경로의 합",
+        "html_factor_param": "{name}의 기울기",
+        "html_error": "이 페이지는 숫자를 다시 계산할 수 없습니다: {message}",
+        "html_bce_range": "이진 교차 엔트로피에는 0과 1 사이의 출력과 목표값이 필요합니다. "
+        "보이는 숫자는 그 조건을 마지막으로 만족한 값입니다.",
+        "html_not_number": "숫자를 입력하세요.",
     },
 }
 

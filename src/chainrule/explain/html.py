@@ -16,15 +16,21 @@ from html import escape
 from .blocks import Block, Heading, Paragraph, Table, decimal_pads, keyed_pieces, plain, walkthrough
 from .html_assets import CSS, ERROR_HOOK_JS, PAGE_CSS, STEPPER_JS
 from .html_figure import STEPS, Figure
+from .html_pictures import picture_svg
 from .labels import say
+from .lesson import Lesson
 from .numbers import DEFAULT_DIGITS
+from .pictures import Curve, Diagram, Plane
 from .records import Trace
 
 
-def render_html(trace: Trace, lang: str = "en", digits: int = DEFAULT_DIGITS) -> str:
+def render_html(trace: Trace | Lesson, lang: str = "en", digits: int = DEFAULT_DIGITS) -> str:
     """The walk-through of ``trace`` as a complete HTML document in ``lang`` ("en" or "ko"),
     every number with ``digits`` significant digits. The URL's #forward, #backward or
-    #update chooses the step the drawing shows when the page opens."""
+    #update chooses the step the drawing shows when the page opens. A lesson is a page of
+    its blocks (``lesson_html``)."""
+    if isinstance(trace, Lesson):
+        return lesson_html(trace, lang, digits)
     title = escape(say(lang, "title"))
     sizes = "-".join(map(str, trace.layer_sizes))
     return (
@@ -104,6 +110,8 @@ def _blocks(blocks: list[Block]) -> str:
             parts.append(f"<h{block.level}>{escape(block.text)}</h{block.level}>")
         elif isinstance(block, Paragraph):
             parts.append(f"<p>{_text(block.text)}</p>")
+        elif isinstance(block, Curve | Diagram | Plane):
+            parts.append(_picture(block))
         else:
             parts.append(_table(block))
     return "\n".join(parts + ["</section>"] * ("<section>" in parts))
@@ -147,4 +155,42 @@ def _table(table: Table) -> str:
     return (
         f'<div class="crx-table-wrap"><table>{caption}<thead><tr>{head}</tr></thead>'
         f"{bodies}</table></div>"
+    )
+
+
+def _picture(picture: Curve | Diagram | Plane) -> str:
+    """A picture's SVG, under a plane's title."""
+    title = (
+        f'<p class="crx-caption" style="margin-bottom: 0.25rem">{escape(picture.title)}</p>'
+        if isinstance(picture, Plane)
+        else ""
+    )
+    return (
+        f'<div class="crx-lesson-picture" style="margin: 0.75rem 0 1.25rem">{title}'
+        f'<div class="crx-scroll">{picture_svg(picture)}</div></div>'
+    )
+
+
+def lesson_html(
+    lesson: Lesson, lang: str = "en", digits: int = DEFAULT_DIGITS, page: bool = True
+) -> str:
+    """A lesson (the error split, a computational graph, XOR) as a complete HTML document,
+    or with ``page`` False as a fragment for a notebook cell: its blocks, pictures as SVG,
+    in the walk-through's style, with no script."""
+    blocks = lesson.blocks(lang, digits)
+    body = (
+        f'<div class="crx">\n{"" if page else f"<style>{CSS}</style>"}\n{_blocks(blocks)}\n</div>'
+    )
+    if not page:
+        return body
+    title = blocks[0].text if isinstance(blocks[0], Heading) else ""
+    return (
+        "<!doctype html>\n"
+        f'<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n"
+        f"<style>{PAGE_CSS}{CSS}</style>\n"
+        "</head>\n<body>\n"
+        f"{body}\n"
+        "</body>\n</html>\n"
     )

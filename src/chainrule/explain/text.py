@@ -1,6 +1,7 @@
-"""A Trace as a walk-through in the terminal: the blocks of ``blocks.walkthrough`` drawn with
-rich, as bold headings, sentences wrapped at 100 cells and tables whose numbers line up on
-the decimal point, split by columns where the terminal is narrower than a table.
+"""A Trace as a walk-through in the terminal, or a lesson: the blocks of
+``blocks.walkthrough`` (or of the lesson) drawn with rich, as bold headings, sentences wrapped
+at 100 cells, tables whose numbers line up on the decimal point, split by columns where the
+terminal is narrower than a table, and pictures drawn in characters (``sketches``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from rich.measure import Measurement
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from .blocks import Block, Heading, Paragraph, Table, decimal_pads, walkthrough
+from .blocks import Block, Heading, Paragraph, Table, decimal_pads
+from .lesson import Lesson, blocks_of
 from .numbers import DEFAULT_DIGITS
+from .pictures import Curve, Diagram
 from .records import Trace
+from .sketches import curve_line, diagram_tree, plane_sketch
 
 TEXT_WIDTH = 100  # sentences wrap here; tables are as wide as their numbers need
 
@@ -96,25 +100,39 @@ def _renderables(blocks: list[Block], console: Console) -> list[RenderableType]:
                 drawn += [table, Text()]
         elif isinstance(block, Paragraph):
             drawn += [Constrain(Text(block.text), min(console.width, TEXT_WIDTH)), Text()]
-        else:
+        elif isinstance(block, Heading):
             drawn += [_heading(block), Text()]
+        else:
+            drawn += [_picture(block), Text()]
     return drawn[:-1]
 
 
+def _picture(block: Block) -> Text:
+    """A curve as a sparkline, a graph as a tree, a plane as a grid of characters."""
+    if isinstance(block, Curve):
+        lines = [curve_line(block)]
+    elif isinstance(block, Diagram):
+        lines = diagram_tree(block)
+    else:
+        lines = plane_sketch(block)
+    return Text("\n".join(lines), no_wrap=True, overflow="ignore")
+
+
 def render_text(
-    trace: Trace,
+    trace: Trace | Lesson,
     lang: str = "en",
     digits: int = DEFAULT_DIGITS,
     width: int | None = None,
     color: bool = False,
 ) -> str:
-    """The walk-through of ``trace`` as text with aligned tables, for a terminal or a file.
+    """The walk-through of ``trace`` (or a lesson) as text with aligned tables, for a
+    terminal or a file.
 
     ``width`` is the most cells a line may take (a table wider than that is split into
     several, by columns); None makes every table as wide as its numbers need, with sentences
     wrapped at 100. ``color`` adds ANSI styles (bold headings and table headers).
     """
-    blocks = walkthrough(trace, lang, digits)
+    blocks = blocks_of(trace, lang, digits)
     output = io.StringIO()
     console = Console(
         file=output,
@@ -136,13 +154,13 @@ def render_text(
 
 
 def print_text(
-    trace: Trace,
+    trace: Trace | Lesson,
     lang: str = "en",
     digits: int = DEFAULT_DIGITS,
     console: Console | None = None,
 ) -> None:
-    """Print the walk-through of ``trace`` to ``console`` (by default a new one on standard
-    output), in its colours and split to its width."""
+    """Print the walk-through of ``trace`` (or a lesson) to ``console`` (by default a new
+    one on standard output), in its colours and split to its width."""
     console = console or Console()
-    for renderable in _renderables(walkthrough(trace, lang, digits), console):
+    for renderable in _renderables(blocks_of(trace, lang, digits), console):
         console.print(renderable)

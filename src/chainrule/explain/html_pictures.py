@@ -8,6 +8,7 @@ Text widths are estimated from a monospace font, as the network drawing does.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from html import escape
 
 import numpy as np
@@ -200,7 +201,14 @@ def diagram_svg(diagram: Diagram) -> str:
     return _svg(width, height, diagram.nodes[-1].name, parts)
 
 
-def _op(node: DiagramNode, by_name, card_left, middle, radius: float, card_w: float) -> list[str]:
+def _op(
+    node: DiagramNode,
+    by_name: dict[str, DiagramNode],
+    card_left: Callable[[str], float],
+    middle: Callable[[str], float],
+    radius: float,
+    card_w: float,
+) -> list[str]:
     """An op's circle, the arrows into it from its inputs (a constant is written beside
     it) and the arrow from it to its result's card."""
     cx, cy = card_left(node.name) - 34, middle(node.name)

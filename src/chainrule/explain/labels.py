@@ -106,6 +106,7 @@ LABELS: dict[str, dict[str, str]] = {
         "is split among the hidden neurons that feed it, first in proportion to the weights, "
         "then as the matrix product Wᵀ · e that backpropagation uses.",
         "split_given": "The weights and the output errors",
+        "split_output": "output",
         "split_error": "error e",
         "split_from": "weight from {neuron}",
         "split_sum": "Σw (sum)",
@@ -297,6 +298,7 @@ LABELS: dict[str, dict[str, str]] = {
         "각 출력의 오차를 그 출력에 연결된 은닉층 뉴런들에 나누어 보냅니다. 먼저 가중치에 비례해 "
         "나누고, 다음으로 오차역전파가 쓰는 행렬 곱 Wᵀ · e로 계산합니다.",
         "split_given": "가중치와 출력 오차",
+        "split_output": "출력",
         "split_error": "오차 e",
         "split_from": "{neuron}에서 오는 가중치",
         "split_sum": "Σw (합)",

@@ -80,7 +80,7 @@ class ErrorSplit(Lesson):
 
     def _given(self, w: _Words) -> list[Block]:
         columns = (
-            w.say("output"),
+            w.say("split_output"),
             w.say("split_error"),
             *(w.say("split_from", neuron=h.neuron) for h in self.hidden),
             w.say("split_sum"),
@@ -106,7 +106,7 @@ class ErrorSplit(Lesson):
 
     def _proportional(self, w: _Words) -> list[Block]:
         columns = (
-            w.say("output"),
+            w.say("split_output"),
             w.say("split_error"),
             w.say("split_to"),
             w.say("weight"),

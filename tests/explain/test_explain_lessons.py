@@ -277,7 +277,10 @@ def test_fan_out_adds_the_shares(capsys):
     [
         (["x*"], "cannot read 'x*' as an expression"),
         (["x^2", "--values", "x=1"], "write ** (x**2)"),
-        (["x*y", "--values", "x=1"], "no value for y; give it with --values y=…"),
+        (
+            ["x*y", "--values", "x=1"],
+            "no value for y; give every name of the expression a value, like y=…",
+        ),
         (["x*2", "--values", "x=1,q=2"], "q is not in the expression"),
         (["x/y", "--values", "x=1,y=0"], "is not a finite number at these values"),
         (["log(x)", "--values", "x=-1"], "is not a finite number at these values"),

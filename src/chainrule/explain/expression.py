@@ -203,7 +203,10 @@ def expression_graph(
     missing = [n for n in names if n not in values]
     if missing:
         given = ",".join(f"{n}=…" for n in missing)
-        raise ExplainError(f"no value for {', '.join(missing)}; give it with --values {given}")
+        raise ExplainError(
+            f"no value for {', '.join(missing)}; give every name of the expression a value, "
+            f"like {given}"
+        )
     unused = [n for n in values if n not in names]
     if unused:
         raise ExplainError(

@@ -91,7 +91,6 @@ def test_explain_xor(capsys):
         (["--digits", "0"], "argument --digits: must be a whole number from 1 to 17"),
         (["--inputs", "a,b"], "not a comma-separated list of finite numbers"),
         (["--layers", "60,60"], "up to 64 neurons"),
-        (["xor", "--format", "html"], "text or markdown"),
     ],
 )
 def test_bad_options_are_one_line_and_exit_code_2(args, fragment):

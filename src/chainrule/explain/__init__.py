@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .graph import Graph, GraphNode, graph
+from .expression import expression_graph, price_graph
+from .graph import Graph, GraphEdge, GraphNode, graph
 from .html import html_repr, render_html
 from .labels import LANGUAGES, say
+from .lesson import Lesson
 from .markdown import render_markdown
 from .networks import Example, seed_000
 from .numbers import DEFAULT_DIGITS, fmt
@@ -32,16 +34,20 @@ __all__ = [
     "ExplainError",
     "FeedTerm",
     "Graph",
+    "GraphEdge",
     "GraphNode",
+    "Lesson",
     "LossTerm",
     "Neuron",
     "ParameterStep",
     "Trace",
     "XorStory",
     "error_split",
+    "expression_graph",
     "fmt",
     "graph",
     "html_repr",
+    "price_graph",
     "print_text",
     "render_html",
     "render_markdown",

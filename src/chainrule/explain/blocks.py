@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from .formulas import Formulas
 from .labels import say
 from .numbers import DEFAULT_DIGITS, fmt
+from .pictures import Curve, Picture
 from .records import Delta, ParameterStep, Trace
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d*)?(?:e[+-]?\d+)?")
@@ -80,7 +81,7 @@ class Equation:
     terms: tuple[Matrix | Scalar | str, ...]
 
 
-Block = Heading | Paragraph | Table | Equation
+Block = Heading | Paragraph | Table | Equation | Picture
 
 
 def plain(text: str) -> str:
@@ -452,9 +453,19 @@ def _steps(trace: Trace, w: _Writer) -> list[Block]:
         return []
     rows = [(str(step), w.num(error, f"errors.{step}")) for step, error in enumerate(trace.errors)]
     columns = [(w.say("step"), True), (w.say("error"), True)]
+    last = len(trace.errors) - 1
+    curve = Curve(
+        tuple(trace.errors),
+        "E",
+        w.num(trace.errors[0]),
+        w.num(trace.errors[last]),
+        w.say("step"),
+        "errors",
+    )
     return [
         Heading(2, w.say("steps")),
         Paragraph(w.say("steps_intro", steps=len(trace.errors) - 1)),
+        curve,
         _table("", columns, rows),
     ]
 

@@ -33,19 +33,26 @@ from .blocks import (
 )
 from .html_assets import CSS, ERROR_HOOK_JS, MATRIX_CSS, PAGE_CSS, page_script
 from .html_figure import STEPS, Figure
+from .html_pictures import picture_svg
 from .html_play import model_data, play_panel
 from .labels import say
+from .lesson import Lesson, blocks_of
 from .numbers import DEFAULT_DIGITS
+from .pictures import Curve, Diagram, Plane
 from .records import Trace
 
 
 def render_html(
-    trace: Trace, lang: str = "en", digits: int = DEFAULT_DIGITS, matrix: bool = False
+    trace: Trace | Lesson, lang: str = "en", digits: int = DEFAULT_DIGITS, matrix: bool = False
 ) -> str:
     """The walk-through of ``trace`` as a complete HTML document in ``lang`` ("en" or "ko"),
     every number with ``digits`` significant digits; ``matrix`` adds the step as matrix
     products. The URL's #forward, #backward or #update chooses the step the drawing shows
-    when the page opens."""
+    when the page opens. A lesson is a page of its blocks (``lesson_html``)."""
+    if isinstance(trace, Lesson):
+        if matrix:
+            blocks_of(trace, lang, digits, matrix)  # refuses, saying why
+        return lesson_html(trace, lang, digits)
     title = escape(say(lang, "title"))
     sizes = "-".join(map(str, trace.layer_sizes))
     return (
@@ -155,6 +162,8 @@ def _blocks(blocks: list[Block]) -> str:
             parts.append(f"<p>{_text(block.text)}</p>")
         elif isinstance(block, Equation):
             parts.append(_equation(block))
+        elif isinstance(block, Curve | Diagram | Plane):
+            parts.append(_picture(block))
         else:
             parts.append(_table(block))
     return "\n".join(parts + ["</section>"] * ("<section>" in parts))
@@ -244,3 +253,41 @@ def _matrix(matrix: Matrix) -> str:
 def _pad(pad: int | None) -> str:
     """The style that shifts a number right by ``pad`` character widths, if any."""
     return f' style="--crx-pad: {pad}"' if pad else ""
+
+
+def _picture(picture: Curve | Diagram | Plane) -> str:
+    """A picture's SVG, under a plane's title."""
+    title = (
+        f'<p class="crx-caption" style="margin-bottom: 0.25rem">{escape(picture.title)}</p>'
+        if isinstance(picture, Plane)
+        else ""
+    )
+    return (
+        f'<div class="crx-lesson-picture" style="margin: 0.75rem 0 1.25rem">{title}'
+        f'<div class="crx-scroll">{picture_svg(picture)}</div></div>'
+    )
+
+
+def lesson_html(
+    lesson: Lesson, lang: str = "en", digits: int = DEFAULT_DIGITS, page: bool = True
+) -> str:
+    """A lesson (the error split, a computational graph, XOR) as a complete HTML document,
+    or with ``page`` False as a fragment for a notebook cell: its blocks, pictures as SVG,
+    in the walk-through's style, with no script."""
+    blocks = lesson.blocks(lang, digits)
+    body = (
+        f'<div class="crx">\n{"" if page else f"<style>{CSS}</style>"}\n{_blocks(blocks)}\n</div>'
+    )
+    if not page:
+        return body
+    title = blocks[0].text if isinstance(blocks[0], Heading) else ""
+    return (
+        "<!doctype html>\n"
+        f'<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n"
+        f"<style>{PAGE_CSS}{CSS}</style>\n"
+        "</head>\n<body>\n"
+        f"{body}\n"
+        "</body>\n</html>\n"
+    )

@@ -86,23 +86,19 @@ LABELS: dict[str, dict[str, str]] = {
         "input": "input",
         "hidden": "hidden",
         "output": "output",
-        "split_title": "Sending output errors back to the hidden neurons — "
-        f"source: {WORKS['en']['rashid']}",
-        "split_intro": "By proportion: each output error is shared out over its incoming "
-        "weights in proportion to them. By Wᵀ·e: the same without the normalising sums.",
+        "split_title": "Sending output errors back to the hidden neurons",
         "split_difference": "difference",
-        "graph_title": "Forward values and backward gradients of {result}",
-        "xor_title": "Why a perceptron cannot learn XOR, and a 2-2-1 network can — "
-        f"source: {WORKS['en']['boostcourse']}",
+        "graph_title": "The computational graph of {result}: values forward, gradients backward",
+        "xor_title": "Why a perceptron cannot learn XOR, and a 2-2-1 network can",
         "xor_perceptron": "A single-layer perceptron, o = σ(a·x1 + b·x2 + c), after {steps} "
         "steps of SGD on the binary cross-entropy:",
         "xor_perceptron_why": "Its decision boundary is one straight line, and no line puts "
         "(0, 1) and (1, 0) on one side and (0, 0) and (1, 1) on the other. The best it can do "
         "is 0.5 everywhere: cost ln 2 ≈ {cost}.",
-        "xor_network": "A 2-2-1 network after {steps} steps: each hidden unit draws its own line "
-        "in the (x1, x2) plane.",
-        "xor_network_why": "In the hidden units' coordinates (h1, h2) the four points can be "
-        "separated by one line, which the output unit draws; cost {cost}.",
+        "xor_network": "A 2-2-1 network after {steps} steps: each hidden neuron draws its own "
+        "line in the (x1, x2) plane.",
+        "xor_network_why": "In the hidden neurons' coordinates (h1, h2) the four points can be "
+        "separated by one line, which the output neuron draws; cost {cost}.",
         "neurons": "neurons",
         "layer_sizes": "Layer sizes: {sizes}.",
         "loss": "Loss: {formula}",
@@ -258,6 +254,105 @@ LABELS: dict[str, dict[str, str]] = {
         "html_bce_range": "Binary cross-entropy needs outputs and targets between 0 and 1; "
         "the numbers shown are the last ones that had them.",
         "html_not_number": "Type a number.",
+        # issue 13, part 3: the lessons (error split, computational graph, XOR)
+        "split_credit": "From Tariq Rashid's Make Your Own Neural Network: each output's error "
+        "is split among the hidden neurons that feed it, first in proportion to the weights, "
+        "then as the matrix product Wᵀ · e that backpropagation uses.",
+        "split_given": "The weights and the output errors",
+        "split_output": "output",
+        "split_error": "error e",
+        "split_from": "weight from {neuron}",
+        "split_sum": "Σw (sum)",
+        "split_sum_is": "Row k holds the weights into output o_k (W, as nn.Linear stores it), and "
+        "w_hk connects hidden neuron h to output k. Σw, the sum of the weights into an output, "
+        "is the normalising sum of the split in proportion.",
+        "split_proportional": "Split in proportion to the weights",
+        "split_proportional_intro": "Each output's error is shared out over the weights into it, "
+        "in proportion to each weight: the share sent back over w_hk is e_k · w_hk / Σw. A "
+        "larger weight carries more of the error back.",
+        "split_to": "to",
+        "split_whole": "{output}: {shares} = {error}: the shares add up to the output's whole "
+        "error.",
+        "split_collect": "Each hidden neuron collects its shares from every output; their sum "
+        "is its error:",
+        "split_matrix": "Without the normalising sums: Wᵀ · e",
+        "split_matrix_intro": "Drop the denominators (the normalising factors) and what is left "
+        "is each error times its weight, summed at each hidden neuron: one matrix product, "
+        "e_hidden = Wᵀ · e, with Wᵀ the transpose of W (its rows and columns swapped). It is "
+        "the form backpropagation uses: a hidden neuron's ∂E/∂out is Σ_k w_hk · ∂E/∂net_k.",
+        "split_compare": "How the two differ, and why",
+        "split_hidden": "hidden neuron",
+        "split_by_share": "by shares",
+        "split_sent": "In all, the shares send back exactly each output's error, while Wᵀ · e "
+        "sends back each error times its output's Σw: {sent}.",
+        "split_same_sums": "Here the weights into every output sum to the same Σw = {sum}, so "
+        "each term of Wᵀ · e is its share times Σw, and Wᵀ · e = Σw × the split in proportion: "
+        "{scaled}. The hidden errors keep their proportions; only their scale changes.",
+        "split_different_sums": "Here the weights into the outputs sum to different amounts "
+        "({sums}), so Wᵀ · e scales each output's shares by a different factor: the hidden "
+        "errors are not in the split's proportions, though each still grows with the weights "
+        "that carry error to it.",
+        "split_why": "Why drop the sums? As Rashid explains, the normalising factor only "
+        "rescales the error fed back; what matters is that a larger weight carries more of it. "
+        "Without the sums the whole step is one matrix product, short to write and fast to "
+        "compute, whatever the size of the network, and the learning rate takes care of the "
+        "scale.",
+        "graph_apple": "From Koki Saito's Deep Learning from Scratch, chapter 5: buy 2 apples at "
+        "100 each, with a consumption tax of 10% (× 1.1). Forward, the graph computes the "
+        "price; backward, it finds how much the price changes when each input changes a little.",
+        "graph_apple_orange": "From Koki Saito's Deep Learning from Scratch, chapter 5: buy 2 "
+        "apples at 100 each and 3 oranges at 150 each, with a consumption tax of 10% (× 1.1). "
+        "Forward, the graph computes the price; backward, it finds how much the price changes "
+        "when each input changes a little.",
+        "graph_legend_value": "value (forward)",
+        "graph_legend_grad": "∂{result}/∂node (backward)",
+        "graph_node": "node",
+        "graph_computes": "computes",
+        "graph_numbers": "with the numbers",
+        "graph_forward_intro": "Left to right, each node computes its value from its inputs' "
+        "values.",
+        "graph_input": "its input",
+        "graph_rule": "rule",
+        "graph_local": "local derivative",
+        "graph_share": "passed back",
+        "graph_backward_intro": "Right to left, starting from ∂{result}/∂{result} = 1: each node "
+        "multiplies the gradient that reached it by its local derivative with respect to each "
+        "input, and passes the product back to that input. Addition passes the gradient "
+        "through unchanged (local derivative 1); multiplication swaps its inputs (the local "
+        "derivative with respect to one input is the other input's value).",
+        "graph_rule_add": "+ passes it through: × 1",
+        "graph_rule_sub": "− flips its sign: × −1",
+        "graph_rule_mul": "× swaps: × {other} = {other_value}",
+        "graph_rule_div_a": "/: × 1 / {other}",
+        "graph_rule_div_b": "/ by it: × −{other} / (it)²",
+        "graph_rule_pow_a": "^: × {other} · base^({other} − 1)",
+        "graph_rule_pow_b": "^ as exponent: × result · ln(base)",
+        "graph_add_says": "Addition passes the gradient through: ∂{result}/∂{source} = "
+        "∂{result}/∂{target} × 1 = {upstream} × 1 = {share}.",
+        "graph_mul_says": "Multiplication swaps its inputs: the gradient passed to {source} is "
+        "the gradient of {target} times the other input, {other}: ∂{result}/∂{source} = "
+        "∂{result}/∂{target} × {other} = {upstream} × {other_value} = {share}.",
+        "graph_start": "1 (the start)",
+        "graph_sum_of_shares": "∂{result}/∂node: what it receives",
+        "graph_gradients": "The gradient of each node",
+        "graph_gradients_intro": "A node that feeds several ops receives a gradient from each, "
+        "and its gradient is their sum. The last column is the engine's own .grad after "
+        "backward() (kept for the intermediate nodes by retain_grad); it equals the sum.",
+        "xor_credit": "As in lecture 8 (perceptron and backpropagation) of Boostcourse's PyTorch "
+        "course 파이토치로 시작하는 딥러닝 기초: sigmoid neurons, the binary cross-entropy and "
+        "SGD with learning rate 1, on XOR's four points.",
+        "xor_perceptron_heading": "A single-layer perceptron",
+        "xor_network_heading": "A 2-2-1 network",
+        "xor_perceptron_plane": "The perceptron's decision on the plane",
+        "xor_network_plane": "The 2-2-1 network's decision on the plane, with the lines of its "
+        "hidden neurons h1 and h2",
+        "xor_says_1": "output ≥ 0.5 (says 1)",
+        "xor_says_0": "output < 0.5 (says 0)",
+        "xor_points": "the four points, marked by their targets",
+        "xor_no_boundary": "{unit}: no decision boundary. Its weights ended at noise level "
+        "(a = {a}, b = {b}, c = {c}): its net input stays within ±{reach} on the whole square, "
+        "so its output is 0.5 everywhere, to within ±{spread}. A line computed from weights this "
+        "small would be rounding noise, so none is given or drawn.",
     },
     "ko": {
         "title": "한 단계씩 계산하는 오차역전파",
@@ -313,13 +408,10 @@ LABELS: dict[str, dict[str, str]] = {
         "input": "입력층",
         "hidden": "은닉층",
         "output": "출력층",
-        "split_title": f"출력 오차를 은닉층 뉴런에 나누어 전달하기 — 출처: {WORKS['ko']['rashid']}",
-        "split_intro": "비율로 나누기: 각 출력 오차를 그 출력에 연결된 가중치의 크기에 비례해 "
-        "나눕니다. Wᵀ·e: 같은 계산을 정규화 인자(분모의 합) 없이 전치 행렬의 행렬곱으로 합니다.",
+        "split_title": "출력 오차를 은닉층 뉴런에 나누어 전달하기",
         "split_difference": "차이",
-        "graph_title": "{result}의 순전파 값과 역전파 기울기",
-        "xor_title": "단층 퍼셉트론은 XOR 문제를 풀지 못하고 2-2-1 신경망은 푸는 이유 — "
-        f"출처: {WORKS['ko']['boostcourse']}",
+        "graph_title": "{result}의 계산 그래프: 순전파로 값을, 역전파로 기울기를",
+        "xor_title": "단층 퍼셉트론은 XOR 문제를 풀지 못하고 2-2-1 신경망은 푸는 이유",
         "xor_perceptron": "단층 퍼셉트론 o = σ(a·x1 + b·x2 + c)를 이진 교차 엔트로피와 SGD로 "
         "{steps}번 학습한 결과:",
         "xor_perceptron_why": "결정 경계가 직선 하나뿐인데, (0, 1)과 (1, 0)을 한쪽에, (0, 0)과 "
@@ -482,6 +574,98 @@ LABELS: dict[str, dict[str, str]] = {
         "html_bce_range": "이진 교차 엔트로피에는 0과 1 사이의 출력과 목표값이 필요합니다. "
         "보이는 숫자는 그 조건을 마지막으로 만족한 값입니다.",
         "html_not_number": "숫자를 입력하세요.",
+        # issue 13, part 3: the lessons (error split, computational graph, XOR)
+        "split_credit": "타리크 라시드의 『신경망 첫걸음』(Make Your Own Neural Network)에서: "
+        "각 출력의 오차를 그 출력에 연결된 은닉층 뉴런들에 나누어 보냅니다. 먼저 가중치에 비례해 "
+        "나누고, 다음으로 오차역전파가 쓰는 행렬 곱 Wᵀ · e로 계산합니다.",
+        "split_given": "가중치와 출력 오차",
+        "split_output": "출력",
+        "split_error": "오차 e",
+        "split_from": "{neuron}에서 오는 가중치",
+        "split_sum": "Σw (합)",
+        "split_sum_is": "k번째 행은 출력 o_k로 들어오는 가중치이고(nn.Linear가 저장하는 W), w_hk는 "
+        "은닉층 뉴런 h와 출력 k를 잇습니다. 한 출력으로 들어오는 가중치의 합 Σw는 비례 분배에서 "
+        "정규화하는 합입니다.",
+        "split_proportional": "가중치에 비례해 나누기",
+        "split_proportional_intro": "각 출력의 오차를 그 출력으로 들어오는 가중치에 비례해 "
+        "나눕니다. w_hk를 따라 되돌아가는 몫은 e_k · w_hk / Σw입니다. 가중치가 클수록 더 많은 "
+        "오차가 되돌아갑니다.",
+        "split_to": "받는 뉴런",
+        "split_whole": "{output}: {shares} = {error}. 몫을 모두 더하면 그 출력의 오차 전체가 "
+        "됩니다.",
+        "split_collect": "각 은닉층 뉴런은 모든 출력에서 자기 몫을 받고, 그 합이 그 뉴런의 "
+        "오차입니다:",
+        "split_matrix": "정규화하는 합 없이: Wᵀ · e",
+        "split_matrix_intro": "분모(정규화 인자)를 없애면 각 오차에 가중치를 곱해 은닉층 뉴런마다 "
+        "더한 것만 남습니다. 이는 행렬 곱 하나, e_hidden = Wᵀ · e이며, Wᵀ는 W의 행과 열을 바꾼 "
+        "전치 행렬입니다. 오차역전파가 쓰는 형태입니다: 은닉층 뉴런의 ∂E/∂out은 "
+        "Σ_k w_hk · ∂E/∂net_k입니다.",
+        "split_compare": "두 방법의 차이와 그 이유",
+        "split_hidden": "은닉층 뉴런",
+        "split_by_share": "비례 분배",
+        "split_sent": "모두 더하면, 비례 분배는 각 출력의 오차를 정확히 그만큼 되돌려 보내고, "
+        "Wᵀ · e는 각 오차에 그 출력의 Σw를 곱한 만큼 보냅니다: {sent}.",
+        "split_same_sums": "여기서는 모든 출력에서 가중치의 합이 같습니다(Σw = {sum}). 그래서 "
+        "Wᵀ · e의 각 항은 몫 × Σw이고, Wᵀ · e = Σw × (비례 분배)입니다: {scaled}. 은닉층 "
+        "오차의 비율은 그대로이고 크기만 달라집니다.",
+        "split_different_sums": "여기서는 출력마다 가중치의 합이 다릅니다({sums}). 그래서 "
+        "Wᵀ · e는 출력마다 다른 배율로 몫을 키우고, 은닉층 오차는 비례 분배와 같은 비율이 "
+        "아닙니다. 그래도 각 오차는 그 오차를 나르는 가중치가 클수록 커집니다.",
+        "split_why": "왜 합을 없앨까요? 라시드의 설명처럼 정규화 인자는 되돌아가는 오차의 크기만 "
+        "바꿀 뿐이고, 중요한 것은 큰 가중치가 더 많은 오차를 나른다는 점입니다. 합을 없애면 "
+        "신경망의 크기와 상관없이 한 단계 전체가 행렬 곱 하나로 간결하게 표현되고 컴퓨터로 빠르게 "
+        "계산되며, 크기는 학습률이 조절합니다.",
+        "graph_apple": "사이토 고키의 『밑바닥부터 시작하는 딥러닝』 5장에서: 100원짜리 사과 2개를 "
+        "사고 소비세 10%(× 1.1)를 더합니다. 순전파는 지불 금액을 계산하고, 역전파는 각 입력이 "
+        "조금 변할 때 지불 금액이 얼마나 변하는지 구합니다.",
+        "graph_apple_orange": "사이토 고키의 『밑바닥부터 시작하는 딥러닝』 5장에서: 100원짜리 "
+        "사과 2개와 150원짜리 귤 3개를 사고 소비세 10%(× 1.1)를 더합니다. 순전파는 지불 금액을 "
+        "계산하고, 역전파는 각 입력이 조금 변할 때 지불 금액이 얼마나 변하는지 구합니다.",
+        "graph_legend_value": "값 (순전파)",
+        "graph_legend_grad": "∂{result}/∂노드 (역전파)",
+        "graph_node": "노드",
+        "graph_computes": "계산",
+        "graph_numbers": "값을 넣으면",
+        "graph_forward_intro": "왼쪽에서 오른쪽으로, 각 노드는 입력의 값으로 자기 값을 계산합니다.",
+        "graph_input": "입력",
+        "graph_rule": "규칙",
+        "graph_local": "국소 미분",
+        "graph_share": "전해지는 기울기",
+        "graph_backward_intro": "오른쪽에서 왼쪽으로, ∂{result}/∂{result} = 1에서 시작합니다. "
+        "각 노드는 전해진 기울기에 입력마다의 국소 미분을 곱해 그 입력으로 보냅니다. 덧셈 노드는 "
+        "기울기를 그대로 흘려보내고(국소 미분 1), 곱셈 노드는 입력을 서로 바꾸어 곱합니다(한 "
+        "입력에 대한 국소 미분은 다른 입력의 값).",
+        "graph_rule_add": "+ 그대로 흘려보냄: × 1",
+        "graph_rule_sub": "− 부호를 바꿈: × −1",
+        "graph_rule_mul": "× 입력을 바꿈: × {other} = {other_value}",
+        "graph_rule_div_a": "/: × 1 / {other}",
+        "graph_rule_div_b": "/ 나누는 수: × −{other} / (나누는 수)²",
+        "graph_rule_pow_a": "^: × {other} · 밑^({other} − 1)",
+        "graph_rule_pow_b": "^ 지수: × 결과 · ln(밑)",
+        "graph_add_says": "덧셈은 기울기를 그대로 흘려보냅니다: ∂{result}/∂{source} = "
+        "∂{result}/∂{target} × 1 = {upstream} × 1 = {share}.",
+        "graph_mul_says": "곱셈은 입력을 서로 바꾸어 곱합니다. {source}에 전해지는 기울기 = "
+        "{target}의 기울기 × 다른 입력 {other}: ∂{result}/∂{source} = ∂{result}/∂{target} × "
+        "{other} = {upstream} × {other_value} = {share}.",
+        "graph_start": "1 (시작)",
+        "graph_sum_of_shares": "∂{result}/∂노드: 받은 기울기",
+        "graph_gradients": "노드마다의 기울기",
+        "graph_gradients_intro": "여러 연산에 쓰이는 노드는 각 연산에서 기울기를 받고, 그 합이 "
+        "노드의 기울기입니다. 마지막 열은 backward() 후 엔진이 계산한 .grad이며(중간 노드는 "
+        "retain_grad로 보관), 합과 같습니다.",
+        "xor_credit": "부스트코스 『파이토치로 시작하는 딥러닝 기초』 8강(퍼셉트론과 오차역전파)과 "
+        "같이: 시그모이드 뉴런, 이진 교차 엔트로피, 학습률 1의 SGD로 XOR의 네 점을 학습합니다.",
+        "xor_perceptron_heading": "단층 퍼셉트론",
+        "xor_network_heading": "2-2-1 신경망",
+        "xor_perceptron_plane": "퍼셉트론이 평면에서 내린 결정",
+        "xor_network_plane": "2-2-1 신경망이 평면에서 내린 결정과 은닉층 뉴런 h1, h2의 직선",
+        "xor_says_1": "출력 ≥ 0.5 (판단 1)",
+        "xor_says_0": "출력 < 0.5 (판단 0)",
+        "xor_points": "네 점, 목표값으로 표시",
+        "xor_no_boundary": "{unit}: 결정 경계가 없습니다. 가중치가 잡음 수준에서 끝났습니다"
+        "(a = {a}, b = {b}, c = {c}). 순입력이 정사각형 전체에서 ±{reach} 안에 머물러, 출력은 "
+        "어디서나 0.5입니다(차이 ±{spread} 이내). 이렇게 작은 가중치로 계산한 직선은 반올림 잡음일 "
+        "뿐이므로 직선을 제시하지도 그리지도 않습니다.",
     },
 }
 

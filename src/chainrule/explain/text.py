@@ -1,6 +1,7 @@
-"""A Trace as a walk-through in the terminal: the blocks of ``blocks.walkthrough`` drawn with
-rich, as bold headings, sentences wrapped at 100 cells and tables whose numbers line up on
-the decimal point, split by columns where the terminal is narrower than a table.
+"""A Trace as a walk-through in the terminal, or a lesson: the blocks of
+``blocks.walkthrough`` (or of the lesson) drawn with rich, as bold headings, sentences wrapped
+at 100 cells, tables whose numbers line up on the decimal point, split by columns where the
+terminal is narrower than a table, and pictures drawn in characters (``sketches``).
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from rich.measure import Measurement
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from .blocks import Block, Equation, Heading, Paragraph, Table, decimal_pads, walkthrough
+from .blocks import Block, Equation, Heading, Paragraph, Table, decimal_pads
+from .lesson import Lesson, blocks_of
 from .matrix import equation_lines
 from .numbers import DEFAULT_DIGITS
+from .pictures import Curve, Diagram
 from .records import Trace
+from .sketches import curve_line, diagram_tree, plane_sketch
 
 TEXT_WIDTH = 100  # sentences wrap here; tables are as wide as their numbers need
 
@@ -99,8 +103,10 @@ def _renderables(blocks: list[Block], console: Console) -> list[RenderableType]:
             drawn += [Constrain(Text(block.text), min(console.width, TEXT_WIDTH)), Text()]
         elif isinstance(block, Equation):
             drawn += [_equation(block, min(console.width, TEXT_WIDTH)), Text()]
-        else:
+        elif isinstance(block, Heading):
             drawn += [_heading(block), Text()]
+        else:
+            drawn += [_picture(block), Text()]
     return drawn[:-1]
 
 
@@ -109,15 +115,27 @@ def _equation(equation: Equation, width: int | None) -> Text:
     return Text("\n".join(equation_lines(equation, width)), no_wrap=True, overflow="ignore")
 
 
+def _picture(block: Block) -> Text:
+    """A curve as a sparkline, a graph as a tree, a plane as a grid of characters."""
+    if isinstance(block, Curve):
+        lines = [curve_line(block)]
+    elif isinstance(block, Diagram):
+        lines = diagram_tree(block)
+    else:
+        lines = plane_sketch(block)
+    return Text("\n".join(lines), no_wrap=True, overflow="ignore")
+
+
 def render_text(
-    trace: Trace,
+    trace: Trace | Lesson,
     lang: str = "en",
     digits: int = DEFAULT_DIGITS,
     width: int | None = None,
     color: bool = False,
     matrix: bool = False,
 ) -> str:
-    """The walk-through of ``trace`` as text with aligned tables, for a terminal or a file.
+    """The walk-through of ``trace`` (or a lesson) as text with aligned tables, for a
+    terminal or a file.
 
     ``width`` is the most cells a line may take (a table wider than that is split into
     several, by columns, and an equation goes on below at an operator); None makes every
@@ -125,7 +143,7 @@ def render_text(
     ``color`` adds ANSI styles (bold headings and table headers). ``matrix`` adds the step
     written as matrix products.
     """
-    blocks = walkthrough(trace, lang, digits, matrix=matrix)
+    blocks = blocks_of(trace, lang, digits, matrix)
     output = io.StringIO()
     console = Console(
         file=output,
@@ -152,14 +170,15 @@ def render_text(
 
 
 def print_text(
-    trace: Trace,
+    trace: Trace | Lesson,
     lang: str = "en",
     digits: int = DEFAULT_DIGITS,
     console: Console | None = None,
     matrix: bool = False,
 ) -> None:
-    """Print the walk-through of ``trace`` to ``console`` (by default a new one on standard
-    output), in its colours and split to its width; ``matrix`` adds the matrix form."""
+    """Print the walk-through of ``trace`` (or a lesson) to ``console`` (by default a new
+    one on standard output), in its colours and split to its width; ``matrix`` adds the
+    matrix form."""
     console = console or Console()
-    for renderable in _renderables(walkthrough(trace, lang, digits, matrix=matrix), console):
+    for renderable in _renderables(blocks_of(trace, lang, digits, matrix), console):
         console.print(renderable)

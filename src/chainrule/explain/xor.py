@@ -1,6 +1,7 @@
-"""Seed 003: why a single-layer perceptron cannot learn XOR and a 2-2-1 network can.
+"""Why a single-layer perceptron cannot learn XOR and a 2-2-1 network can, as lecture 8 of
+Boostcourse's PyTorch course (파이토치로 시작하는 딥러닝 기초) shows it.
 
-Both are trained as in the seed's PyTorch program (sigmoid units, BCE, SGD with learning
+Both are trained as in the lecture's PyTorch program (sigmoid units, BCE, SGD with learning
 rate 1, 10,001 steps). The perceptron's decision boundary is one line, w1·x1 + w2·x2 + b = 0,
 and no line puts (0, 1) and (1, 0) on one side with (0, 0) and (1, 1) on the other, so it
 settles on 0.5 everywhere. Each hidden unit of the 2-2-1 network draws its own line; in the
@@ -9,6 +10,7 @@ hidden units' coordinates the four points can be separated by the output unit's 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .. import nn, optim
@@ -16,8 +18,18 @@ from ..data import xor
 from ..function import no_grad
 from ..random import manual_seed
 from ..tensor import Tensor
+from .blocks import Block, Heading, Paragraph, Table
 from .labels import say
+from .lesson import Lesson
 from .numbers import fmt
+from .pictures import Plane, PlaneLine
+
+FLAT = 1e-4
+"""The largest net input, anywhere on the unit square, of a neuron that draws no boundary:
+its output stays within 0.5 ± 0.000025 there, 0.5 to the lesson's 4 digits. The
+perceptron's weights end near 1e-7, float32's rounding of 0, and a line computed from them
+would be noise."""
+CORNERS = ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0))
 
 
 @dataclass(frozen=True)
@@ -29,12 +41,32 @@ class Line:
     b: float
     c: float
 
+    def net_on_square(self) -> list[float]:
+        """a·u + b·v + c at the unit square's corners, where it is largest and smallest."""
+        return [self.a * u + self.b * v + self.c for u, v in CORNERS]
+
+    @property
+    def reach(self) -> float:
+        """The largest |a·u + b·v + c| on the unit square."""
+        return max(map(abs, self.net_on_square()))
+
+    @property
+    def flat(self) -> bool:
+        """Whether the weights are at noise level: the output is 0.5 all over the square,
+        and there is no boundary to draw."""
+        return self.reach <= FLAT
+
     def describe(self, u: str, v: str, digits: int) -> str:
+        """ "8.36·x1 − 8.07·x2 + 4.04 = 0   (x2 = 1.04·x1 + 0.5)"; never called on a flat
+        line (a line from noise is no boundary)."""
         equation = f"{_terms([(self.a, u), (self.b, v), (self.c, '')], digits)} = 0"
         if abs(self.b) < 1e-12:
             return equation
         line = _terms([(-self.a / self.b, u), (-self.c / self.b, "")], digits)
         return f"{equation}   ({v} = {line})"
+
+    def drawn(self) -> PlaneLine:
+        return PlaneLine(self.unit, self.a, self.b, self.c)
 
 
 def _terms(terms: list[tuple[float, str]], digits: int) -> str:
@@ -50,7 +82,7 @@ def _terms(terms: list[tuple[float, str]], digits: int) -> str:
 
 
 @dataclass(frozen=True)
-class XorStory:
+class XorStory(Lesson):
     """Both networks after training, their outputs on the four points, and their lines."""
 
     inputs: tuple[tuple[float, float], ...]
@@ -65,38 +97,96 @@ class XorStory:
     network_cost: float
     steps: int
 
-    def to_text(self, lang: str = "en", digits: int = 4) -> str:
-        lines = [say(lang, "xor_title"), "", say(lang, "xor_perceptron", steps=self.steps), ""]
-        lines.append("  x1  x2 | t | out")
-        for (x1, x2), t, o in zip(self.inputs, self.targets, self.perceptron_outputs, strict=True):
-            lines.append(f"  {x1:>2g}  {x2:>2g} | {t:g} | {fmt(o, digits)}")
-        lines += [
-            "",
-            "  " + self.perceptron_line.describe("x1", "x2", digits),
-            "  " + say(lang, "xor_perceptron_why", cost=fmt(self.perceptron_cost, digits)),
-            "",
-            say(lang, "xor_network", steps=self.steps),
-            "",
-        ]
-        for line in self.hidden_lines:
-            lines.append(f"  {line.unit}: " + line.describe("x1", "x2", digits))
-        lines += ["", "  x1  x2 | h1      h2      | t | out"]
-        for (x1, x2), h, t, o in zip(
-            self.inputs, self.hidden, self.targets, self.network_outputs, strict=True
-        ):
-            lines.append(
-                f"  {x1:>2g}  {x2:>2g} | {fmt(h[0], digits):<7} {fmt(h[1], digits):<7} | "
-                f"{t:g} | {fmt(o, digits)}"
-            )
-        lines += [
-            "",
-            f"  {self.output_line.unit}: " + self.output_line.describe("h1", "h2", digits),
-            "  " + say(lang, "xor_network_why", cost=fmt(self.network_cost, digits)),
-        ]
-        return "\n".join(lines)
+    digits = 4
 
-    def __str__(self) -> str:
-        return self.to_text()
+    def blocks(self, lang: str = "en", digits: int = 4) -> list[Block]:
+        """The perceptron's outputs and (missing) boundary, then the 2-2-1 network's lines,
+        hidden outputs and decision, each drawn on the plane."""
+        return [
+            Heading(1, say(lang, "xor_title")),
+            Paragraph(say(lang, "xor_credit")),
+            *self._perceptron(lang, digits),
+            *self._network(lang, digits),
+        ]
+
+    def _points(self) -> tuple[tuple[float, float, float], ...]:
+        return tuple((x1, x2, t) for (x1, x2), t in zip(self.inputs, self.targets, strict=True))
+
+    def _legend(self, lang: str) -> tuple[str, str, str]:
+        return (say(lang, "xor_says_1"), say(lang, "xor_says_0"), say(lang, "xor_points"))
+
+    def _boundary(self, line: Line, u: str, v: str, lang: str, digits: int) -> str:
+        """The unit's line, or where its weights are at noise level, that it has none."""
+        if line.flat:
+            spread = max(abs(1 / (1 + math.exp(-z)) - 0.5) for z in line.net_on_square())
+            return say(
+                lang,
+                "xor_no_boundary",
+                unit=line.unit,
+                a=fmt(line.a, 2),
+                b=fmt(line.b, 2),
+                c=fmt(line.c, 2),
+                reach=fmt(line.reach, 2),
+                spread=fmt(spread, 2),
+            )
+        return f"{line.unit}: {line.describe(u, v, digits)}"
+
+    def _perceptron(self, lang: str, digits: int) -> list[Block]:
+        line = self.perceptron_line
+        rows = tuple(
+            (f"{x1:g}", f"{x2:g}", f"{t:g}", fmt(o, digits))
+            for (x1, x2), t, o in zip(
+                self.inputs, self.targets, self.perceptron_outputs, strict=True
+            )
+        )
+        plane = Plane(
+            say(lang, "xor_perceptron_plane"),
+            self._points(),
+            () if line.flat else (line.drawn(),),
+            () if line.flat else ((((line.a, line.b),), (line.c,)),),
+            self._legend(lang),
+        )
+        return [
+            Heading(2, say(lang, "xor_perceptron_heading")),
+            Paragraph(say(lang, "xor_perceptron", steps=self.steps)),
+            Table(("x1", "x2", say(lang, "target"), "out"), (True, True, True, True), rows),
+            Paragraph(self._boundary(line, "x1", "x2", lang, digits)),
+            plane,
+            Paragraph(say(lang, "xor_perceptron_why", cost=fmt(self.perceptron_cost, digits))),
+        ]
+
+    def _network(self, lang: str, digits: int) -> list[Block]:
+        rows = tuple(
+            (f"{x1:g}", f"{x2:g}", fmt(h[0], digits), fmt(h[1], digits), f"{t:g}", fmt(o, digits))
+            for (x1, x2), h, t, o in zip(
+                self.inputs, self.hidden, self.targets, self.network_outputs, strict=True
+            )
+        )
+        first = (
+            tuple((line.a, line.b) for line in self.hidden_lines),
+            tuple(line.c for line in self.hidden_lines),
+        )
+        out = self.output_line
+        plane = Plane(
+            say(lang, "xor_network_plane"),
+            self._points(),
+            tuple(line.drawn() for line in self.hidden_lines if not line.flat),
+            (first, (((out.a, out.b),), (out.c,))),
+            self._legend(lang),
+        )
+        columns = ("x1", "x2", "h1", "h2", say(lang, "target"), "out")
+        return [
+            Heading(2, say(lang, "xor_network_heading")),
+            Paragraph(say(lang, "xor_network", steps=self.steps)),
+            *(
+                Paragraph(self._boundary(line, "x1", "x2", lang, digits))
+                for line in self.hidden_lines
+            ),
+            Table(columns, (True,) * 6, rows),
+            Paragraph(self._boundary(out, "h1", "h2", lang, digits)),
+            plane,
+            Paragraph(say(lang, "xor_network_why", cost=fmt(self.network_cost, digits))),
+        ]
 
 
 def _train(model: nn.Module, x: Tensor, t: Tensor, steps: int) -> float:
@@ -116,7 +206,7 @@ def _line(unit: str, layer: nn.Linear, row: int) -> Line:
 
 
 def xor_story(seed: int = 777, steps: int = 10_001) -> XorStory:
-    """Train seed 003's perceptron and 2-2-1 network on XOR and describe what each learned."""
+    """Train the lecture's perceptron and 2-2-1 network on XOR and describe what each learned."""
     x, t = xor().tensors
     inputs, targets = x.numpy(), t.numpy()
     manual_seed(seed)

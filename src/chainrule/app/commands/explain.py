@@ -1,7 +1,10 @@
-"""``chainrule explain``: every number of one training step, as the seeds work them by hand.
+"""``chainrule explain``: every number of one training step, as the material works it by
+hand, and the material's other lessons.
 
-With no options, seed 000's 2-2-2 network; ``--layers`` and friends describe a network of
-one's own; ``explain xor`` tells seed 003's story.
+With no options (or ``explain step``), Matt Mazur's 2-2-2 network; ``--layers`` and friends
+describe a network of one's own. ``explain split`` is Rashid's error split, ``explain graph``
+Saito's price graphs or an expression of one's own, ``explain xor`` the perceptron that
+cannot learn XOR beside the network that can.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from typing import Any
 import numpy as np
 
 from ... import explain, nn
+from ...explain.expression import PRICE_GRAPHS
 from ...explain.networks import SEED_000_LR
+from ...explain.split import BOOK_ERRORS, BOOK_WEIGHTS
 from ...explain.trace import LOSSES, ExplainError
 from ...function import no_grad
 from ...nn.activation import ACTIVATIONS
@@ -23,6 +28,21 @@ from ..files import user_files
 from .arguments import at_least, layer_sizes, numbers, positive_int, positive_number, random_seed
 
 FORMATS = ("text", "markdown", "html")
+WALKTHROUGH_DEFAULTS: dict[str, Any] = {
+    "--layers": None,
+    "--activation": "sigmoid",
+    "--inputs": None,
+    "--targets": None,
+    "--weights": None,
+    "--seed": 0,
+    "--loss": None,
+    "--lr": None,
+    "--freeze-biases": False,
+    "--steps": 1,
+    "--matrix": False,
+    "--names": "seed",
+}
+"""The training step's options, each with its default: the lessons take none of them."""
 MAX_DIGITS = 17
 """A float64 shows every digit it holds in 17 significant digits."""
 
@@ -30,47 +50,215 @@ MAX_DIGITS = 17
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "explain",
-        help="show every number of a forward pass, a backward pass and an update",
-        description="Walk through one training step of a small network, number by number. "
-        "With no options: the 2-2-2 example of seed 000.",
+        help="show every number of backpropagation: a training step, the error split, a "
+        "computational graph, XOR",
+        description="Walk through one training step of a small network, number by number: "
+        "with no options, Matt Mazur's 2-2-2 example (his step-by-step backpropagation post); "
+        "--layers and the options below make a network of your own. The lessons split, graph "
+        "and xor tell the other stories of the material.",
     )
-    parser.add_argument(
-        "example",
+    _walkthrough_options(parser)
+    _output_options(parser)
+    lessons = parser.add_subparsers(dest="lesson", metavar="LESSON", title="lessons")
+    step = lessons.add_parser(
+        "step",
+        help="one training step, number by number (the default): Matt Mazur's 2-2-2 example, "
+        "or a network of your own",
+        description="One training step of a small network, number by number; with no options "
+        "Matt Mazur's 2-2-2 example from his step-by-step backpropagation post.",
+    )
+    _walkthrough_options(step, argparse.SUPPRESS)
+    _output_options(step, argparse.SUPPRESS)
+    split = lessons.add_parser(
+        "split",
+        help="Tariq Rashid's error split: output errors shared out by weight, and Wᵀ·e",
+        description="Send output errors back to the hidden neurons as Tariq Rashid's Make Your "
+        "Own Neural Network does: split in proportion to the weights, then as the matrix "
+        "product Wᵀ·e, and why the two differ. With no options, the book's example.",
+    )
+    split.add_argument(
+        "--weights",
+        dest="split_weights",
+        type=matrix,
+        default=BOOK_WEIGHTS,
+        metavar="ROWS",
+        help="the weights into each output, one row per output separated by ; (default "
+        "'2,3;1,4': w11 = 2 and w21 = 3 into o1, w12 = 1 and w22 = 4 into o2)",
+    )
+    split.add_argument(
+        "--errors",
+        dest="split_errors",
+        type=numbers,
+        default=BOOK_ERRORS,
+        help="one error per output (default 0.8,0.5)",
+    )
+    _output_options(split, argparse.SUPPRESS)
+    graph = lessons.add_parser(
+        "graph",
+        help="a computational graph, values forward and gradients backward: Koki Saito's "
+        "apple and apple-orange, or your own expression",
+        description="Draw a computation as a graph with each node's value and gradient, and "
+        "the rules that give them (an addition passes the gradient through, a multiplication "
+        "swaps its inputs): Koki Saito's price graphs from Deep Learning from Scratch, "
+        "chapter 5, or an expression of your own.",
+    )
+    graph.add_argument(
+        "what",
         nargs="?",
-        choices=("seed-000", "xor"),
-        default="seed-000",
-        help="seed-000 (default) or xor (why a perceptron cannot learn XOR)",
+        default="apple",
+        metavar="EXPRESSION",
+        help="apple (the default), apple-orange, or an expression of names and numbers with "
+        "+ - * / ** and parentheses, and exp, log, sqrt, abs, tanh, sigmoid, relu, like "
+        "'x*y + z'",
     )
+    graph.add_argument(
+        "--values",
+        type=assignments,
+        default={},
+        metavar="NAME=NUMBER,...",
+        help="a value for each name of the expression, like x=2,y=3,z=4 (for apple and "
+        "apple-orange, any of the book's numbers to change, like apple_num=3)",
+    )
+    _output_options(graph, argparse.SUPPRESS)
+    xor = lessons.add_parser(
+        "xor",
+        help="why a perceptron cannot learn XOR and a 2-2-1 network can",
+        description="Train a single-layer perceptron and a 2-2-1 network on XOR, as lecture 8 "
+        "of Boostcourse's PyTorch course does, and draw the decision each one makes.",
+    )
+    _output_options(xor, argparse.SUPPRESS)
+    parser.set_defaults(handler=run, lesson=None)
+
+
+def _walkthrough_options(parser: argparse.ArgumentParser, hidden: Any = None) -> None:
+    """The options of the walk-through. On ``explain`` itself they have their defaults; on
+    ``explain step`` (``hidden`` is argparse.SUPPRESS) only what is given, so that neither
+    parser's defaults overwrite what the other read."""
+
+    def default(option: str) -> Any:
+        return WALKTHROUGH_DEFAULTS[option] if hidden is None else hidden
+
     network = parser.add_argument_group("a network of your own")
-    network.add_argument("--layers", type=layer_sizes, help="layer sizes, e.g. 2,3,1")
-    network.add_argument("--activation", choices=ACTIVATIONS, default="sigmoid")
-    network.add_argument("--inputs", type=numbers, help="one sample, e.g. 0.05,0.10")
-    network.add_argument("--targets", type=numbers, help="its targets (a class index for ce)")
-    network.add_argument("--weights", metavar="FILE", help="JSON of state-dict entries to set")
     network.add_argument(
-        "--seed", type=random_seed, default=0, help="seed for random weights and data"
+        "--layers", type=layer_sizes, default=default("--layers"), help="layer sizes, e.g. 2,3,1"
+    )
+    network.add_argument("--activation", choices=ACTIVATIONS, default=default("--activation"))
+    network.add_argument(
+        "--inputs", type=numbers, default=default("--inputs"), help="one sample, e.g. 0.05,0.10"
+    )
+    network.add_argument(
+        "--targets",
+        type=numbers,
+        default=default("--targets"),
+        help="its targets (a class index for ce)",
+    )
+    network.add_argument(
+        "--weights",
+        metavar="FILE",
+        default=default("--weights"),
+        help="JSON of state-dict entries to set",
+    )
+    network.add_argument(
+        "--seed",
+        type=random_seed,
+        default=default("--seed"),
+        help="seed for random weights and data",
     )
     step = parser.add_argument_group("the step")
-    step.add_argument("--loss", choices=LOSSES, help="half_sse (default: E = Σ ½(t − o)²)")
-    step.add_argument("--lr", type=positive_number, help=f"learning rate (default {SEED_000_LR:g})")
-    step.add_argument("--freeze-biases", action="store_true", help="leave biases unchanged")
     step.add_argument(
-        "--steps", type=positive_int, default=1, help="updates to run, showing the error"
+        "--loss",
+        choices=LOSSES,
+        default=default("--loss"),
+        help="half_sse (default: E = Σ ½(t − o)²)",
     )
+    step.add_argument(
+        "--lr",
+        type=positive_number,
+        default=default("--lr"),
+        help=f"learning rate (default {SEED_000_LR:g})",
+    )
+    step.add_argument(
+        "--freeze-biases",
+        action="store_true",
+        default=default("--freeze-biases"),
+        help="leave biases unchanged",
+    )
+    step.add_argument(
+        "--steps",
+        type=positive_int,
+        default=default("--steps"),
+        help="updates to run, showing the error after each as a table and a curve",
+    )
+    step.add_argument(
+        "--matrix",
+        action="store_true",
+        default=default("--matrix"),
+        help="also write the step as matrix products, with their shapes",
+    )
+    parser.add_argument_group("names").add_argument(
+        "--names",
+        choices=("seed", "index"),
+        default=default("--names"),
+        help="seed: i1, h1, o1, w1… as the worked example names them; index: x1, a1_1, W1[1,2]",
+    )
+
+
+def _output_options(parser: argparse.ArgumentParser, hidden: Any = None) -> None:
+    """How every lesson is written (see ``_walkthrough_options`` for ``hidden``)."""
     shown = parser.add_argument_group("the output")
-    shown.add_argument("--names", choices=("seed", "index"), default="seed")
-    shown.add_argument("--digits", type=at_least(1, MAX_DIGITS), default=explain.DEFAULT_DIGITS)
-    shown.add_argument("--lang", choices=explain.LANGUAGES, default="en")
     shown.add_argument(
-        "--matrix", action="store_true", help="also write the step as matrix products"
+        "--digits",
+        type=at_least(1, MAX_DIGITS),
+        default=hidden,
+        help=f"significant digits of every number (default {explain.DEFAULT_DIGITS}; 4 for xor)",
     )
-    shown.add_argument("--format", choices=FORMATS, default="text")
-    shown.add_argument("--out", metavar="PATH", help="write to a file instead of the terminal")
-    parser.set_defaults(handler=run)
+    shown.add_argument(
+        "--lang", choices=explain.LANGUAGES, default="en" if hidden is None else hidden
+    )
+    shown.add_argument("--format", choices=FORMATS, default="text" if hidden is None else hidden)
+    shown.add_argument(
+        "--out",
+        metavar="PATH",
+        default=hidden,
+        help="write to a file instead of the terminal",
+    )
+
+
+def matrix(text: str) -> tuple[tuple[float, ...], ...]:
+    """``"2,3;1,4"`` as ((2, 3), (1, 4)): rows separated by ;, numbers by commas."""
+    rows = tuple(numbers(row) for row in text.split(";"))
+    if len({len(row) for row in rows}) > 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has rows of different lengths; give each output the same number of "
+            "weights, like 2,3;1,4"
+        )
+    return rows
+
+
+def assignments(text: str) -> dict[str, float]:
+    """``"x=2,y=3"`` as {"x": 2.0, "y": 3.0}."""
+    values: dict[str, float] = {}
+    for item in text.split(","):
+        name, equals, number = item.partition("=")
+        name = name.strip()
+        if not equals or not name:
+            raise argparse.ArgumentTypeError(
+                f"{item!r} is not NAME=NUMBER; give the values like x=2,y=3,z=4"
+            )
+        if name in values:
+            raise argparse.ArgumentTypeError(f"{name} is given twice")
+        try:
+            values[name] = numbers(number)[0]
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(
+                f"{number.strip()!r} for {name} is not a finite number; give the values like "
+                "x=2,y=3,z=4"
+            ) from None
+    return values
 
 
 def _custom(args: argparse.Namespace) -> explain.Example:
-    """The network the options describe, on top of seed 000's where they say nothing."""
+    """The network the options describe, on top of Mazur's example where they say nothing."""
     base = explain.seed_000()
     loss = args.loss or "half_sse"
     if args.layers is None:
@@ -121,14 +309,30 @@ def _load_weights(model: nn.Module, path: Path) -> None:
         )
 
 
-def _render(args: argparse.Namespace) -> str:
-    if args.example == "xor":
-        text = explain.xor_story().to_text(args.lang, min(args.digits, 4))
-        if args.format == "html":
-            raise ExplainError("explain xor writes text or markdown; leave out --format html")
-        return f"```\n{text}\n```\n" if args.format == "markdown" else text
+def _lesson(args: argparse.Namespace) -> explain.Trace | explain.Lesson:
+    """What ``args`` asks to explain: a lesson, or the walk-through of one training step."""
+    if args.lesson not in (None, "step"):
+        given = [
+            option
+            for option, default in WALKTHROUGH_DEFAULTS.items()
+            if getattr(args, option.lstrip("-").replace("-", "_")) != default
+        ]
+        if given:
+            raise ExplainError(
+                f"{', '.join(given)} describe{'s' * (len(given) == 1)} the training step's "
+                f"walk-through, not explain {args.lesson}; leave "
+                f"{'it' if len(given) == 1 else 'them'} out, or use explain step"
+            )
+    if args.lesson == "split":
+        return explain.error_split(args.split_weights, args.split_errors)
+    if args.lesson == "graph":
+        if args.what in PRICE_GRAPHS:
+            return explain.price_graph(args.what, args.values)
+        return explain.expression_graph(args.what, args.values)
+    if args.lesson == "xor":
+        return explain.xor_story()
     example = _custom(args)
-    trace = explain.trace(
+    return explain.trace(
         example.model,
         example.inputs,
         example.targets,
@@ -138,11 +342,17 @@ def _render(args: argparse.Namespace) -> str:
         names=args.names,
         steps=args.steps,
     )
+
+
+def _render(args: argparse.Namespace) -> str:
+    subject = _lesson(args)
+    default = subject.digits if isinstance(subject, explain.Lesson) else explain.DEFAULT_DIGITS
+    digits = args.digits or default
     if args.format == "html":
-        return explain.render_html(trace, args.lang, args.digits, matrix=args.matrix)
+        return explain.render_html(subject, args.lang, digits, matrix=args.matrix)
     if args.format == "markdown":
-        return explain.render_markdown(trace, args.lang, args.digits, matrix=args.matrix)
-    return explain.render_text(trace, args.lang, args.digits, matrix=args.matrix)
+        return explain.render_markdown(subject, args.lang, digits, matrix=args.matrix)
+    return explain.render_text(subject, args.lang, digits, matrix=args.matrix)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -321,7 +321,9 @@ def _record(tree, key):
 def test_keyed_walkthrough_numbers_are_their_records(name, request):
     """The keyed walk-through (the page's) marks every number of its tables and sentences with
     the record it shows; each marked number is that record's value, formatted, and nothing
-    else changes: without the marks it is the walk-through the other renderers draw."""
+    else changes: without the marks it is the walk-through the other renderers draw. (It
+    also holds, hidden, the sentences that only other values make true, such as a note that
+    a layer's biases start equal: as it reads, such a sentence is empty.)"""
     from dataclasses import asdict, replace
 
     from chainrule.explain.blocks import Paragraph, Table, keyed_pieces, plain, walkthrough
@@ -349,4 +351,5 @@ def test_keyed_walkthrough_numbers_are_their_records(name, request):
             return replace(block, rows=tuple(tuple(map(plain, row)) for row in block.rows))
         return block
 
-    assert [unkeyed(b) for b in keyed] == walkthrough(trace)
+    shown = [unkeyed(b) for b in keyed if not (isinstance(b, Paragraph) and not plain(b.text))]
+    assert shown == walkthrough(trace)

@@ -19,13 +19,27 @@ from dataclasses import dataclass
 
 from .formulas import Formulas
 from .labels import say
-from .numbers import DEFAULT_DIGITS, fmt
+from .numbers import DEFAULT_DIGITS, holds, shown
 from .pictures import Curve, Picture
 from .records import Delta, ParameterStep, Trace
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d*)?(?:e[+-]?\d+)?")
-_KEYED = re.compile("\ue000([^\ue001]*)\ue001([^\ue002]*)\ue002")
-"""A number marked with its record key (private-use characters around ``key`` and ``text``)."""
+_KEYED = re.compile("\ue000([^\ue001\ue003]*)(?:\ue003([^\ue001]*))?\ue001([^\ue002]*)\ue002")
+"""A number marked with its record key and, if it has one, its form (``numbers.FORMS``):
+private-use characters around ``key``, ``form`` and ``text``."""
+_BRANCH = re.compile("\ue004([^\ue005]*)\ue005([^\ue005]*)\ue005([01])\ue006([^\ue007]*)\ue007")
+"""Words (numbers among them) shown only where a test on some records holds: the test, the
+records' keys, whether it holds for this trace, and the words."""
+
+
+@dataclass(frozen=True)
+class When:
+    """Where a branch of a keyed text shows: ``test`` (``numbers.holds``) on the records at
+    ``keys``, and whether it holds for the trace the text was written from."""
+
+    test: str
+    keys: tuple[str, ...]
+    holds: bool
 
 
 @dataclass(frozen=True)
@@ -84,22 +98,56 @@ class Equation:
 Block = Heading | Paragraph | Table | Equation | Picture
 
 
+def resolved(text: str) -> str:
+    """``text`` as it reads: of its branches, those that hold, unmarked; numbers still keyed."""
+    return _BRANCH.sub(lambda m: m.group(4) if m.group(3) == "1" else "", text)
+
+
 def plain(text: str) -> str:
-    """``text`` without the record keys that a keyed walk-through marks its numbers with."""
-    return _KEYED.sub(r"\2", text)
+    """``text`` as it reads, without the marks of a keyed walk-through."""
+    return _KEYED.sub(r"\3", resolved(text))
 
 
-def keyed_pieces(text: str) -> list[tuple[str | None, str]]:
-    """``text`` cut into (record key, number) pieces and (None, words) pieces, in order."""
-    pieces: list[tuple[str | None, str]] = []
+def branches(text: str) -> list[tuple[When | None, str]]:
+    """``text`` cut into pieces shown whatever the numbers, (None, text), and branches shown
+    only where a test holds, (When, text), in order; numbers still keyed."""
+    pieces: list[tuple[When | None, str]] = []
     start = 0
-    for match in _KEYED.finditer(text):
+    for match in _BRANCH.finditer(text):
         if match.start() > start:
             pieces.append((None, text[start : match.start()]))
-        pieces.append((match.group(1), match.group(2)))
+        test, keys, holds, words = match.groups()
+        pieces.append((When(test, tuple(keys.split()), holds == "1"), words))
         start = match.end()
     if start < len(text):
         pieces.append((None, text[start:]))
+    return pieces
+
+
+def marked_numbers(text: str) -> list[tuple[str | None, str, str]]:
+    """``text`` (without branches) cut into (record key, form, number as written) pieces and
+    (None, "", words) pieces, in order."""
+    pieces: list[tuple[str | None, str, str]] = []
+    start = 0
+    for match in _KEYED.finditer(text):
+        if match.start() > start:
+            pieces.append((None, "", text[start : match.start()]))
+        pieces.append((match.group(1), match.group(2) or "", match.group(3)))
+        start = match.end()
+    if start < len(text):
+        pieces.append((None, "", text[start:]))
+    return pieces
+
+
+def keyed_pieces(text: str) -> list[tuple[str | None, str]]:
+    """``text`` as it reads cut into (record key, number) pieces and (None, words) pieces, in
+    order; the parentheses round a negative operand are words."""
+    pieces: list[tuple[str | None, str]] = []
+    for key, form, piece in marked_numbers(resolved(text)):
+        if key is not None and form == "paren" and piece.startswith("("):
+            pieces += [(None, "("), (key, piece[1:-1]), (None, ")")]
+        else:
+            pieces.append((key, piece))
     return pieces
 
 
@@ -116,11 +164,27 @@ class _Writer:
     def say(self, key: str, **values: object) -> str:
         return say(self.lang, key, **values)
 
-    def num(self, value: float | None, key: str | None = None) -> str:
-        text = fmt(value, self.digits)
+    def num(self, value: float | None, key: str | None = None, form: str = "") -> str:
+        """``value`` written in ``form`` (``numbers.FORMS``); keyed, marked with ``key``."""
+        text = shown(value, self.digits, form)
         if self.keyed and key is not None:
-            return f"\ue000{key}\ue001{text}\ue002"
+            mark = f"{key}\ue003{form}" if form else key
+            return f"\ue000{mark}\ue001{text}\ue002"
         return text
+
+    def when(self, test: str, records: Sequence[tuple[float, str]], text: str) -> str:
+        """``text`` where ``test`` (``numbers.holds``) holds for the (value, key) ``records``,
+        else nothing; keyed, ``text`` whatever the values, marked with the test and the keys,
+        so that a page can show it when the test comes to hold."""
+        holds_now = holds(test, [value for value, _ in records])
+        if not self.keyed:
+            return text if holds_now else ""
+        keys = " ".join(key for _, key in records)
+        return f"\ue004{test}\ue005{keys}\ue005{int(holds_now)}\ue006{text}\ue007"
+
+    def choose(self, test: str, records: Sequence[tuple[float, str]], yes: str, no: str) -> str:
+        """``yes`` where ``test`` holds for ``records``, else ``no`` (both, keyed)."""
+        return self.when(test, records, yes) + self.when(f"!{test}", records, no)
 
     def layer_name(self, trace: Trace, number: int) -> str:
         """ "output", "hidden", or "hidden 2" where there are several hidden layers."""
@@ -144,8 +208,12 @@ def walkthrough(
 ) -> list[Block]:
     """The blocks of the walk-through of ``trace``, in seed 000's order. With ``keyed``, every
     number carries the path of its record in ``dataclasses.asdict(trace)`` (e.g.
-    "neurons.2.out", "parameters.5.grad", "errors.3"); ``keyed_pieces`` reads them back and
-    ``plain`` drops them. With ``matrix``, the same step follows as matrix products."""
+    "neurons.2.out", "parameters.5.grad", "errors.3") and its form (a negative operand in
+    parentheses), and words that other values would change ("> 0" or "≤ 0", a formula's
+    branch, a note that holds only while some biases are equal) are written for every value,
+    each marked with the test that decides it (``_Writer.when``), so that a page can show
+    the one that holds; ``keyed_pieces`` reads the numbers back and ``plain`` gives the text
+    as it reads. With ``matrix``, the same step follows as matrix products."""
     w = _Writer(lang, digits, keyed)
     blocks: list[Block] = [Heading(1, w.say("title"))]
     sections = (_network, _inputs, _initial, _forward, _errors, _backward, _update, _after, _steps)
@@ -217,11 +285,13 @@ def _initial(trace: Trace, w: _Writer) -> list[Block]:
         biases = [
             (i, p) for i, p in enumerate(trace.parameters) if p.layer == number and p.kind == "bias"
         ]
-        if len(biases) > 1 and len({p.value for _, p in biases}) == 1:
+        if len(biases) > 1:
             i, p = biases[0]
             names = ", ".join(p.name for _, p in biases)
             value = w.num(p.value, f"parameters.{i}.value")
-            blocks.append(Paragraph(w.say("initial_equal_biases", names=names, value=value)))
+            values = [(p.value, f"parameters.{i}.value") for i, p in biases]
+            note = w.when("equal", values, w.say("initial_equal_biases", names=names, value=value))
+            blocks += [Paragraph(note)] if note else []
     return blocks
 
 
@@ -319,7 +389,12 @@ def _softmax_backward(trace: Trace, w: _Writer, formulas: Formulas) -> list[Bloc
     derives its SoftmaxWithLoss layer's y − t: ∂E/∂y, the softmax's Jacobian, the chain
     rule's sum over every y, and what that sum comes to; each step with its numbers."""
     outputs = range(len(trace.loss_terms))
-    collapse = "ce_step_collapse" if formulas.targets_sum_to_one() else "ce_step_collapse_soft"
+    collapse = w.choose(
+        "sums_to_one",
+        formulas.targets(),
+        w.say("ce_step_collapse"),
+        w.say("ce_step_collapse_soft"),
+    )
     return [
         Heading(3, w.say("ce_backward")),
         Paragraph(w.say("ce_backward_intro")),
@@ -329,7 +404,7 @@ def _softmax_backward(trace: Trace, w: _Writer, formulas: Formulas) -> list[Bloc
         *(Paragraph(formulas.softmax_jacobian(j)) for j in outputs),
         Paragraph(w.say("ce_step_chain")),
         *(Paragraph(formulas.softmax_chain(k)) for k in outputs),
-        Paragraph(w.say(collapse)),
+        Paragraph(collapse),
         *(Paragraph(formulas.softmax_collapse(k)) for k in outputs),
     ]
 

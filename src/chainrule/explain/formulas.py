@@ -53,8 +53,7 @@ class Formulas:
 
     def operand(self, value: float, key: str) -> str:
         """A number inside an expression: in parentheses when negative."""
-        text = self.w.num(value, key)
-        return f"({text})" if value < 0 else text
+        return self.w.num(value, key, "paren")
 
     def _source(self, name: str) -> tuple[str, str]:
         """(symbol, substituted number) of what a weight multiplies: an input or a neuron's out."""
@@ -103,9 +102,13 @@ class Formulas:
             rule = self.w.say(
                 "piecewise", cond=f"net_{name} > 0", a=f"net_{name}", b=f"{slope}·net_{name}"
             )
-            if n.net > 0:
-                return _chain(f"out_{name}", f"({rule})", f"net_{name}", out)
-            return _chain(f"out_{name}", f"({rule})", f"{slope}·net_{name}", f"{slope}·{net}", out)
+            branch = self.w.choose(
+                "positive",
+                [(n.net, f"neurons.{index}.net")],
+                f"net_{name}",
+                _chain(f"{slope}·net_{name}", f"{slope}·{net}"),
+            )
+            return _chain(f"out_{name}", f"({rule})", branch, out)
         return _chain(f"out_{name}", f"net_{name}", out)
 
     # The error
@@ -215,8 +218,9 @@ class Formulas:
                 else "0"
             )
             rule = self.w.say("piecewise", cond=f"net_{name} > 0", a="1", b=below)
-            sign = ">" if n.net > 0 else "≤"
-            net = self.num(n.net, f"neurons.{index}.net")
+            key = f"neurons.{index}.net"
+            sign = self.w.choose("positive", [(n.net, key)], ">", "≤")
+            net = self.num(n.net, key)
             return f"{_chain(lhs, f'({rule})', result)} (net_{name} = {net} {sign} 0)"
         return _chain(lhs, f"∂net_{name}/∂net_{name}", result)
 
@@ -315,8 +319,9 @@ class Formulas:
             self.num(self.trace.deltas[d].dE_dout, f"deltas.{d}.dE_dout"),
         )
 
-    def targets_sum_to_one(self) -> bool:
-        return abs(sum(t.target for t in self.trace.loss_terms) - 1) < 1e-12
+    def targets(self) -> list[tuple[float, str]]:
+        """(value, record key) of every target: whether they sum to 1 decides step 4."""
+        return [(t.target, f"loss_terms.{k}.target") for k, t in enumerate(self.trace.loss_terms)]
 
     def softmax_collapse(self, k: int) -> str:
         """What the sum comes to: y_o1 − target_o1 where the targets sum to 1 (a class, or
@@ -327,8 +332,12 @@ class Formulas:
         y = self.operand(t.probability or 0.0, f"loss_terms.{k}.probability")
         target = self.operand(t.target, f"loss_terms.{k}.target")
         result = self.num(self.trace.deltas[d].dE_dout, f"deltas.{d}.dE_dout")
-        if self.targets_sum_to_one():
-            return _chain(f"∂E/∂out_{o}", f"y_{o} − target_{o}", f"{y} − {target}", result)
         every = [self.operand(u.target, f"loss_terms.{j}.target") for j, u in enumerate(terms)]
         symbol = f"y_{o}·({_sum([f'target_{u.output}' for u in terms])}) − target_{o}"
-        return _chain(f"∂E/∂out_{o}", symbol, f"{y}·({' + '.join(every)}) − {target}", result)
+        collapsed = self.w.choose(
+            "sums_to_one",
+            self.targets(),
+            _chain(f"y_{o} − target_{o}", f"{y} − {target}"),
+            _chain(symbol, f"{y}·({' + '.join(every)}) − {target}"),
+        )
+        return _chain(f"∂E/∂out_{o}", collapsed, result)

@@ -7,9 +7,10 @@ time; under it, the walk-through's tables. The tables are the blocks of
 ``blocks.walkthrough``, the ones the terminal and Markdown renderers draw, so the three show
 the same numbers; the drawing writes the records' numbers with the same ``fmt``. Every
 number is marked with its record's key, and the page's script (page.js) recomputes the
-records and refills them when the learner changes a number. CSS, script and drawing are
-inline: the page loads nothing from anywhere. Without JavaScript the page shows the three
-steps one under the other, and none of the controls.
+records and refills them when the learner changes a number; of the words that depend on the
+numbers (``blocks._Writer.when``), the page holds every branch and shows those that hold.
+CSS, script and drawing are inline: the page loads nothing from anywhere. Without
+JavaScript the page shows the three steps one under the other, and none of the controls.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from .blocks import (
     Paragraph,
     Scalar,
     Table,
+    When,
+    branches,
     decimal_pads,
-    keyed_pieces,
+    marked_numbers,
     plain,
     walkthrough,
 )
@@ -159,7 +162,7 @@ def _blocks(blocks: list[Block]) -> str:
                 parts += ["</section>"] * ("<section>" in parts) + ["<section>"]
             parts.append(f"<h{block.level}>{escape(block.text)}</h{block.level}>")
         elif isinstance(block, Paragraph):
-            parts.append(f"<p>{_text(block.text)}</p>")
+            parts.append(_paragraph(block.text))
         elif isinstance(block, Equation):
             parts.append(_equation(block))
         elif isinstance(block, Curve | Diagram | Plane):
@@ -170,12 +173,40 @@ def _blocks(blocks: list[Block]) -> str:
 
 
 def _text(text: str) -> str:
-    """Escaped ``text`` in which each keyed number is a ``<span data-k="record key">``, for
-    the page's script to find and recompute."""
+    """Escaped ``text`` in which each keyed number is a ``<span data-k="record key">`` (with
+    ``data-f``, its form, if it has one), and each branch a ``<span data-when>`` (hidden
+    where its test does not hold), for the page's script to find and recompute."""
     return "".join(
-        escape(piece) if key is None else f'<span data-k="{escape(key)}">{escape(piece)}</span>'
-        for key, piece in keyed_pieces(text)
+        _numbers(words) if when is None else f"<span{_when(when)}>{_numbers(words)}</span>"
+        for when, words in branches(text)
     )
+
+
+def _numbers(text: str) -> str:
+    """Escaped ``text`` (without branches), each keyed number a ``<span data-k>``."""
+    parts = []
+    for key, form, piece in marked_numbers(text):
+        if key is None:
+            parts.append(escape(piece))
+        else:
+            attrs = f' data-k="{escape(key)}"' + (f' data-f="{escape(form)}"' if form else "")
+            parts.append(f"<span{attrs}>{escape(piece)}</span>")
+    return "".join(parts)
+
+
+def _when(when: When) -> str:
+    """The attributes of an element shown only where ``when``'s test holds."""
+    keys = escape(" ".join(when.keys))
+    return f' data-when="{escape(when.test)}" data-keys="{keys}"{"" if when.holds else " hidden"}'
+
+
+def _paragraph(text: str) -> str:
+    """A paragraph; one that is a branch as a whole is itself shown only where it holds."""
+    pieces = branches(text)
+    if len(pieces) == 1 and pieces[0][0] is not None:
+        when, words = pieces[0]
+        return f"<p{_when(when)}>{_numbers(words)}</p>"
+    return f"<p>{_text(text)}</p>"
 
 
 def _table(table: Table) -> str:

@@ -408,7 +408,9 @@ def test_steps_draw_the_error_curve_in_svg(capsys, lang):
     assert main(["explain", "--steps", "10", "--format", "html", "--lang", lang]) == 0
     page = capsys.readouterr().out
     _page_is_self_contained(page)
-    line = re.search(r'<polyline[^>]*data-k="errors" data-values="([^"]+)" points="([^"]+)"', page)
+    line = re.search(
+        r'<polyline[^>]*data-curve="errors"[^>]*data-values="([^"]+)" points="([^"]+)"', page
+    )
     assert [float(v) for v in line.group(1).split()] == errors
     points = [tuple(map(float, p.split(","))) for p in line.group(2).split()]
     xs, ys = zip(*points, strict=True)

@@ -53,10 +53,11 @@ def _text(
     font: str = MONO,
     bold: bool = False,
     key: str = "",
+    extra: str = "",
 ) -> str:
     """A line of text at (x, y); ``key``, the record path of the number it shows, becomes
-    its ``data-k``."""
-    attrs = f' data-k="{escape(key)}"' if key else ""
+    its ``data-k``; ``extra`` holds any other attributes, written."""
+    attrs = extra + (f' data-k="{escape(key)}"' if key else "")
     weight = ' font-weight="700"' if bold else ""
     return (
         f'<text x="{_f(x)}" y="{_f(y)}" font-size="{size}" text-anchor="{anchor}" '
@@ -77,7 +78,9 @@ def _svg(width: float, height: float, label: str, parts: list[str]) -> str:
 
 def curve_svg(curve: Curve) -> str:
     """The values as a polyline over the steps, the first and last value written at its
-    ends; the polyline's points are listed in ``data-values`` too."""
+    ends; the polyline's points are listed in ``data-values`` too. A curve of records
+    (``curve.key``) says where it is drawn (``data-box``: left, top, right, bottom) and which
+    value each dot and end label marks (``data-i``), so that a page can redraw it."""
     width, height = 640.0, 240.0
     left, right, top, bottom = 110.0, 110.0, 28.0, 44.0
     values = curve.values
@@ -93,26 +96,40 @@ def curve_svg(curve: Curve) -> str:
     points = [at(i, v) for i, v in enumerate(values)]
     (x0, y0), (xn, yn) = points[0], points[-1]
     base = height - bottom
+    last = len(values) - 1
+    record = (
+        f'data-curve="{escape(curve.key)}" data-box="{left} {top} {width - right} {base}" '
+        if curve.key
+        else ""
+    )
     parts = [
         f'<line x1="{_f(left)}" y1="{_f(top)}" x2="{_f(left)}" y2="{_f(base)}" stroke="{FAINT}"/>',
         f'<line x1="{_f(left)}" y1="{_f(base)}" x2="{_f(width - right)}" y2="{_f(base)}" '
         f'stroke="{FAINT}"/>',
         f'<polyline fill="none" stroke="{LINE}" stroke-width="2.5" stroke-linejoin="round" '
-        f'data-k="{escape(curve.key)}" data-values="{" ".join(repr(v) for v in values)}" '
+        f'{record}data-values="{" ".join(repr(v) for v in values)}" '
         f'points="{" ".join(f"{_f(x)},{_f(y)}" for x, y in points)}"/>',
     ]
     if len(values) <= 60:
-        parts += [f'<circle cx="{_f(x)}" cy="{_f(y)}" r="3" fill="{LINE}"/>' for x, y in points]
-    keys = (f"{curve.key}.0", f"{curve.key}.{len(values) - 1}") if curve.key else ("", "")
+        parts += [
+            f'<circle cx="{_f(x)}" cy="{_f(y)}" r="3" fill="{LINE}"{_index(curve, i)}/>'
+            for i, (x, y) in enumerate(points)
+        ]
+    keys = (f"{curve.key}.0", f"{curve.key}.{last}") if curve.key else ("", "")
     parts += [
-        _text(x0 - 10, y0, curve.first, anchor="end", key=keys[0]),
-        _text(xn + 10, yn, curve.last, anchor="start", key=keys[1]),
+        _text(x0 - 10, y0, curve.first, anchor="end", key=keys[0], extra=_index(curve, 0)),
+        _text(xn + 10, yn, curve.last, anchor="start", key=keys[1], extra=_index(curve, last)),
         _text(left, base + 16, "0"),
         _text(width - right, base + 16, str(len(values) - 1)),
         _text((width) / 2, base + 32, curve.axis, font=SANS, fill=MUTED),
         _text(left - 10, top - 14, curve.name, anchor="end", font=SANS, fill=MUTED, bold=True),
     ]
     return _svg(width, height, curve.name, parts)
+
+
+def _index(curve: Curve, i: int) -> str:
+    """For a curve of records, the attribute saying which value a mark stands at."""
+    return f' data-i="{i}"' if curve.key else ""
 
 
 def _columns(diagram: Diagram) -> dict[str, int]:

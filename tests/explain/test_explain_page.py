@@ -2,12 +2,16 @@
 
 One Chromium run opens a page holding several walk-throughs (random small networks of every
 activation and loss, one to three layers, frozen biases, softmax cross-entropy, a layer
-without biases) and a script that plays with each as a learner would: it edits a weight, an
-input, a target and the learning rate, then trains N steps, and walks the chain rule factor
-by factor. Every number the page then shows ([data-k]) must be the engine's: ``explain.trace``
-run here on the same edited network, formatted with ``explain.fmt``. The same run formats
-many numbers with the page's formatter, to compare with Python's, and measures how wide a
-4-6-5-3 network is drawn. The page without JavaScript is opened in a sandboxed frame.
+without biases, a float32 model, most with the matrix form) and a script that plays with each
+as a learner would: it edits a weight (to the other sign), an input, a target, the learning
+rate and a bias (moving a ReLU neuron to its other side, or parting a layer's equal biases),
+then trains N steps, and walks the chain rule factor by factor. Every number the page then
+shows ([data-k]) must be the engine's: ``explain.trace`` run here on the same edited network,
+formatted with ``explain.fmt``; and every sentence, table, equation and curve of the
+walk-through must read as Python's walk-through of that network, drawn in the same page
+without the script. The same run formats many numbers with the page's formatter, to compare
+with Python's, and measures how wide a 4-6-5-3 network is drawn. The page without JavaScript
+is opened in a sandboxed frame.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import re
 import subprocess
 import sys
 import zipfile
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +36,7 @@ import chainrule as cr
 from chainrule import explain, nn
 from chainrule.explain import html_repr, render_html
 from chainrule.explain.html_assets import CSS, ERROR_HOOK_JS
+from chainrule.explain.numbers import shown as shown_as
 from chainrule.function import no_grad
 from helpers import CHROMIUM, dump_dom, needs_chromium
 
@@ -49,33 +54,46 @@ def _leaky_bce() -> nn.Module:
 
 
 CASES: dict[str, dict[str, Any]] = {
-    # name: model, loss, target, frozen biases, names, digits, steps shown, steps trained
-    "seed": dict(model=None, loss="half_sse", frozen=True, names="seed", digits=9, steps=3),
-    "tanh_mse": dict(model=lambda: nn.mlp([3, 4, 2], "tanh", None), loss="mse", digits=6, steps=1),
-    "relu_ce": dict(
-        model=lambda: nn.mlp([2, 3, 3], "relu", None), loss="ce", target=2, frozen=True, steps=2
+    # name: model, loss, target, frozen biases, names, digits, steps shown, the matrix form,
+    # a float32 model
+    "seed": dict(
+        model=None, loss="half_sse", frozen=True, names="seed", digits=9, steps=3, matrix=True
     ),
-    "leaky_bce": dict(model=_leaky_bce, loss="bce", steps=1),
+    "tanh_mse": dict(
+        model=lambda: nn.mlp([3, 4, 2], "tanh", None), loss="mse", digits=6, float32=True
+    ),
+    "relu_ce": dict(
+        model=lambda: nn.mlp([2, 3, 3], "relu", None),
+        loss="ce",
+        target=2,
+        frozen=True,
+        steps=2,
+        matrix=True,
+    ),
+    "leaky_bce": dict(model=_leaky_bce, loss="bce", matrix=True),
     "identity_no_bias": dict(
         model=lambda: nn.Sequential(nn.Linear(3, 2, bias=False)), loss="half_sse", digits=12
     ),
-    "wide_sigmoid": dict(model=lambda: nn.mlp([4, 6, 5, 3], "sigmoid", None), loss="ce", steps=1),
+    "wide_sigmoid": dict(
+        model=lambda: nn.mlp([4, 6, 5, 3], "sigmoid", None), loss="ce", matrix=True
+    ),
 }
 TRAIN = 7  # steps the driver trains each network for
 
 
 def _case(name: str, seed: int) -> dict[str, Any]:
     """The case's model, inputs and targets, and the edits the driver makes."""
-    spec = {"frozen": False, "names": "index", "digits": 9, "steps": 1, "target": None} | CASES[
-        name
-    ]
+    spec = {
+        "frozen": False, "names": "index", "digits": 9, "steps": 1, "target": None,
+        "matrix": False, "float32": False,
+    } | CASES[name]  # fmt: skip
     rng = np.random.default_rng(seed)
     if spec["model"] is None:
         example = explain.seed_000()
         model, inputs, targets, lr = example.model, list(example.inputs), example.targets, 0.5
     else:
         cr.manual_seed(seed)
-        model = spec["model"]().double()
+        model = spec["model"]() if spec["float32"] else spec["model"]().double()
         sizes = [m for m in model if isinstance(m, nn.Linear)]
         inputs = rng.uniform(-1, 1, sizes[0].in_features).round(3).tolist()
         outputs = sizes[-1].out_features
@@ -83,13 +101,39 @@ def _case(name: str, seed: int) -> dict[str, Any]:
         lr = round(float(rng.uniform(0.05, 0.8)), 2)
     trace = _trace(model, inputs, targets, spec, lr)
     weight = int(rng.choice([i for i, p in enumerate(trace.parameters) if p.kind == "weight"]))
+    flipped = -math.copysign(round(float(rng.uniform(0.1, 1)), 4), trace.parameters[weight].value)
     edits = [
-        (f"parameters.{weight}.value", round(float(rng.uniform(-1, 1)), 4)),
+        (f"parameters.{weight}.value", flipped),  # the other sign: its parentheses come or go
         (f"inputs.{len(inputs) - 1}.1", round(float(rng.uniform(-1, 1)), 3)),
         ("loss_terms.0.target", round(float(rng.uniform(0, 1)), 2)),
         ("lr", round(float(rng.uniform(0.05, 0.3)), 2)),
     ]
-    return dict(spec, model=model, inputs=inputs, targets=targets, lr=lr, trace=trace, edits=edits)
+    case = dict(spec, model=model, inputs=inputs, targets=targets, lr=lr, trace=trace, edits=edits)
+    case["edits"] = edits + _bias_edit(case)
+    return case
+
+
+def _bias_edit(case: dict[str, Any]) -> list[tuple[str, float]]:
+    """The last edit: where a layer's biases start equal, the first of them, so that they no
+    longer are; where the first layer is a ReLU or leaky ReLU, the bias of its neuron with
+    the largest |net| (after the other edits), so that its net changes sign."""
+    trace = case["trace"]
+    for layer in range(1, trace.depth + 1):
+        biases = [
+            (i, p) for i, p in enumerate(trace.parameters) if p.layer == layer and p.kind == "bias"
+        ]
+        if len(biases) > 1 and len({p.value for _, p in biases}) == 1:
+            return [(f"parameters.{biases[0][0]}.value", round(biases[0][1].value + 0.05, 4))]
+    if trace.layer(1)[0].activation not in ("relu", "leaky_relu"):
+        return []
+    model, inputs, targets, lr = _edited(case)
+    edited = _trace(model, inputs, targets, case, lr)
+    neuron = max(edited.layer(1), key=lambda n: abs(n.net))
+    i, p = next(
+        (i, p) for i, p in enumerate(edited.parameters)
+        if p.kind == "bias" and p.target == neuron.name
+    )  # fmt: skip
+    return [(f"parameters.{i}.value", round(p.value - 2 * neuron.net, 4))]
 
 
 def _trace(model: nn.Module, inputs, targets, spec: dict[str, Any], lr: float, **kw):
@@ -128,6 +172,9 @@ def _trained(case: dict[str, Any], steps: int) -> nn.Module:
     """The edited network after ``steps`` SGD steps of the engine (the updates ``trace``
     records, applied one trace at a time)."""
     model, inputs, targets, lr = _edited(case)
+    with no_grad():  # a float32 model as trace widens it: its values as written, in float64
+        for parameter in model.parameters():
+            parameter.data = np.asarray(parameter.data).astype(str).astype(np.float64)
     modules = list(model)
     for _ in range(steps):
         trace = _trace(model, inputs, targets, case, lr, steps=1)
@@ -179,7 +226,36 @@ DRIVER = """
 (function () {
   function spans(root) {
     return Array.from(root.querySelectorAll("[data-k]")).map(function (e) {
-      return [e.getAttribute("data-k"), e.textContent];
+      return [e.getAttribute("data-k"), e.textContent, e.getAttribute("data-f") || ""];
+    });
+  }
+  // An element's text as it reads: without what is hidden in it.
+  function shown(node) {
+    if (node.nodeType === 3) return node.nodeValue;
+    if (node.nodeType !== 1 || node.hidden) return "";
+    return Array.from(node.childNodes).map(shown).join("");
+  }
+  // The walk-through's blocks (after the drawings): each one's tag, whether it is hidden, its
+  // text as it reads and whole, its cells (a table's, an equation's, a picture's texts) with
+  // their padding, which branches in it are hidden, and its curve's points.
+  function blocks(root) {
+    var cells = "caption, th, td, .crx-eq > span:not(.crx-mat), .crx-mat > span, text";
+    var all = root.querySelectorAll(":scope > section:not(.crx-play) > *");
+    return Array.from(all).map(function (e) {
+      var line = e.querySelector("polyline[data-curve]");
+      return {
+        tag: e.tagName.toLowerCase(), hidden: e.hidden, text: shown(e), whole: e.textContent,
+        cells: Array.from(e.querySelectorAll(cells)).map(function (c) {
+          return [shown(c), c.style.getPropertyValue("--crx-pad").trim()];
+        }),
+        when: Array.from(e.querySelectorAll("[data-when]")).map(function (w) { return w.hidden; }),
+        curve: line && {
+          points: line.getAttribute("points"), values: line.getAttribute("data-values"),
+          marks: Array.from(e.querySelectorAll("[data-i]")).map(function (m) {
+            return Number(m.getAttribute("cy") || m.getAttribute("y"));
+          }),
+        },
+      };
     });
   }
   function tips(root) {
@@ -210,7 +286,9 @@ DRIVER = """
       labels: lit(figure, ".crx-label.crx-lit", "data-p"),
       nodes: lit(figure, ".crx-node.crx-lit", "data-n"),
       keys: outside.map(function (e) { return e.getAttribute("data-k"); }),
-      rows: outside.every(function (e) { return e.closest(".crx-lit-row") !== null; }),
+      rows: outside.every(function (e) {  // in a table or a sentence: its row lit too
+        return e.closest(".crx-lit-row") !== null || e.closest(".crx-eq") !== null;
+      }),
       caption: spans(caption),
       figure_keys: lit(figure, "[data-k].crx-lit", "data-k"),
     };
@@ -245,13 +323,21 @@ DRIVER = """
     var root = document.getElementById(c.id);
     var r = {};
     r.initial = spans(root);
+    var initial = blocks(root);
     if (c.walk) r.walk = walk(root);
     c.edits.forEach(function (e) { edit(root, e[0], e[1]); });
     r.edited = spans(root);
+    r.blocks = {initial: initial, edited: blocks(root),
+                expected: blocks(document.getElementById(c.expected[0]))};
     r.tips = tips(root);
+    r.leaks = Array.from(root.querySelectorAll("[hidden]")).filter(function (e) {
+      return e.getClientRects().length > 0;
+    }).map(function (e) { return e.outerHTML.slice(0, 200); });
     root.querySelector(".crx-train-steps").value = String(c.train);
     root.querySelector(".crx-train-button").click();
     r.trained = spans(root);
+    r.blocks.trained = blocks(root);
+    r.blocks.expected_trained = blocks(document.getElementById(c.expected[1]));
     r.chart = Array.from(root.querySelectorAll(".crx-chart circle")).map(function (e) {
       return [Number(e.getAttribute("data-step")), e.textContent];
     });
@@ -291,14 +377,20 @@ def driven(tmp_path_factory: pytest.TempPathFactory, cases: dict[str, dict[str, 
         pytest.skip("chromium is not installed: apt-get install chromium")
     fragments, networks = [], []
     for name, case in cases.items():
-        fragment = html_repr(case["trace"], digits=case["digits"])
-        uid = re.match(r'<div class="crx" id="([^"]+)"', fragment).group(1)
+        fragment = html_repr(case["trace"], digits=case["digits"], matrix=case["matrix"])
+        uid = _uid(fragment)
         fragments.append(fragment)
         walk = name in ("seed", "leaky_bce", "relu_ce")
         refuse = case["loss"] == "bce"
+        expected = []
+        for trace in (_edited_trace(case), _trained_trace(case)):
+            drawn = _without_script(html_repr(trace, digits=case["digits"], matrix=case["matrix"]))
+            expected.append(_uid(drawn))
+            fragments.append(drawn)
         networks.append(
-            {"id": uid, "edits": case["edits"], "train": TRAIN, "walk": walk, "refuse": refuse}
-        )
+            {"id": uid, "edits": case["edits"], "train": TRAIN, "walk": walk, "refuse": refuse,
+             "expected": expected}
+        )  # fmt: skip
         case["id"] = uid
     format_cases = [
         (repr(v) if not math.isfinite(v) or v == 0 else v, d) for v, d in _format_cases()
@@ -318,13 +410,37 @@ def driven(tmp_path_factory: pytest.TempPathFactory, cases: dict[str, dict[str, 
     return json.loads(html.unescape(found.group(1)))
 
 
+def _uid(fragment: str) -> str:
+    return re.match(r'<div class="crx" id="([^"]+)"', fragment).group(1)
+
+
+def _without_script(fragment: str) -> str:
+    """A walk-through as Python draws it, with no script to bring it to life."""
+    head, _, tail = fragment.rpartition("<script>")
+    return head + tail.split("</script>", 1)[1]
+
+
+def _edited_trace(case: dict[str, Any]) -> explain.Trace:
+    model, inputs, targets, lr = _edited(case)
+    return _trace(model, inputs, targets, case, lr)
+
+
+def _trained_trace(case: dict[str, Any]) -> explain.Trace:
+    """The step from where the engine's SGD takes the edited network in ``TRAIN`` steps (a
+    float32 model's walk-through still says that it was one)."""
+    _, inputs, targets, lr = _edited(case)
+    trained = _trace(_trained(case, TRAIN), inputs, targets, case, lr)
+    return replace(trained, widened_from=case["trace"].widened_from)
+
+
 def _assert_numbers_are(shown: list[list[str]], trace: explain.Trace, digits: int) -> int:
-    """Each [key, text] the page shows is the record at key, formatted; the count checked."""
+    """Each [key, text, form] the page shows is the record at key, formatted in its form (a
+    negative operand in parentheses); the count checked."""
     records = asdict(trace)
     wrong = [
-        (key, text, explain.fmt(_record(records, key), digits))
-        for key, text in shown
-        if text != explain.fmt(_record(records, key), digits)
+        (key, text, form, shown_as(_record(records, key), digits, form))
+        for key, text, form in shown
+        if text != shown_as(_record(records, key), digits, form)
     ]
     assert wrong == [], wrong[:10]
     return len(shown)
@@ -366,7 +482,9 @@ def test_page_recomputes_every_number_as_the_engine_does(
     checked = _assert_numbers_are(result["edited"], edited, digits)
     assert checked == len(result["initial"]) and checked > 3 * len(edited.parameters)
     changed = {
-        k for (k, a), (_, b) in zip(result["initial"], result["edited"], strict=True) if a != b
+        k
+        for (k, a, _), (_, b, _) in zip(result["initial"], result["edited"], strict=True)
+        if a != b
     }
     assert {"lr", "total_error", "error_after"} <= changed
     expected_tips = re.findall(
@@ -396,6 +514,53 @@ def test_page_trains_as_the_engine_does(
     assert [step for step, _ in result["chart"]] == list(range(TRAIN + 1))
     for (step, text), error in zip(result["chart"], curve, strict=True):
         assert text.endswith(f"E = {explain.fmt(error, digits)}"), (step, text)
+
+
+def _assert_blocks_read_alike(page: list[dict], python: list[dict]) -> None:
+    """The page's blocks read as Python's: the same text, shown and whole (hidden branches
+    too), the same cells with the same decimal padding, the same branches hidden, and curves
+    through the same points (to the 0.1 their coordinates are written to)."""
+    assert len(page) == len(python)
+    for ours, theirs in zip(page, python, strict=True):
+        curves = ours.pop("curve"), theirs.pop("curve")
+        assert ours == theirs
+        if curves == (None, None):
+            continue
+        points = [np.array(re.split("[ ,]", c["points"]), float) for c in curves]
+        assert np.allclose(*points, atol=0.051)
+        assert np.allclose(*(np.array(c["marks"]) for c in curves), atol=0.051)
+        values = [np.array(c["values"].split(), float) for c in curves]
+        assert np.allclose(*values, rtol=1e-12, atol=0)  # (the engine's matrix products round
+        # as the BLAS library of the machine it runs on has them round, in the last bit)
+
+
+@needs_chromium
+@pytest.mark.parametrize("name", list(CASES))
+def test_page_reads_as_the_walkthrough_of_the_edited_network(
+    name: str, cases: dict[str, dict[str, Any]], driven: dict
+) -> None:
+    """After the edits (a weight to the other sign, a ReLU neuron to the other side of 0, a
+    layer's equal biases parted, a target that makes ce's targets no longer sum to 1) and
+    again after training, every sentence, table, equation (the matrix form) and curve of the
+    page's walk-through reads as Python's walk-through of the same network: the numbers, the
+    parentheses round negative operands, "> 0" or "≤ 0", the leaky ReLU's branch, ce's step
+    4, which notes hold, and the numbers lined up on the decimal point."""
+    case, result = cases[name], driven["networks"][cases[name]["id"]]
+    before, after = case["trace"], _edited_trace(case)
+    assert any(  # the weight's sign flipped
+        (p.value < 0) != (q.value < 0)
+        for p, q in zip(before.parameters, after.parameters, strict=True)
+    )
+    if before.layer(1)[0].activation in ("relu", "leaky_relu"):
+        assert any(
+            (m.net > 0) != (n.net > 0) for m, n in zip(before.neurons, after.neurons, strict=True)
+        )
+    blocks = result["blocks"]
+    branches = [[(b["hidden"], b["when"]) for b in blocks[k]] for k in ("initial", "edited")]
+    assert (branches[0] != branches[1]) == (name in ("seed", "relu_ce", "leaky_bce"))
+    _assert_blocks_read_alike(blocks["edited"], blocks["expected"])
+    assert result["leaks"] == []  # what the script hides takes no room on the page
+    _assert_blocks_read_alike(blocks["trained"], blocks["expected_trained"])
 
 
 def _expected_factors(trace: explain.Trace) -> list[dict[str, Any]]:
@@ -457,7 +622,7 @@ def test_page_steps_through_the_chain_rule_factor_by_factor(
         assert sorted(step["nodes"]) == sorted(want["nodes"]), k
         assert want["key"] in step["keys"], (k, want["key"], step["keys"])
         assert step["rows"], k
-        assert want["key"] in [key for key, _ in step["caption"]], k
+        assert want["key"] in [key for key, _, _ in step["caption"]], k
         _assert_numbers_are(step["caption"], case["trace"], case["digits"])
     assert walk["back"] == f"{len(expected) - 1} / {len(expected)}"
     assert walk["key"] == f"{len(expected) - 2} / {len(expected)}"
@@ -467,7 +632,7 @@ def test_page_steps_through_the_chain_rule_factor_by_factor(
         w5 = next(s for s in seen if s["edges"] == [str(i)])
         assert sorted(w5["nodes"]) == ["h1", "o1"]
         assert f"parameters.{i}.grad" in w5["figure_keys"]
-        assert [text for _, text in w5["caption"]][-1] == "0.0821670406"
+        assert [text for _, text, _ in w5["caption"]][-1] == "0.0821670406"
 
 
 @needs_chromium
@@ -498,14 +663,22 @@ def test_a_4_6_5_3_network_fits_the_page(cases: dict[str, dict[str, Any]], drive
 @needs_chromium
 def test_an_unknown_key_stops_the_page_with_a_visible_error(tmp_path: Path) -> None:
     """A number whose record the script does not compute (a field another part added,
-    say) is not left stale: the page says so at the top and the error reaches the console."""
+    say) is not left stale: the page says so at the top and the error reaches the console;
+    so does a number in a form (data-f) or a branch under a test (data-when) it does not
+    know, in the walk-throughs after it."""
     trace = explain.trace(*_seed_args())
     page = render_html(trace).replace('<span data-k="lr">', '<span data-k="loss_terms.0.novel">', 1)
+    others = [
+        html_repr(trace).replace('<span data-k="lr">', '<span data-k="lr" data-f="novel">', 1),
+        html_repr(trace).replace('data-when="equal"', 'data-when="novel"', 1),
+    ]
+    page = page.replace("</body>", "".join(others) + "</body>")
     with pytest.raises(AssertionError, match=r"loss_terms\.0\.novel"):
         dump_dom(tmp_path, page)
     dom = dump_dom(tmp_path, page, allow_console=True)
-    banner = re.search(r'<p class="crx-error" role="alert">([^<]*)</p>', dom)
-    assert banner and "loss_terms.0.novel" in banner.group(1)
+    banners = re.findall(r'<p class="crx-error" role="alert">([^<]*)</p>', dom)
+    whats = ("loss_terms.0.novel", "lr (form novel)", "test novel")
+    assert all(what in banner for banner, what in zip(banners, whats, strict=True)), banners
     assert 'data-errors="' in dom and "loss_terms.0.novel" in dom.split("<body", 1)[0]
 
 
@@ -534,6 +707,11 @@ window.addEventListener("load", function () {{
     controls: Array.from(doc.querySelectorAll(
       ".crx-play, .crx-stepper, .crx-factors, .crx-factor-caption, .crx-train-button, .crx-error"
     )).map(function (e) {{ return [e.className, shown(e)]; }}),
+    branches: Array.from(doc.querySelectorAll("[data-when]")).map(function (e) {{
+      return [e.hasAttribute("hidden"), shown(e)];
+    }}),
+    equations: Array.from(doc.querySelectorAll(".crx-eq")).filter(shown).length,
+    text: doc.body.innerText,
   }});
 }});
 </script></body></html>"""
@@ -543,9 +721,14 @@ window.addEventListener("load", function () {{
 def test_without_javascript_the_page_shows_all_three_steps(tmp_path: Path) -> None:
     """In a frame that may run no script (a notebook not run, a page on a code host), the
     page shows the forward, backward and update drawings one under the other, each with its
-    numbers, and none of the controls that need the script."""
-    trace = explain.trace(*_seed_args())
-    page = render_html(trace)
+    numbers, and none of the controls that need the script; the matrix form is there, and
+    of the sentences that depend on the numbers, only those that hold (b2_1 and b2_2 no
+    longer start equal here)."""
+    args = _seed_args()
+    with no_grad():
+        args[0][2].bias.data[1] = 0.61
+    trace = explain.trace(*args)
+    page = render_html(trace, matrix=True)
     dom = dump_dom(
         tmp_path, NO_SCRIPT.format(page=html.escape(page, quote=True)), allow_console=True
     )
@@ -562,6 +745,14 @@ def test_without_javascript_the_page_shows_all_three_steps(tmp_path: Path) -> No
     assert "0.35891648" in texts["update"]
     controls = dict(results["controls"])
     assert len(controls) >= 5 and not any(controls.values()), controls
+    assert results["branches"] == [[False, True], [True, False]]
+    notes = [
+        " ".join(explain.say("en", "initial_equal_biases", names=names, value=value).split())
+        for names, value in (("b1_1, b1_2", "0.35"), ("b2_1, b2_2", "0.6"))
+    ]
+    text = " ".join(results["text"].split())
+    assert notes[0] in text and notes[1] not in text
+    assert results["equations"] > 10
 
 
 def test_page_embeds_what_the_script_recomputes_from() -> None:

@@ -10,9 +10,13 @@
  * of Python's dataclasses.asdict(trace), with the engine's arithmetic in the engine's order
  * (forward, the loss's gradient, each activation's backward, the Linear layers' backward,
  * SGD), and refills every element marked data-k="record key" with the number formatted as
- * Python's f"{v:.{digits}g}" (negative zero as "0"), and every tooltip marked
- * data-tpl="... {record key} ...". A key it does not compute stops it with an error shown
- * on the page: a number left stale would be a wrong number.
+ * Python's f"{v:.{digits}g}" (negative zero as "0") in its data-f form (numbers.FORMS: a
+ * negative operand in parentheses), and every tooltip marked data-tpl="... {record key} ...";
+ * it shows each branch marked data-when="test" data-keys="record keys" where the test
+ * (numbers.TESTS: which side of 0 a ReLU's net is, say) holds for those records and hides it
+ * elsewhere, redraws the curve of the errors, and lines the tables' numbers up again on the
+ * decimal point. A key or test it does not know stops it with an error shown on the page:
+ * a number left stale would be a wrong number.
  *
  * The network comes from the JSON in the root's <script class="crx-model">. The file is
  * loaded once per page: a notebook may hold several walk-throughs, each calling start.
@@ -79,6 +83,20 @@
     return sign + d.charAt(0) + (rest ? "." + rest : "") + "e" + (e < 0 ? "-" : "+") + power;
   }
 
+  // numbers.FORMS: the words round a number that its value decides.
+  var FORMS = {
+    paren: function (value, text) { return value < 0 ? "(" + text + ")" : text; },
+  };
+
+  // numbers.TESTS: what decides which branch of a formula shows, from some records' values.
+  var TESTS = {
+    positive: function (values) { return values[0] > 0; },
+    equal: function (values) { return values.every(function (v) { return v === values[0]; }); },
+    sums_to_one: function (values) {
+      return Math.abs(values.reduce(function (a, b) { return a + b; }, 0) - 1) < 1e-12;
+    },
+  };
+
   // The arithmetic of one step, as the engine does it -------------------------------------
 
   // Each activation: its forward, and its backward g ↦ ∂E/∂net from g = ∂E/∂out, written as
@@ -111,10 +129,28 @@
     throw new Error("no activation " + name);
   }
 
-  function sum(values) {
-    var total = 0;
-    for (var i = 0; i < values.length; i++) total += values[i];
-    return total;
+  // The sum of values as NumPy adds them up (pairwise, eight running sums from 8 values on),
+  // so that its rounding is the engine's.
+  function sum(values, from, count) {
+    if (from === undefined) { from = 0; count = values.length; }
+    var i, total;
+    if (count < 8) {
+      total = 0;
+      for (i = 0; i < count; i++) total += values[from + i];
+      return total;
+    }
+    if (count <= 128) {
+      var r = values.slice(from, from + 8);
+      for (i = 8; i < count - (count % 8); i += 8) {
+        for (var j = 0; j < 8; j++) r[j] += values[from + i + j];
+      }
+      total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+      for (; i < count; i++) total += values[from + i];
+      return total;
+    }
+    var half = Math.floor(count / 2);
+    half -= half % 8;
+    return sum(values, from, half) + sum(values, from + half, count - half);
   }
 
   function logSoftmax(x) {
@@ -151,6 +187,24 @@
     var g = t.map(function (v) { return -1 * v; });
     var total = sum(g);
     return g.map(function (v, k) { return v - Math.exp(y[k]) * total; });
+  }
+
+  // ce's softmax, as Tensor.softmax computes it: the probabilities y, ∂E/∂y = −target / y
+  // (E = −Σ target·log y, backwards through the sum, the product and the log), and the
+  // Jacobian's row j, ∂y_j/∂out_k: the softmax op's backward y·(g − Σ g·y) of the unit
+  // vector g = e_j.
+  function softmaxSteps(out, t) {
+    var top = Math.max.apply(null, out);
+    var e = out.map(function (v) { return Math.exp(v - top); });
+    var total = sum(e);
+    var y = e.map(function (v) { return v / total; });
+    return {
+      y: y,
+      dE_dy: y.map(function (v, k) { return (-1 * t[k]) / v; }),
+      jacobian: y.map(function (yj, j) {
+        return y.map(function (yk, k) { return yk * ((k === j ? 1 : 0) - yj); });
+      }),
+    };
   }
 
   // Why the engine would refuse this step, or null.
@@ -272,14 +326,14 @@
     if (refusal(model, out, t)) throw new Refused("bce_range");
     var terms = lossTerms(model.loss, out, t);
     var back = backward(model, net, layers, t);
-    var probabilities = model.loss === "ce" ? logSoftmax(out).map(Math.exp) : null;
+    var softmax = model.loss === "ce" ? softmaxSteps(out, t) : null;
     var neurons = [], deltas = [];
     for (var l = 1; l <= depth; l++) {
       names[l].forEach(function (name, j) {
         var layer = layers[l - 1], b = back[l - 1];
         neurons.push({
           name: name, layer: l, index: j, activation: model.activations[l - 1],
-          net: layer.net[j], out: layer.out[j],
+          net: layer.net[j], out: layer.out[j], slope: model.negative_slopes[l - 1],
         });
         var feeds = [];
         if (l < depth) {
@@ -323,7 +377,9 @@
       loss_terms: names[depth].map(function (name, k) {
         return {
           output: name, target: t[k], out: out[k], value: terms[k],
-          probability: probabilities ? probabilities[k] : null,
+          probability: softmax ? softmax.y[k] : null,
+          dE_dprobability: softmax ? softmax.dE_dy[k] : null,
+          dprobability_dout: softmax ? softmax.jacobian[k] : [],
         };
       }),
       total_error: total,
@@ -333,7 +389,6 @@
       errors: errors,
       frozen_biases: model.frozen_biases,
       layer_sizes: model.layer_sizes.slice(),
-      negative_slopes: model.negative_slopes.slice(),
     };
   }
 
@@ -347,6 +402,8 @@
     }
     return value;
   }
+
+  var NUMBER = /^-?\d+(?:\.\d*)?(?:e[+-]?\d+)?$/;  // blocks._NUMBER: a cell that is a number
 
   // Text widths as html_figure._width estimates them: wide glyphs count double.
   function textWidth(text, px, em) {
@@ -397,15 +454,28 @@
       return fmt(value, digits);
     }
 
-    // Every number and tooltip under scope, from the records.
+    // Every number, branch and tooltip under scope, from the records.
     function refill(scope) {
       var unknown = [];
       scope.querySelectorAll("[data-k]").forEach(function (element) {
-        var key = element.getAttribute("data-k");
-        if (lookup(records, key) === undefined) unknown.push(key);
-        else element.textContent = fmt(lookup(records, key), digits);
+        var key = element.getAttribute("data-k"), form = element.getAttribute("data-f");
+        var value = lookup(records, key);
+        if (typeof value !== "number" && value !== null) unknown.push(key);
+        else if (form && !FORMS.hasOwnProperty(form)) unknown.push(key + " (form " + form + ")");
+        else element.textContent = form ? FORMS[form](value, fmt(value, digits)) : fmt(value, digits);
       });
       if (unknown.length) fail("no record " + unknown.slice(0, 5).join(", "));
+      scope.querySelectorAll("[data-when]").forEach(function (element) {
+        var test = element.getAttribute("data-when"), negated = test.charAt(0) === "!";
+        var name = negated ? test.slice(1) : test;
+        if (!TESTS.hasOwnProperty(name)) fail("no test " + test);
+        var values = element.getAttribute("data-keys").split(" ").map(function (key) {
+          var value = lookup(records, key);
+          if (typeof value !== "number") fail("no record " + key);
+          return value;
+        });
+        element.hidden = TESTS[name](values) === negated;
+      });
       scope.querySelectorAll("[data-tpl]").forEach(function (element) {
         element.textContent = element.getAttribute("data-tpl").replace(/\{([^{}]+)\}/g, function (_, key) {
           return text(key);
@@ -441,6 +511,62 @@
             rect.setAttribute("width", width.toFixed(1));
           }
         });
+      });
+    }
+
+    // Each curve of records (the errors of --steps) drawn again through its new values, as
+    // html_pictures.curve_svg draws it inside the box it gives.
+    function curves() {
+      root.querySelectorAll("polyline[data-curve]").forEach(function (line) {
+        var values = lookup(records, line.getAttribute("data-curve"));
+        if (!Array.isArray(values)) fail("no record " + line.getAttribute("data-curve"));
+        var box = line.getAttribute("data-box").split(" ").map(Number);
+        var low = Math.min.apply(null, values), high = Math.max.apply(null, values);
+        var span = high - low || 1, steps = Math.max(values.length - 1, 1);
+        var ys = values.map(function (v) {
+          return box[1] + (box[3] - box[1]) * (high > low ? (high - v) / span : 0.5);
+        });
+        line.setAttribute("points", ys.map(function (y, i) {
+          return (box[0] + (box[2] - box[0]) * i / steps).toFixed(1) + "," + y.toFixed(1);
+        }).join(" "));
+        line.setAttribute("data-values", values.map(String).join(" "));
+        line.parentNode.querySelectorAll("[data-i]").forEach(function (mark) {
+          var y = ys[Number(mark.getAttribute("data-i"))].toFixed(1);
+          mark.setAttribute(mark.tagName.toLowerCase() === "circle" ? "cy" : "y", y);
+        });
+      });
+    }
+
+    // The tables' and matrices' numbers lined up on the decimal point again, as
+    // blocks.decimal_pads pads them: each by as many characters as its whole part is shorter
+    // than the column's longest.
+    function align(cells) {
+      var whole = cells.map(function (cell) {
+        var text = cell.textContent;
+        return NUMBER.test(text) ? text.split(".")[0].split("e")[0].length : null;
+      });
+      var width = Math.max.apply(null, [0].concat(whole.filter(function (w) { return w !== null; })));
+      cells.forEach(function (cell, i) {
+        if (whole[i] !== null && width > whole[i]) cell.style.setProperty("--crx-pad", String(width - whole[i]));
+        else cell.style.removeProperty("--crx-pad");
+      });
+    }
+
+    function realign() {
+      root.querySelectorAll("table").forEach(function (table) {
+        var columns = [];
+        table.querySelectorAll("tbody tr").forEach(function (row) {
+          Array.from(row.cells).forEach(function (cell, j) {
+            if (cell.classList.contains("crx-num")) (columns[j] = columns[j] || []).push(cell);
+          });
+        });
+        columns.forEach(function (cells) { if (cells) align(cells); });
+      });
+      root.querySelectorAll(".crx-mat").forEach(function (matrix) {
+        var count = Number(/repeat\((\d+)/.exec(matrix.getAttribute("style"))[1]);
+        var entries = Array.from(matrix.children), columns = [];
+        entries.forEach(function (entry, i) { (columns[i % count] = columns[i % count] || []).push(entry); });
+        columns.forEach(align);
       });
     }
 
@@ -503,6 +629,8 @@
       notice.textContent = "";
       refill(root);
       redraw();
+      curves();
+      realign();
       chart();
       if (factor >= 0) light(factor);
       return true;

@@ -2,16 +2,16 @@
 
 One Chromium run opens a page holding several walk-throughs (random small networks of every
 activation and loss, one to three layers, frozen biases, softmax cross-entropy, a layer
-without biases, a float32 model, most with the matrix form) and a script that plays with each
-as a learner would: it edits a weight (to the other sign), an input, a target, the learning
-rate and a bias (moving a ReLU neuron to its other side, or parting a layer's equal biases),
-then trains N steps, and walks the chain rule factor by factor. Every number the page then
-shows ([data-k]) must be the engine's: ``explain.trace`` run here on the same edited network,
-formatted with ``explain.fmt``; and every sentence, table, equation and curve of the
-walk-through must read as Python's walk-through of that network, drawn in the same page
-without the script. The same run formats many numbers with the page's formatter, to compare
-with Python's, and measures how wide a 4-6-5-3 network is drawn. The page without JavaScript
-is opened in a sandboxed frame.
+without biases, a float32 model, most with the matrix form, one in Korean) and a script
+that plays with each as a learner would: it edits a weight (to the other sign), an input, a
+target, the learning rate and a bias (moving a ReLU neuron to its other side, or parting a
+layer's equal biases), then trains N steps, and walks the chain rule factor by factor.
+Every number the page then shows ([data-k]) must be the engine's: ``explain.trace`` run here
+on the same edited network, formatted with ``explain.fmt``; and every sentence, table,
+equation and curve of the walk-through must read as Python's walk-through of that network,
+drawn in the same page without the script. The same run formats many numbers with the
+page's formatter, to compare with Python's, and measures how wide a 4-6-5-3 network is
+drawn. The page without JavaScript is opened in a sandboxed frame.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _leaky_bce() -> nn.Module:
 
 CASES: dict[str, dict[str, Any]] = {
     # name: model, loss, target, frozen biases, names, digits, steps shown, the matrix form,
-    # a float32 model
+    # a float32 model, language
     "seed": dict(
         model=None, loss="half_sse", frozen=True, names="seed", digits=9, steps=3, matrix=True
     ),
@@ -69,6 +69,7 @@ CASES: dict[str, dict[str, Any]] = {
         frozen=True,
         steps=2,
         matrix=True,
+        lang="ko",
     ),
     "leaky_bce": dict(model=_leaky_bce, loss="bce", matrix=True),
     "identity_no_bias": dict(
@@ -85,7 +86,7 @@ def _case(name: str, seed: int) -> dict[str, Any]:
     """The case's model, inputs and targets, and the edits the driver makes."""
     spec = {
         "frozen": False, "names": "index", "digits": 9, "steps": 1, "target": None,
-        "matrix": False, "float32": False,
+        "matrix": False, "float32": False, "lang": "en",
     } | CASES[name]  # fmt: skip
     rng = np.random.default_rng(seed)
     if spec["model"] is None:
@@ -377,14 +378,14 @@ def driven(tmp_path_factory: pytest.TempPathFactory, cases: dict[str, dict[str, 
         pytest.skip("chromium is not installed: apt-get install chromium")
     fragments, networks = [], []
     for name, case in cases.items():
-        fragment = html_repr(case["trace"], digits=case["digits"], matrix=case["matrix"])
+        fragment = _drawn(case, case["trace"])
         uid = _uid(fragment)
         fragments.append(fragment)
         walk = name in ("seed", "leaky_bce", "relu_ce")
         refuse = case["loss"] == "bce"
         expected = []
         for trace in (_edited_trace(case), _trained_trace(case)):
-            drawn = _without_script(html_repr(trace, digits=case["digits"], matrix=case["matrix"]))
+            drawn = _without_script(_drawn(case, trace))
             expected.append(_uid(drawn))
             fragments.append(drawn)
         networks.append(
@@ -408,6 +409,12 @@ def driven(tmp_path_factory: pytest.TempPathFactory, cases: dict[str, dict[str, 
     found = re.search(r'<pre id="results">(.*?)</pre>', dom, re.DOTALL)
     assert found and found.group(1), "the driver wrote no results"
     return json.loads(html.unescape(found.group(1)))
+
+
+def _drawn(case: dict[str, Any], trace: explain.Trace) -> str:
+    """The walk-through of ``trace`` as a notebook fragment, in the case's language, digits
+    and form."""
+    return html_repr(trace, case["lang"], case["digits"], case["matrix"])
 
 
 def _uid(fragment: str) -> str:
@@ -487,9 +494,7 @@ def test_page_recomputes_every_number_as_the_engine_does(
         if a != b
     }
     assert {"lr", "total_error", "error_after"} <= changed
-    expected_tips = re.findall(
-        r'<title data-tpl="[^"]*">([^<]*)</title>', html_repr(edited, digits=digits)
-    )
+    expected_tips = re.findall(r'<title data-tpl="[^"]*">([^<]*)</title>', _drawn(case, edited))
     assert [html.unescape(t) for t in expected_tips] == result["tips"]
 
 

@@ -50,7 +50,7 @@ def _leaky_bce() -> nn.Module:
 
 CASES: dict[str, dict[str, Any]] = {
     # name: model, loss, target, frozen biases, names, digits, steps shown, steps trained
-    "seed": dict(model=None, loss="half_sse", frozen=True, names="seed", digits=9, steps=3),
+    "seed": dict(model=None, loss="half_sse", frozen=True, names="example", digits=9, steps=3),
     "tanh_mse": dict(model=lambda: nn.mlp([3, 4, 2], "tanh", None), loss="mse", digits=6, steps=1),
     "relu_ce": dict(
         model=lambda: nn.mlp([2, 3, 3], "relu", None), loss="ce", target=2, frozen=True, steps=2

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .formulas import Formulas
-from .labels import say
+from .labels import credit, say
 from .numbers import DEFAULT_DIGITS, fmt
 from .pictures import Curve, Picture
 from .records import Delta, ParameterStep, Trace
@@ -147,7 +147,8 @@ def walkthrough(
     "neurons.2.out", "parameters.5.grad", "errors.3"); ``keyed_pieces`` reads them back and
     ``plain`` drops them. With ``matrix``, the same step follows as matrix products."""
     w = _Writer(lang, digits, keyed)
-    blocks: list[Block] = [Heading(1, w.say("title"))]
+    works = ("mazur", "saito") if trace.loss == "ce" else ("mazur",)
+    blocks: list[Block] = [Heading(1, w.say("title")), Paragraph(credit(lang, *works))]
     sections = (_network, _inputs, _initial, _forward, _errors, _backward, _update, _after, _steps)
     for section in sections:
         blocks += section(trace, w)

@@ -194,18 +194,20 @@ CODE_WORDS = frozenset(
     {
         *("net", "out", "grad", "log", "ln", "softmax", "SGD", "XOR", "MSE", "ms"),
         *("cr", "gradcheck", "loss", "backward", "eps", "atol", "rtol", "float", "nn", "Linear"),
-        "NET",
+        *("NET", "target", "SoftmaxWithLoss", "retain", "Shift"),
         *("Matt", "Mazur"),
     }
 )
 """Latin words Korean text may hold (docs/KOREAN.md): the symbols of the formulas (net, out,
-log, softmax, the matrix NET), code (.grad, loss.backward(), cr.gradcheck, float64, atol,
-nn.Linear), abbreviations Korean writes in Latin letters (SGD, XOR, MSE, ms) and a name with
-no Korean spelling."""
+log, softmax, the matrix NET, target as in target_o1), code (.grad, loss.backward(),
+cr.gradcheck, float64, atol, nn.Linear, retain_grad(), Saito's SoftmaxWithLoss layer), a key's
+name as the keyboard prints it (Shift), abbreviations Korean writes in Latin letters (SGD,
+XOR, MSE, ms) and a name with no Korean spelling."""
 
 
 def english_words(text: str, allowed: frozenset[str] = CODE_WORDS) -> list[str]:
     """The Latin words of two letters or more in ``text`` that are not ``allowed``, leaving
-    out ``{placeholders}`` and titles in 「」 or 『』 (a work keeps its own title)."""
-    text = re.sub(r"\{[^}]*\}|「[^」]*」|『[^』]*』", " ", text)
+    out ``{placeholders}``, titles in 「」 or 『』 (a work keeps its own title) and a symbol's
+    subscript (the jk of δ_jk, the hk of w_hk, the hidden of Rashid's e_hidden)."""
+    text = re.sub(r"\{[^}]*\}|「[^」]*」|『[^』]*』|_[A-Za-z0-9]+", " ", text)
     return [word for word in re.findall(r"[A-Za-z]{2,}", text) if word not in allowed]

@@ -1,7 +1,8 @@
 """Numerical gradients by central differences, and ``gradcheck``: backprop against them.
 
 Central differences need two evaluations of the function per input element, which is
-why seed 001 calls numerical differentiation far too slow to train with; they need no
+why the lecture notes "파이썬(Python)으로 구현하는 오차역전파" call numerical differentiation
+far too slow to train with; they need no
 derivative at all, which is why they are the reference backprop is checked against.
 
 The step (``central_difference``, ``EPS``) and the rule that says whether backprop agrees

@@ -115,6 +115,18 @@ def test_seed_000_names_follow_the_seed():
     assert biases == ["b1_1", "b1_2", "b2_1", "b2_2"]
 
 
+def test_names_are_the_examples_by_default_and_seed_is_no_longer_one():
+    """``names="example"`` (the default) names things as Mazur's example does; the old name of
+    that choice, "seed", said nothing to a learner and is refused, naming the choices."""
+    assert [n.name for n in _seed_000_trace(names="example").neurons] == ["h1", "h2", "o1", "o2"]
+    index = _seed_000_trace(names="index")
+    assert [p.name for p in index.parameters][:3] == ["W1[1,1]", "W1[1,2]", "b1[1]"]
+    with pytest.raises(
+        explain.ExplainError, match="names must be 'example' or 'index', not 'seed'"
+    ):
+        _seed_000_trace(names="seed")
+
+
 def test_a_parameters_record_is_a_parameter_step_and_leaves_nn_parameter_unshadowed():
     """The record of one weight or bias is ``explain.ParameterStep``; ``explain`` exports no
     ``Parameter``, so a star import of it next to ``nn``'s keeps ``nn.Parameter``."""

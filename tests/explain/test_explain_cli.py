@@ -99,6 +99,19 @@ def test_bad_options_are_one_line_and_exit_code_2(args, fragment):
     assert "Traceback" not in result.stderr and fragment in result.stderr
 
 
+def test_names_option_is_example_or_index(capsys):
+    """--names example is the default (the worked example's i1, w5, o1); "seed" is no choice."""
+    assert main(["explain", "--names", "example", "--digits", "4"]) == 0
+    example = capsys.readouterr().out
+    assert main(["explain", "--digits", "4"]) == 0
+    assert capsys.readouterr().out == example and "∂E/∂w5" in example
+    result = run_cli("explain", "--names", "seed")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert re.search(
+        r"--names: invalid choice: '?seed'? \(choose from '?example'?, ", result.stderr
+    )
+
+
 def test_weights_for_a_parameter_the_network_lacks(tmp_path):
     weights = tmp_path / "w.json"
     weights.write_text(json.dumps({"5.weight": [[1.0]]}))

@@ -347,7 +347,7 @@ def test_leaky_relu_records_its_slope(leaky_ce):
     ko = [plain(b.text) for b in walkthrough(leaky_ce, "ko") if isinstance(b, Paragraph)]
     name = next(n.name for n in hidden if n.net < 0)
     assert any(
-        p.startswith(f"∂out_{name}/∂net_{name} = (net_{name} > 0이면 1, 아니면 0.2) = 0.2 (")
+        p.startswith(f"∂out_{name}/∂net_{name} = (net_{name} > 0일 때 1, 아니면 0.2) = 0.2 (")
         for p in ko
     )
 

@@ -259,7 +259,7 @@ def test_cli_matrix_end_to_end(capsys, tmp_path):
     assert main(["explain"]) == 0
     assert "matrix products" not in capsys.readouterr().out
     assert main(["explain", "--matrix", "--format", "markdown", "--lang", "ko"]) == 0
-    assert "같은 단계를 행렬 곱으로" in capsys.readouterr().out
+    assert "행렬곱으로 나타낸 같은 단계" in capsys.readouterr().out
     page = tmp_path / "m.html"
     assert main(["explain", "--matrix", "--format", "html", "--out", str(page)]) == 0
     assert page.read_text(encoding="utf-8").count('class="crx-eq"') == 15

@@ -57,7 +57,7 @@ CASES: dict[str, dict[str, Any]] = {
     # name: model, loss, target, frozen biases, names, digits, steps shown, the matrix form,
     # a float32 model, language
     "seed": dict(
-        model=None, loss="half_sse", frozen=True, names="seed", digits=9, steps=3, matrix=True
+        model=None, loss="half_sse", frozen=True, names="example", digits=9, steps=3, matrix=True
     ),
     "tanh_mse": dict(
         model=lambda: nn.mlp([3, 4, 2], "tanh", None), loss="mse", digits=6, float32=True

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
+from chainrule.app.main import main
 from chainrule.explain.labels import LABELS, WORKS, credit
-from helpers import english_words
+from helpers import CODE_WORDS, english_words
 
 KOREAN = LABELS["ko"]
 
@@ -30,6 +31,10 @@ NOT_THE_MATERIALS = {
 }
 """Words for a concept the material names otherwise (docs/KOREAN.md's glossary)."""
 
+GRAPH_NODES = "graph_"
+"""The computational graph's labels: there 노드 is a node of the graph (an input or an op), not
+a neuron, and 노드 is Saito's own word for it ("입력된 값을 그대로 다음 노드에 보내게 됨")."""
+
 
 def test_every_key_has_both_languages():
     assert set(LABELS["en"]) == set(KOREAN)
@@ -47,7 +52,7 @@ def test_one_word_per_concept_the_materials():
         key: f"{word} → {materials}"
         for key, text in KOREAN.items()
         for word, materials in NOT_THE_MATERIALS.items()
-        if word in text
+        if word in text and not (word == "노드" and key.startswith(GRAPH_NODES))
     }
     assert others == {}
 
@@ -82,3 +87,21 @@ def test_the_works_by_their_korean_titles():
     assert credit("en", "saito") == "Source: Koki Saito, Deep Learning from Scratch"
     with pytest.raises(ValueError, match="language must be one of en, ko"):
         credit("fr", "saito")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["explain"],
+        ["explain", "--matrix", "--steps", "3"],
+        ["explain", "--loss", "ce", "--layers", "3,4,3"],
+        ["explain", "split"],
+        ["explain", "xor"],
+    ],
+)
+def test_the_korean_output_leaves_no_english_but_symbols_code_and_names(argv, capsys):
+    """What a learner reads, not only the labels: the words the lessons put into the labels
+    (a neuron's or a line's name) are symbols too. Options' values (sigmoid, identity) stay as
+    the user types them."""
+    assert main([*argv, "--lang", "ko"]) == 0
+    assert english_words(capsys.readouterr().out, CODE_WORDS | {"sigmoid", "identity"}) == []

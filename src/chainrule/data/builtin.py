@@ -20,7 +20,7 @@ def xor() -> TensorDataset:
     """The four XOR points: inputs float32 (4, 2), targets float32 (4, 1).
 
     The targets are floats with a trailing dimension of 1, the shape a one-output network
-    with a sigmoid and ``nn.BCELoss`` expects (seed 003).
+    with a sigmoid and ``nn.BCELoss`` expects (as in lecture 8 of Boostcourse's PyTorch course).
     """
     inputs = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
     targets = np.array([[0], [1], [1], [0]], dtype=np.float32)

@@ -1,5 +1,6 @@
 """Walk-throughs of backpropagation: every number of a forward pass, a backward pass and an
-update, for any small network, as in the seeds' worked examples.
+update, for any small network, as Matt Mazur's step-by-step example works it; and the
+lessons of Tariq Rashid's error split, Koki Saito's computational graphs and the XOR problem.
 
 The terminal renderer (``render_text``, ``print_text``) is loaded when first asked for, so
 that Markdown, HTML and the records work without importing rich.

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .formulas import Formulas
-from .labels import say
+from .labels import credit, say
 from .numbers import DEFAULT_DIGITS, holds, shown
 from .pictures import Curve, Picture
 from .records import Delta, ParameterStep, Trace
@@ -215,7 +215,8 @@ def walkthrough(
     the one that holds; ``keyed_pieces`` reads the numbers back and ``plain`` gives the text
     as it reads. With ``matrix``, the same step follows as matrix products."""
     w = _Writer(lang, digits, keyed)
-    blocks: list[Block] = [Heading(1, w.say("title"))]
+    works = ("mazur", "saito") if trace.loss == "ce" else ("mazur",)
+    blocks: list[Block] = [Heading(1, w.say("title")), Paragraph(credit(lang, *works))]
     sections = (_network, _inputs, _initial, _forward, _errors, _backward, _update, _after, _steps)
     for section in sections:
         blocks += section(trace, w)

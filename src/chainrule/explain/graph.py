@@ -21,7 +21,7 @@ from .._backend import float64
 from ..function import Function
 from ..tensor import Tensor
 from .blocks import Block, Heading, Paragraph, Table
-from .labels import say
+from .labels import credit, say
 from .lesson import Lesson
 from .numbers import DEFAULT_DIGITS, fmt
 from .pictures import Diagram, DiagramNode
@@ -93,7 +93,10 @@ class Graph(Lesson):
         """The graph drawn, the forward pass node by node, the backward pass edge by edge
         with the rules that give each local derivative, and each node's gradient."""
         result = self.nodes[-1].name
-        blocks: list[Block] = [Heading(1, say(lang, "graph_title", result=result))]
+        blocks: list[Block] = [
+            Heading(1, say(lang, "graph_title", result=result)),
+            Paragraph(credit(lang, "saito")),
+        ]
         if self.example:
             blocks.append(Paragraph(say(lang, f"graph_{self.example}")))
         if self.expression:

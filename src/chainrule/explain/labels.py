@@ -206,10 +206,9 @@ LABELS: dict[str, dict[str, str]] = {
         "gradients_intro": "∂net/∂w is what the weight multiplies: an input, or the out of the "
         "neuron the weight comes from; for a bias it is 1.",
         "piecewise": "{a} if {cond}, else {b}",
-        "ce_intro": "Softmax with cross-entropy, as in Koki Saito's Deep Learning from Scratch "
-        "(chapter 5): the softmax turns the outputs into probabilities, "
-        "y_k = e^out_k / Σ_j e^out_j, which are positive and sum to 1; each output's error "
-        "term is −target_k·log y_k.",
+        "ce_intro": "Softmax with cross-entropy, as chapter 5 of Saito's book works it: the "
+        "softmax turns the outputs into probabilities, y_k = e^out_k / Σ_j e^out_j, which are "
+        "positive and sum to 1; each output's error term is −target_k·log y_k.",
         "ce_backward": "Softmax with cross-entropy, backwards",
         "ce_backward_intro": "Saito's SoftmaxWithLoss layer passes back y − target. Where that "
         "comes from, in four steps, each with this network's numbers (δ_jk is 1 when j = k, "
@@ -255,9 +254,9 @@ LABELS: dict[str, dict[str, str]] = {
         "the numbers shown are the last ones that had them.",
         "html_not_number": "Type a number.",
         # issue 13, part 3: the lessons (error split, computational graph, XOR)
-        "split_credit": "From Tariq Rashid's Make Your Own Neural Network: each output's error "
-        "is split among the hidden neurons that feed it, first in proportion to the weights, "
-        "then as the matrix product Wᵀ · e that backpropagation uses.",
+        "split_intro": "Each output's error is split among the hidden neurons that feed it, first "
+        "in proportion to the weights, then as the matrix product Wᵀ · e that backpropagation "
+        "uses.",
         "split_given": "The weights and the output errors",
         "split_output": "output",
         "split_error": "error e",
@@ -297,13 +296,12 @@ LABELS: dict[str, dict[str, str]] = {
         "Without the sums the whole step is one matrix product, short to write and fast to "
         "compute, whatever the size of the network, and the learning rate takes care of the "
         "scale.",
-        "graph_apple": "From Koki Saito's Deep Learning from Scratch, chapter 5: buy 2 apples at "
-        "100 each, with a consumption tax of 10% (× 1.1). Forward, the graph computes the "
-        "price; backward, it finds how much the price changes when each input changes a little.",
-        "graph_apple_orange": "From Koki Saito's Deep Learning from Scratch, chapter 5: buy 2 "
-        "apples at 100 each and 3 oranges at 150 each, with a consumption tax of 10% (× 1.1). "
-        "Forward, the graph computes the price; backward, it finds how much the price changes "
-        "when each input changes a little.",
+        "graph_apple": "Chapter 5's example: buy 2 apples at 100 each, with a consumption tax of "
+        "10% (× 1.1). Forward, the graph computes the price; backward, it finds how much the "
+        "price changes when each input changes a little.",
+        "graph_apple_orange": "Chapter 5's example: buy 2 apples at 100 each and 3 oranges at 150 "
+        "each, with a consumption tax of 10% (× 1.1). Forward, the graph computes the price; "
+        "backward, it finds how much the price changes when each input changes a little.",
         "graph_legend_value": "value (forward)",
         "graph_legend_grad": "∂{result}/∂node (backward)",
         "graph_node": "node",
@@ -338,9 +336,8 @@ LABELS: dict[str, dict[str, str]] = {
         "graph_gradients_intro": "A node that feeds several ops receives a gradient from each, "
         "and its gradient is their sum. The last column is the engine's own .grad after "
         "backward() (kept for the intermediate nodes by retain_grad); it equals the sum.",
-        "xor_credit": "As in lecture 8 (perceptron and backpropagation) of Boostcourse's PyTorch "
-        "course 파이토치로 시작하는 딥러닝 기초: sigmoid neurons, the binary cross-entropy and "
-        "SGD with learning rate 1, on XOR's four points.",
+        "xor_intro": "As in lecture 8 (perceptron and backpropagation): sigmoid neurons, the "
+        "binary cross-entropy and SGD with learning rate 1, on XOR's four points.",
         "xor_perceptron_heading": "A single-layer perceptron",
         "xor_network_heading": "A 2-2-1 network",
         "xor_perceptron_plane": "The perceptron's decision on the plane",
@@ -362,7 +359,8 @@ LABELS: dict[str, dict[str, str]] = {
         "forward_intro": "각 뉴런은 입력에 가중치를 곱한 값과 편향을 모두 더하고(net), 여기에 "
         "활성화 함수를 적용합니다(out).",
         "errors": "오차",
-        "errors_intro": "출력마다 오차 항이 하나씩 있고, 전체 오차 E는 그 합입니다.",
+        "errors_intro": "출력마다 오차 항이 하나씩 있고, 전체 오차 E는 그 합입니다. 아래 식에서 "
+        "target은 정답을 뜻합니다.",
         "backward": "역전파",
         "backward_intro": "E의 w에 대한 편미분 ∂E/∂w를 연쇄 법칙으로 세 국소 미분의 곱으로 "
         "분리합니다: ∂E/∂out · ∂out/∂net · ∂net/∂w. 마지막 열은 엔진이 계산한 기울기이며, "
@@ -416,11 +414,11 @@ LABELS: dict[str, dict[str, str]] = {
         "{steps}번 학습한 결과:",
         "xor_perceptron_why": "결정 경계가 직선 하나뿐인데, (0, 1)과 (1, 0)을 한쪽에, (0, 0)과 "
         "(1, 1)을 다른 쪽에 두는 직선은 없습니다. 그래서 모든 점에서 0.5를 출력하는 것이 "
-        "최선입니다. 비용 ln 2 ≈ {cost}.",
+        "최선이고, 이때 비용은 ln 2 ≈ {cost}입니다.",
         "xor_network": "2-2-1 신경망을 {steps}번 학습한 결과: 은닉층 뉴런마다 (x1, x2) 평면에 "
         "직선을 하나씩 긋습니다.",
         "xor_network_why": "은닉층 뉴런의 좌표 (h1, h2)에서는 네 점을 직선 하나로 나눌 수 있고, "
-        "출력층 뉴런이 그 직선을 긋습니다. 비용 {cost}.",
+        "출력층 뉴런이 그 직선을 긋습니다. 비용은 {cost}입니다.",
         "neurons": "뉴런 수",
         "layer_sizes": "층별 뉴런 수: {sizes}.",
         "loss": "손실 함수: {formula}",
@@ -448,14 +446,14 @@ LABELS: dict[str, dict[str, str]] = {
         # The matrix form and float32 models (issue 13, part 2)
         "widened": "이 모델의 값은 {dtype} 형식입니다. 이 풀이는 각 값을 적힌 그대로(가장 짧은 "
         "십진 표기) float64 형식으로 옮겨 계산하므로, 손으로 계산한 값과 같은 수가 나옵니다.",
-        "matrix": "같은 단계를 행렬 곱으로",
-        "matrix_intro": "한 층의 뉴런들을 열벡터로, 가중치를 행렬 Wˡ(뉴런마다 한 행, 입력마다 한 "
-        "열)로 모으면, 아래의 행렬 곱 하나하나가 위 표의 합들을 원소마다 계산합니다. 크기 (r×c)는 "
-        "r행 c열이고, ᵀ는 전치, ⊙는 원소별 곱입니다.",
-        "matrix_capped": "행이나 열이 {most}개보다 많은 행렬은 크기만 보여 줍니다. 그 값은 위의 "
+        "matrix": "행렬곱으로 나타낸 같은 단계",
+        "matrix_intro": "한 층의 뉴런들을 열벡터로, 가중치를 행렬 Wˡ로 모으면(뉴런마다 한 행, "
+        "입력마다 한 열), 아래의 각 행렬곱은 위 표의 합들을 원소별로 한꺼번에 계산합니다. (r×c) "
+        "형상은 r행 c열이고, 전치는 ᵀ, 원소별 곱은 ⊙ 기호로 나타냅니다.",
+        "matrix_capped": "행이나 열이 {most}개보다 많은 행렬은 형상만 보여 줍니다. 그 값은 위의 "
         "표에 있습니다.",
-        "matrix_forward": "netˡ = Wˡ · outˡ⁻¹ + bˡ (out⁰ = x는 입력), 그다음 outˡ = f(netˡ): "
-        "활성화 함수를 원소마다 적용합니다.",
+        "matrix_forward": "netˡ = Wˡ · outˡ⁻¹ + bˡ이고(입력층에서는 out⁰ = x), 이어서 활성화 함수 "
+        "f를 원소마다 적용합니다: outˡ = f(netˡ).",
         "matrix_backward": "출력층에서는 δᴸ = ∂E/∂outᴸ ⊙ f′(netᴸ), 은닉층에서는 "
         "δˡ = (Wˡ⁺¹ᵀ · δˡ⁺¹) ⊙ f′(netˡ)입니다. Wᵀ는 각 δ를 거쳐 온 가중치를 따라 되돌려 보내고, "
         "뉴런마다 도착한 값을 더합니다. δ는 ∂E/∂net, 곧 E의 net에 대한 편미분입니다.",
@@ -465,12 +463,12 @@ LABELS: dict[str, dict[str, str]] = {
         "행렬에 학습률을 곱해 빼므로, 모든 원소가 한 번에 업데이트됩니다.",
         "matrix_batch": "배치 형태",
         "matrix_batch_intro": "코드는 샘플 B개를 한 번에, 샘플 하나를 한 행으로 계산합니다. 층의 "
-        "입력 X의 크기는 (B×n)이고(첫 층에서는 샘플들, 그다음 층부터는 앞 층의 출력), 층은 "
-        "NET = X · Wᵀ + b를 계산합니다(b는 행마다 더함). nn.Linear가 계산하는 식이 바로 "
-        "이것입니다. 역전파에서 Δ는 샘플마다의 δ를 한 행씩 담고, ∂E/∂W = Δᵀ · X는 B개 샘플의 "
-        "δ · xᵀ를 모두 더합니다. ∂E/∂b는 Δ의 행들을 더한 값입니다.",
-        "matrix_batch_one": "여기서는 배치가 이 샘플 하나이므로(B = 1) X = xᵀ, Δ = δᵀ입니다. 위의 "
-        "첫 층의 수를 nn.Linear가 계산하는 방식으로 쓰면 다음과 같습니다.",
+        "입력 X는 (B×n) 형상이고(첫 층에서는 샘플들, 그다음 층부터는 앞 층의 출력), 층은 NET = X "
+        "· Wᵀ + b를 계산합니다(b는 행마다 더함). nn.Linear가 계산하는 식이 바로 이것입니다. "
+        "역전파에서 Δ는 각 샘플의 δ를 한 행씩 담고, ∂E/∂W = Δᵀ · X는 B개 샘플의 δ · xᵀ를 모두 "
+        "더합니다. ∂E/∂b는 Δ의 행들을 더한 값입니다.",
+        "matrix_batch_one": "여기서는 배치가 이 샘플 하나이므로(B = 1) X = xᵀ, Δ = δᵀ입니다. 첫 "
+        "층의 값을 nn.Linear가 계산하는 방식으로 쓰면 다음과 같습니다.",
         # Korean and the sources (issue 13): credits, gradcheck, bench numeric-vs-backprop
         "source": "출처: {works}",
         "sources": "출처: {works}",
@@ -524,16 +522,16 @@ LABELS: dict[str, dict[str, str]] = {
         "따로 붙였습니다.",
         "probability": "y (소프트맥스)",
         "outputs_n": "n = {n}: 출력 뉴런의 수.",
-        "gradients_intro": "∂net/∂w는 가중치가 곱해지는 값, 곧 입력이나 가중치가 나오는 뉴런의 "
-        "out입니다. 편향이면 1입니다.",
-        "piecewise": "{cond}이면 {a}, 아니면 {b}",
-        "ce_intro": "소프트맥스와 교차 엔트로피(사이토 고키, 『밑바닥부터 시작하는 딥러닝』 "
-        "5장): 소프트맥스 함수가 출력을 확률로 바꿉니다. y_k = e^out_k / Σ_j e^out_j. "
-        "확률은 모두 양수이고 합이 1입니다. 출력마다의 오차 항은 −target_k·log y_k입니다.",
+        "gradients_intro": "∂net/∂w는 가중치가 곱해지는 값, 곧 입력이거나 그 가중치가 나오는 앞 "
+        "층 뉴런의 out입니다. 편향에서는 1입니다.",
+        "piecewise": "{cond}일 때 {a}, 아니면 {b}",
+        "ce_intro": "소프트맥스와 교차 엔트로피는 사이토 고키의 책 5장에서처럼 계산합니다. "
+        "소프트맥스 함수는 출력을 확률로 바꿉니다: y_k = e^out_k / Σ_j e^out_j. 이 확률은 모두 "
+        "양수이고 합이 1입니다. 각 출력의 오차 항은 −target_k·log y_k입니다.",
         "ce_backward": "소프트맥스와 교차 엔트로피의 역전파",
-        "ce_backward_intro": "사이토 고키의 SoftmaxWithLoss 계층이 역전파에서 내보내는 값은 "
-        "y − target입니다. 그 값이 어디서 나오는지 네 단계로, 이 신경망의 숫자와 함께 "
-        "보입니다(δ_jk는 j = k이면 1, 아니면 0).",
+        "ce_backward_intro": "사이토 고키의 SoftmaxWithLoss 계층은 역전파에서 y − target을 "
+        "내보냅니다. 이 값이 어떻게 나오는지 이 신경망의 숫자로 네 단계에 걸쳐 보입니다(δ_jk는 j "
+        "= k이면 1, 아니면 0).",
         "ce_step_dE_dy": "1단계. 손실 함수: E = −Σ_j target_j·log y_j이므로 "
         "∂E/∂y_j = −target_j / y_j입니다.",
         "ce_step_jacobian": "2단계. 소프트맥스: 각 y_j는 모든 out_k에 따라 달라지며, "
@@ -541,51 +539,49 @@ LABELS: dict[str, dict[str, str]] = {
         "−y_j·y_k입니다.",
         "ce_step_chain": "3단계. 연쇄 법칙: out_k의 영향은 모든 y_j를 거쳐 E에 전해지므로 "
         "∂E/∂out_k = Σ_j ∂E/∂y_j · ∂y_j/∂out_k입니다.",
-        "ce_step_collapse": "4단계. 합이 간단해집니다: Σ_j (−target_j / y_j)·y_j·(δ_jk − y_k) "
-        "= −target_k + y_k·Σ_j target_j이고, 목표값의 합이 1이므로 "
-        "∂E/∂out_k = y_k − target_k입니다. SoftmaxWithLoss가 내보내는 기울기이며, 엔진의 "
-        "기울기와 같습니다.",
-        "ce_step_collapse_soft": "4단계. 합이 간단해집니다: Σ_j (−target_j / y_j)·y_j·"
-        "(δ_jk − y_k) = y_k·Σ_j target_j − target_k. 이 목표값들은 합이 1이 아니므로 "
-        "y − target 그대로가 아닙니다:",
+        "ce_step_collapse": "4단계. 합이 간단해집니다: Σ_j (−target_j / y_j)·y_j·(δ_jk − y_k) = "
+        "−target_k + y_k·Σ_j target_j이고, 정답의 합이 1이므로 ∂E/∂out_k = y_k − target_k입니다. "
+        "이것이 SoftmaxWithLoss가 내보내는 기울기이며, 엔진이 계산한 기울기와도 같습니다.",
+        "ce_step_collapse_soft": "4단계. 합이 간단해집니다: Σ_j (−target_j / y_j)·y_j·(δ_jk − "
+        "y_k) = y_k·Σ_j target_j − target_k. 여기서는 정답의 합이 1이 아니므로 결과는 y − "
+        "target이 아니라 다음과 같습니다:",
         # The page to play with (issue 13, part 4)
         "html_play": "직접 해 보기: 아무 숫자나 바꾸면 나머지 숫자가 모두 따라 바뀝니다",
-        "html_targets": "목표값",
+        "html_targets": "정답",
         "html_lr": "학습률 η",
         "html_parameters": "가중치와 편향",
         "html_train_steps": "학습할 단계 수",
         "html_train": "학습",
         "html_reset": "처음 값으로",
-        "html_chart": "학습 단계마다의 오차 E",
+        "html_chart": "학습 단계별 오차 E",
         "html_chart_point": "단계 {step}: E = {error}",
         "html_chart_empty": "학습을 누르면 오차 곡선이 그려집니다.",
-        "html_factors": "연쇄 법칙을 한 인수씩",
+        "html_factors": "연쇄 법칙을 인수 하나씩 따라가기",
         "html_factor_previous": "◀ 이전",
         "html_factor_next": "다음 ▶",
         "html_factor_keys": "Shift+←, Shift+→ 키로도 넘길 수 있습니다",
         "html_factor_start": "다음을 누르면 역전파를 연쇄 법칙의 인수 하나씩 따라갑니다.",
         "html_factor_output": "{neuron}의 출력에 대한 E의 편미분",
-        "html_factor_local": "net_{neuron}에서 {activation}의 기울기",
+        "html_factor_local": "net_{neuron}에서 {activation}의 국소 미분",
         "html_factor_delta": "{neuron}에서의 연쇄 법칙: δ = ∂E/∂out · ∂out/∂net",
-        "html_factor_feed": "거꾸로 가는 경로 하나: {neuron} → {weight} → {to}",
+        "html_factor_feed": "되돌아가는 경로 하나: {neuron} → {weight} → {to}",
         "html_factor_sum": "∂E/∂out_{neuron}: {neuron}에서 E까지 가는 모든 경로의 합",
         "html_factor_param": "{name}의 기울기",
         "html_error": "이 페이지는 숫자를 다시 계산할 수 없습니다: {message}",
-        "html_bce_range": "이진 교차 엔트로피에는 0과 1 사이의 출력과 목표값이 필요합니다. "
-        "보이는 숫자는 그 조건을 마지막으로 만족한 값입니다.",
+        "html_bce_range": "이진 교차 엔트로피에는 0과 1 사이의 출력과 정답이 필요합니다. 보이는 "
+        "숫자는 그 조건을 마지막으로 만족한 값입니다.",
         "html_not_number": "숫자를 입력하세요.",
         # issue 13, part 3: the lessons (error split, computational graph, XOR)
-        "split_credit": "타리크 라시드의 『신경망 첫걸음』(Make Your Own Neural Network)에서: "
-        "각 출력의 오차를 그 출력에 연결된 은닉층 뉴런들에 나누어 보냅니다. 먼저 가중치에 비례해 "
-        "나누고, 다음으로 오차역전파가 쓰는 행렬 곱 Wᵀ · e로 계산합니다.",
+        "split_intro": "각 출력의 오차를 그 출력에 연결된 은닉층 뉴런들에 나누어 보냅니다. 먼저 "
+        "가중치에 비례해 나누고, 다음으로 오차역전파가 쓰는 행렬곱 Wᵀ · e로 계산합니다.",
         "split_given": "가중치와 출력 오차",
         "split_output": "출력",
         "split_error": "오차 e",
         "split_from": "{neuron}에서 오는 가중치",
         "split_sum": "Σw (합)",
-        "split_sum_is": "k번째 행은 출력 o_k로 들어오는 가중치이고(nn.Linear가 저장하는 W), w_hk는 "
-        "은닉층 뉴런 h와 출력 k를 잇습니다. 한 출력으로 들어오는 가중치의 합 Σw는 비례 분배에서 "
-        "정규화하는 합입니다.",
+        "split_sum_is": "k번째 행은 출력 o_k로 들어오는 가중치이고(nn.Linear가 저장하는 W), "
+        "w_hk는 은닉층 뉴런 h와 출력 k를 잇습니다. 한 출력으로 들어오는 가중치의 합 Σw는 비례 "
+        "분배의 정규화 인자(분모)입니다.",
         "split_proportional": "가중치에 비례해 나누기",
         "split_proportional_intro": "각 출력의 오차를 그 출력으로 들어오는 가중치에 비례해 "
         "나눕니다. w_hk를 따라 되돌아가는 몫은 e_k · w_hk / Σw입니다. 가중치가 클수록 더 많은 "
@@ -595,11 +591,11 @@ LABELS: dict[str, dict[str, str]] = {
         "됩니다.",
         "split_collect": "각 은닉층 뉴런은 모든 출력에서 자기 몫을 받고, 그 합이 그 뉴런의 "
         "오차입니다:",
-        "split_matrix": "정규화하는 합 없이: Wᵀ · e",
+        "split_matrix": "정규화 인자 없이: Wᵀ · e",
         "split_matrix_intro": "분모(정규화 인자)를 없애면 각 오차에 가중치를 곱해 은닉층 뉴런마다 "
-        "더한 것만 남습니다. 이는 행렬 곱 하나, e_hidden = Wᵀ · e이며, Wᵀ는 W의 행과 열을 바꾼 "
-        "전치 행렬입니다. 오차역전파가 쓰는 형태입니다: 은닉층 뉴런의 ∂E/∂out은 "
-        "Σ_k w_hk · ∂E/∂net_k입니다.",
+        "더한 값만 남습니다. 이것은 행렬곱 하나, e_hidden = Wᵀ · e이며, Wᵀ는 W의 행과 열을 바꾼 "
+        "전치 행렬입니다. 오차역전파가 쓰는 형태가 바로 이것입니다. 은닉층 뉴런의 ∂E/∂out은 Σ_k "
+        "w_hk · ∂E/∂net_k입니다.",
         "split_compare": "두 방법의 차이와 그 이유",
         "split_hidden": "은닉층 뉴런",
         "split_by_share": "비례 분배",
@@ -611,30 +607,31 @@ LABELS: dict[str, dict[str, str]] = {
         "split_different_sums": "여기서는 출력마다 가중치의 합이 다릅니다({sums}). 그래서 "
         "Wᵀ · e는 출력마다 다른 배율로 몫을 키우고, 은닉층 오차는 비례 분배와 같은 비율이 "
         "아닙니다. 그래도 각 오차는 그 오차를 나르는 가중치가 클수록 커집니다.",
-        "split_why": "왜 합을 없앨까요? 라시드의 설명처럼 정규화 인자는 되돌아가는 오차의 크기만 "
-        "바꿀 뿐이고, 중요한 것은 큰 가중치가 더 많은 오차를 나른다는 점입니다. 합을 없애면 "
-        "신경망의 크기와 상관없이 한 단계 전체가 행렬 곱 하나로 간결하게 표현되고 컴퓨터로 빠르게 "
-        "계산되며, 크기는 학습률이 조절합니다.",
-        "graph_apple": "사이토 고키의 『밑바닥부터 시작하는 딥러닝』 5장에서: 100원짜리 사과 2개를 "
-        "사고 소비세 10%(× 1.1)를 더합니다. 순전파는 지불 금액을 계산하고, 역전파는 각 입력이 "
-        "조금 변할 때 지불 금액이 얼마나 변하는지 구합니다.",
-        "graph_apple_orange": "사이토 고키의 『밑바닥부터 시작하는 딥러닝』 5장에서: 100원짜리 "
-        "사과 2개와 150원짜리 귤 3개를 사고 소비세 10%(× 1.1)를 더합니다. 순전파는 지불 금액을 "
-        "계산하고, 역전파는 각 입력이 조금 변할 때 지불 금액이 얼마나 변하는지 구합니다.",
+        "split_why": "왜 분모를 없앨까요? 라시드의 설명처럼 정규화 인자는 되돌아가는 오차의 "
+        "크기만 바꿀 뿐이고, 중요한 것은 큰 가중치가 더 많은 오차를 나른다는 점입니다. 분모를 "
+        "없애면 신경망의 크기와 상관없이 한 단계 전체가 행렬곱 하나로 간결하게 표현되고 컴퓨터로 "
+        "빠르게 계산되며, 크기는 학습률이 조절합니다.",
+        "graph_apple": "5장의 예: 100원짜리 사과 2개를 사고 소비세 10%(× 1.1)를 더합니다. "
+        "순전파는 지불 금액을 계산하고, 역전파는 각 입력이 조금 변할 때 지불 금액이 얼마나 "
+        "변하는지 구합니다.",
+        "graph_apple_orange": "5장의 예: 100원짜리 사과 2개와 150원짜리 귤 3개를 사고 소비세 "
+        "10%(× 1.1)를 더합니다. 순전파는 지불 금액을 계산하고, 역전파는 각 입력이 조금 변할 때 "
+        "지불 금액이 얼마나 변하는지 구합니다.",
         "graph_legend_value": "값 (순전파)",
         "graph_legend_grad": "∂{result}/∂노드 (역전파)",
         "graph_node": "노드",
-        "graph_computes": "계산",
-        "graph_numbers": "값을 넣으면",
-        "graph_forward_intro": "왼쪽에서 오른쪽으로, 각 노드는 입력의 값으로 자기 값을 계산합니다.",
+        "graph_computes": "계산식",
+        "graph_numbers": "값 대입",
+        "graph_forward_intro": "순전파는 왼쪽에서 오른쪽으로 진행하며, 각 노드는 입력의 값으로 "
+        "자기 값을 계산합니다.",
         "graph_input": "입력",
         "graph_rule": "규칙",
         "graph_local": "국소 미분",
         "graph_share": "전해지는 기울기",
-        "graph_backward_intro": "오른쪽에서 왼쪽으로, ∂{result}/∂{result} = 1에서 시작합니다. "
-        "각 노드는 전해진 기울기에 입력마다의 국소 미분을 곱해 그 입력으로 보냅니다. 덧셈 노드는 "
-        "기울기를 그대로 흘려보내고(국소 미분 1), 곱셈 노드는 입력을 서로 바꾸어 곱합니다(한 "
-        "입력에 대한 국소 미분은 다른 입력의 값).",
+        "graph_backward_intro": "역전파는 오른쪽에서 왼쪽으로, ∂{result}/∂{result} = 1에서 "
+        "시작합니다. 각 노드는 전해진 기울기에 각 입력에 대한 국소 미분을 곱해 그 입력으로 "
+        "보냅니다. 덧셈 노드는 기울기를 그대로 흘려보내고(국소 미분 1), 곱셈 노드는 입력을 서로 "
+        "바꾸어 곱합니다(한 입력에 대한 국소 미분은 다른 입력의 값).",
         "graph_rule_add": "+ 그대로 흘려보냄: × 1",
         "graph_rule_sub": "− 부호를 바꿈: × −1",
         "graph_rule_mul": "× 입력을 바꿈: × {other} = {other_value}",
@@ -648,24 +645,24 @@ LABELS: dict[str, dict[str, str]] = {
         "{target}의 기울기 × 다른 입력 {other}: ∂{result}/∂{source} = ∂{result}/∂{target} × "
         "{other} = {upstream} × {other_value} = {share}.",
         "graph_start": "1 (시작)",
-        "graph_sum_of_shares": "∂{result}/∂노드: 받은 기울기",
-        "graph_gradients": "노드마다의 기울기",
-        "graph_gradients_intro": "여러 연산에 쓰이는 노드는 각 연산에서 기울기를 받고, 그 합이 "
-        "노드의 기울기입니다. 마지막 열은 backward() 후 엔진이 계산한 .grad이며(중간 노드는 "
-        "retain_grad로 보관), 합과 같습니다.",
-        "xor_credit": "부스트코스 『파이토치로 시작하는 딥러닝 기초』 8강(퍼셉트론과 오차역전파)과 "
-        "같이: 시그모이드 뉴런, 이진 교차 엔트로피, 학습률 1의 SGD로 XOR의 네 점을 학습합니다.",
+        "graph_sum_of_shares": "∂{result}/∂노드: 받은 기울기의 합",
+        "graph_gradients": "노드별 기울기",
+        "graph_gradients_intro": "여러 연산에 쓰이는 노드는 연산마다 기울기를 받고, 그 합이 "
+        "노드의 기울기입니다. 마지막 열은 backward()를 호출한 뒤 엔진이 계산한 .grad이며(중간 "
+        "노드는 retain_grad()로 남겨 둠), 이 합과 같습니다.",
+        "xor_intro": "8강(퍼셉트론과 오차역전파)에서처럼 시그모이드 뉴런, 이진 교차 엔트로피, "
+        "학습률 1의 SGD로 XOR 문제의 네 점을 학습합니다.",
         "xor_perceptron_heading": "단층 퍼셉트론",
         "xor_network_heading": "2-2-1 신경망",
-        "xor_perceptron_plane": "퍼셉트론이 평면에서 내린 결정",
+        "xor_perceptron_plane": "단층 퍼셉트론이 평면에서 내린 결정",
         "xor_network_plane": "2-2-1 신경망이 평면에서 내린 결정과 은닉층 뉴런 h1, h2의 직선",
         "xor_says_1": "출력 ≥ 0.5 (판단 1)",
         "xor_says_0": "출력 < 0.5 (판단 0)",
-        "xor_points": "네 점, 목표값으로 표시",
-        "xor_no_boundary": "{unit}: 결정 경계가 없습니다. 가중치가 잡음 수준에서 끝났습니다"
-        "(a = {a}, b = {b}, c = {c}). 순입력이 정사각형 전체에서 ±{reach} 안에 머물러, 출력은 "
-        "어디서나 0.5입니다(차이 ±{spread} 이내). 이렇게 작은 가중치로 계산한 직선은 반올림 잡음일 "
-        "뿐이므로 직선을 제시하지도 그리지도 않습니다.",
+        "xor_points": "네 점, 정답에 따라 표시",
+        "xor_no_boundary": "{unit}: 결정 경계가 없습니다. 학습이 끝났을 때 가중치가 잡음 "
+        "수준입니다(a = {a}, b = {b}, c = {c}). 순입력이 단위 정사각형 전체에서 ±{reach} 안에 "
+        "머물러 출력은 어디서나 0.5입니다(차이 ±{spread} 이내). 이렇게 작은 가중치로 계산한 "
+        "직선은 반올림 잡음일 뿐이므로 적지도 그리지도 않습니다.",
     },
 }
 

@@ -10,7 +10,7 @@ from .. import nn
 from ..function import no_grad
 
 SEED_000_LR = 0.5
-"""Seed 000's learning rate, and so ``chainrule explain``'s default."""
+"""The learning rate of Matt Mazur's example, and so ``chainrule explain``'s default."""
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Example:
 
 
 def seed_000() -> Example:
-    """Seed 000's 2-2-2 sigmoid network: inputs 0.05 and 0.10, targets 0.01 and 0.99,
+    """Matt Mazur's 2-2-2 sigmoid network: inputs 0.05 and 0.10, targets 0.01 and 0.99,
     weights w1…w8 = 0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55, biases b1 = 0.35 and
     b2 = 0.60 (left unchanged by the update), E = Σ ½(t − o)², learning rate 0.5
     (``SEED_000_LR``). In float64,

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .blocks import Block, Heading, Paragraph, Table
-from .labels import say
+from .labels import credit, say
 from .lesson import Lesson
 from .numbers import DEFAULT_DIGITS, fmt
 from .trace import ExplainError
@@ -71,7 +71,8 @@ class ErrorSplit(Lesson):
         w = _Words(lang, digits)
         return [
             Heading(1, w.say("split_title")),
-            Paragraph(w.say("split_credit")),
+            Paragraph(credit(lang, "rashid")),
+            Paragraph(w.say("split_intro")),
             *self._given(w),
             *self._proportional(w),
             *self._transposed(w),

@@ -33,6 +33,9 @@ ACTIVATION_NAMES: dict[type[nn.Module], str] = {
 }
 """The activations a walk-through shows: ``nn``'s table, and Identity (none at all)."""
 LOSSES = ("half_sse", "mse", "bce", "ce")
+NAMES = ("example", "index")
+"""How ``trace`` names neurons and parameters: as the worked example does (i1, h1, o1, w1…) or
+by layer and index (x1, a1_1, W1[1,2])."""
 MAX_NEURONS = 64
 
 
@@ -67,21 +70,21 @@ def _sizes(layers: list[tuple[int, nn.Linear, nn.Module | None]]) -> tuple[int, 
 
 
 class _Names:
-    """Neuron and parameter names: as the seeds write them ("seed": i1, h1, o1, w1…w8,
-    b1_1, b1_2) or by layer and index ("index": x1, a1_1, W1[1,2], b1[1]). Every neuron has
-    a bias of its own, so a bias is named by its layer and neuron even where the worked
-    example starts a layer's biases equal and calls them one b1."""
+    """Neuron and parameter names: as Matt Mazur's worked example writes them ("example": i1,
+    h1, o1, w1…w8, b1_1, b1_2) or by layer and index ("index": x1, a1_1, W1[1,2], b1[1]).
+    Every neuron has a bias of its own, so a bias is named by its layer and neuron even where
+    the worked example starts a layer's biases equal and calls them one b1."""
 
     def __init__(self, style: str, sizes: tuple[int, ...]) -> None:
-        if style not in ("seed", "index"):
-            raise ExplainError(f"names must be 'seed' or 'index', not {style!r}")
+        if style not in NAMES:
+            raise ExplainError(f"names must be 'example' or 'index', not {style!r}")
         self.style = style
         self.depth = len(sizes) - 1
         self.weight_number = np.cumsum([0, *(a * b for a, b in itertools.pairwise(sizes))])
 
     def neuron(self, layer: int, index: int) -> str:
         if layer == 0:
-            return f"{'i' if self.style == 'seed' else 'x'}{index + 1}"
+            return f"{'i' if self.style == 'example' else 'x'}{index + 1}"
         if self.style == "index":
             return f"a{layer}_{index + 1}"
         if layer == self.depth:
@@ -191,17 +194,19 @@ def trace(
     loss: str = "half_sse",
     lr: float = 0.5,
     freeze_biases: bool = False,
-    names: str = "seed",
+    names: str = "example",
     steps: int = 1,
     max_neurons: int = MAX_NEURONS,
 ) -> Trace:
     """Run one SGD step of ``model`` on one sample and record every number of it.
 
-    ``loss`` is ``half_sse`` (E = Σ ½(t − o)², seeds 000 and 001), ``mse`` (the mean of
+    ``loss`` is ``half_sse`` (E = Σ ½(t − o)², as Matt Mazur's example and the lecture notes
+    write it), ``mse`` (the mean of
     (o − t)²), ``bce`` (on sigmoid outputs) or ``ce`` (softmax cross-entropy on the outputs,
     with a class index or a one-hot target). ``freeze_biases`` leaves biases out of the
-    update, as seed 000 does. ``steps`` > 1 continues training and records the error after
-    each update in ``errors``. The model itself is not changed.
+    update, as Mazur's example does. ``names`` is ``example`` (i1, h1, o1, w1…, as Mazur's
+    example names them) or ``index`` (x1, a1_1, W1[1,2]). ``steps`` > 1 continues training and
+    records the error after each update in ``errors``. The model itself is not changed.
     """
     if loss not in LOSSES:
         raise ExplainError(f"loss must be one of {', '.join(LOSSES)}, not {loss!r}")

@@ -19,7 +19,7 @@ from ..function import no_grad
 from ..random import manual_seed
 from ..tensor import Tensor
 from .blocks import Block, Heading, Paragraph, Table
-from .labels import say
+from .labels import credit, say
 from .lesson import Lesson
 from .numbers import fmt
 from .pictures import Plane, PlaneLine
@@ -104,7 +104,8 @@ class XorStory(Lesson):
         hidden outputs and decision, each drawn on the plane."""
         return [
             Heading(1, say(lang, "xor_title")),
-            Paragraph(say(lang, "xor_credit")),
+            Paragraph(credit(lang, "boostcourse")),
+            Paragraph(say(lang, "xor_intro")),
             *self._perceptron(lang, digits),
             *self._network(lang, digits),
         ]
@@ -222,7 +223,7 @@ def xor_story(seed: int = 777, steps: int = 10_001) -> XorStory:
         inputs=tuple((float(a), float(b)) for a, b in inputs),
         targets=tuple(float(v) for v in targets[:, 0]),
         perceptron_outputs=tuple(float(v) for v in perceptron_out),
-        perceptron_line=_line("perceptron", perceptron[0], 0),
+        perceptron_line=_line("out", perceptron[0], 0),
         perceptron_cost=perceptron_cost,
         hidden=tuple(tuple(float(v) for v in row) for row in hidden),
         hidden_lines=(_line("h1", network[0], 0), _line("h2", network[0], 1)),

@@ -66,7 +66,8 @@ def mlp(
     """``Linear`` layers from each size to the next, ``activation`` after each but the last,
     and ``output_activation`` after the last (None: none, for a loss that takes logits).
 
-    ``mlp([784, 30, 10], "sigmoid", "sigmoid")`` is seed 001's network,
+    ``mlp([784, 30, 10], "sigmoid", "sigmoid")`` is the network of the lecture notes
+    "파이썬(Python)으로 구현하는 오차역전파" (backpropagation implemented in Python),
     ``Sequential(Linear(784, 30), Sigmoid(), Linear(30, 10), Sigmoid())``. Activations are
     named as in ``ACTIVATIONS``: sigmoid, relu, tanh, leaky_relu.
     """

@@ -18,9 +18,10 @@ import numpy as np
 
 from ... import explain, nn
 from ...explain.expression import PRICE_GRAPHS
+from ...explain.labels import WORKS
 from ...explain.networks import SEED_000_LR
 from ...explain.split import BOOK_ERRORS, BOOK_WEIGHTS
-from ...explain.trace import LOSSES, ExplainError
+from ...explain.trace import LOSSES, NAMES, ExplainError
 from ...function import no_grad
 from ...nn.activation import ACTIVATIONS
 from ...random import manual_seed
@@ -40,7 +41,7 @@ WALKTHROUGH_DEFAULTS: dict[str, Any] = {
     "--freeze-biases": False,
     "--steps": 1,
     "--matrix": False,
-    "--names": "seed",
+    "--names": "example",
 }
 """The training step's options, each with its default: the lessons take none of them."""
 MAX_DIGITS = 17
@@ -53,9 +54,10 @@ def register(subparsers: Any) -> None:
         help="show every number of backpropagation: a training step, the error split, a "
         "computational graph, XOR",
         description="Walk through one training step of a small network, number by number: "
-        "with no options, Matt Mazur's 2-2-2 example (his step-by-step backpropagation post); "
-        "--layers and the options below make a network of your own. The lessons split, graph "
-        "and xor tell the other stories of the material.",
+        "with no options, Matt Mazur's 2-2-2 example; --layers and the options below make a "
+        "network of your own. The lessons split, graph and xor are Tariq Rashid's error split, "
+        "Koki Saito's computational graphs and the XOR problem of Boostcourse's PyTorch course. "
+        f"Source: {WORKS['en']['mazur']}",
     )
     _walkthrough_options(parser)
     _output_options(parser)
@@ -65,7 +67,7 @@ def register(subparsers: Any) -> None:
         help="one training step, number by number (the default): Matt Mazur's 2-2-2 example, "
         "or a network of your own",
         description="One training step of a small network, number by number; with no options "
-        "Matt Mazur's 2-2-2 example from his step-by-step backpropagation post.",
+        f"Matt Mazur's 2-2-2 example. Source: {WORKS['en']['mazur']}",
     )
     _walkthrough_options(step, argparse.SUPPRESS)
     _output_options(step, argparse.SUPPRESS)
@@ -74,7 +76,8 @@ def register(subparsers: Any) -> None:
         help="Tariq Rashid's error split: output errors shared out by weight, and Wᵀ·e",
         description="Send output errors back to the hidden neurons as Tariq Rashid's Make Your "
         "Own Neural Network does: split in proportion to the weights, then as the matrix "
-        "product Wᵀ·e, and why the two differ. With no options, the book's example.",
+        "product Wᵀ·e, and why the two differ. With no options, the book's example. "
+        f"Source: {WORKS['en']['rashid']}",
     )
     split.add_argument(
         "--weights",
@@ -90,6 +93,7 @@ def register(subparsers: Any) -> None:
         dest="split_errors",
         type=numbers,
         default=BOOK_ERRORS,
+        metavar="ERRORS",
         help="one error per output (default 0.8,0.5)",
     )
     _output_options(split, argparse.SUPPRESS)
@@ -100,7 +104,7 @@ def register(subparsers: Any) -> None:
         description="Draw a computation as a graph with each node's value and gradient, and "
         "the rules that give them (an addition passes the gradient through, a multiplication "
         "swaps its inputs): Koki Saito's price graphs from Deep Learning from Scratch, "
-        "chapter 5, or an expression of your own.",
+        f"chapter 5, or an expression of your own. Source: {WORKS['en']['saito']}",
     )
     graph.add_argument(
         "what",
@@ -124,7 +128,8 @@ def register(subparsers: Any) -> None:
         "xor",
         help="why a perceptron cannot learn XOR and a 2-2-1 network can",
         description="Train a single-layer perceptron and a 2-2-1 network on XOR, as lecture 8 "
-        "of Boostcourse's PyTorch course does, and draw the decision each one makes.",
+        "of Boostcourse's PyTorch course does, and draw the decision each one makes. "
+        f"Source: {WORKS['en']['boostcourse']}",
     )
     _output_options(xor, argparse.SUPPRESS)
     parser.set_defaults(handler=run, lesson=None)
@@ -197,9 +202,10 @@ def _walkthrough_options(parser: argparse.ArgumentParser, hidden: Any = None) ->
     )
     parser.add_argument_group("names").add_argument(
         "--names",
-        choices=("seed", "index"),
+        choices=NAMES,
         default=default("--names"),
-        help="seed: i1, h1, o1, w1… as the worked example names them; index: x1, a1_1, W1[1,2]",
+        help="example (the default): i1, h1, o1, w1… as Matt Mazur's example names them; "
+        "index: x1, a1_1, W1[1,2]",
     )
 
 
@@ -213,7 +219,10 @@ def _output_options(parser: argparse.ArgumentParser, hidden: Any = None) -> None
         help=f"significant digits of every number (default {explain.DEFAULT_DIGITS}; 4 for xor)",
     )
     shown.add_argument(
-        "--lang", choices=explain.LANGUAGES, default="en" if hidden is None else hidden
+        "--lang",
+        choices=explain.LANGUAGES,
+        default="en" if hidden is None else hidden,
+        help="language of the words: en (the default) or ko",
     )
     shown.add_argument("--format", choices=FORMATS, default="text" if hidden is None else hidden)
     shown.add_argument(

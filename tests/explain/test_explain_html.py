@@ -5,6 +5,7 @@ error and steps the drawing through forward, backward and update."""
 from __future__ import annotations
 
 import re
+from html import escape as escape_html
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -267,3 +268,9 @@ def _selectors(fragment: str) -> list[str]:
     assert css is not None
     rules = re.sub(r"\{[^{}]*\}", "", re.sub(r"@media[^{]*\{", "", css.group(1)))
     return [s.strip() for s in rules.replace("}", "").split(",") if s.strip()]
+
+
+def test_the_page_credits_the_worked_example_under_its_title(page: str) -> None:
+    """The credit line sits under the title, above the controls and the drawing."""
+    credit = explain.labels.credit("en", "mazur")
+    assert page.index("</h1>") < page.index(escape_html(credit)) < page.index("<svg")

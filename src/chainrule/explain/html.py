@@ -84,14 +84,14 @@ def html_repr(
 def _walkthrough(
     trace: Trace, lang: str, digits: int, uid: str, page: bool, matrix: bool = False
 ) -> str:
-    """The root element: title, controls, drawing, tables, the network's description and the
-    script that brings them to life."""
+    """The root element: title and credit, controls, drawing, tables, the network's
+    description and the script that brings them to life."""
     blocks = walkthrough(trace, lang, digits, keyed=True, matrix=matrix)
-    title, rest = blocks[0], blocks[1:]
+    head, rest = blocks[:2], blocks[2:]  # the title and the line that credits the works
     style = "" if page else f"<style>{CSS}{MATRIX_CSS}</style>\n"
     return (
         f'<div class="crx" id="{uid}" data-step="forward">\n{style}'
-        f"{_blocks([title])}\n"
+        f"{_blocks(head)}\n"
         '<p class="crx-error" role="alert" hidden></p>\n'
         f"{play_panel(trace, lang, digits)}\n"
         f"{_stepper(lang)}\n"

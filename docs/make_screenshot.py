@@ -1,7 +1,10 @@
-"""Regenerate docs/explain-seed-000.png: seed 000's walk-through page at its backward step,
-drawn by headless Chromium (Debian: ``apt-get install chromium``).
+"""Regenerate the screenshots of the explain pages in docs/: Matt Mazur's 2-2-2 walk-through
+at its backward step (explain-step.png, explain-step-ko.png) and the lessons
+(explain-graph.png, explain-split.png, explain-xor.png), drawn by headless Chromium (Debian:
+``apt-get install chromium``).
 
-    python docs/make_screenshot.py [--lang ko] [--step forward|backward|update] [--out PATH]
+    python docs/make_screenshot.py [--lesson step|split|graph|xor] [--lang ko]
+                                   [--step forward|backward|update] [--out PATH]
 """
 
 from __future__ import annotations
@@ -33,19 +36,9 @@ CHROMIUM_FLAGS = (
 )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lang", choices=explain.LANGUAGES, default="en")
-    parser.add_argument("--step", choices=("forward", "backward", "update"), default="backward")
-    parser.add_argument("--out", default=str(Path(__file__).with_name("explain-seed-000.png")))
-    parser.add_argument("--size", default="1200,1400", help="window width,height in pixels")
-    args = parser.parse_args(argv)
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        print("chromium is not installed: apt-get install chromium", file=sys.stderr)
-        return 2
+def _step() -> explain.Trace:
     example = explain.seed_000()
-    trace = explain.trace(
+    return explain.trace(
         example.model,
         example.inputs,
         example.targets,
@@ -54,20 +47,45 @@ def main(argv: list[str] | None = None) -> int:
         example.freeze_biases,
         steps=5,
     )
+
+
+LESSONS = {
+    "step": _step,
+    "split": lambda: explain.error_split([[2.0, 3.0], [1.0, 4.0]], [0.8, 0.5]),
+    "graph": lambda: explain.price_graph("apple-orange", {}),
+    "xor": explain.xor_story,
+}
+"""What each screenshot shows: the walk-through of the worked example, or a lesson."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lang", choices=explain.LANGUAGES, default="en")
+    parser.add_argument("--step", choices=("forward", "backward", "update"), default="backward")
+    parser.add_argument("--lesson", choices=LESSONS, default="step")
+    parser.add_argument("--out", help="the PNG to write (default docs/explain-LESSON[-ko].png)")
+    parser.add_argument("--size", default="1200,1400", help="window width,height in pixels")
+    args = parser.parse_args(argv)
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        print("chromium is not installed: apt-get install chromium", file=sys.stderr)
+        return 2
+    suffix = "" if args.lang == "en" else f"-{args.lang}"
+    out = args.out or str(Path(__file__).with_name(f"explain-{args.lesson}{suffix}.png"))
     with tempfile.TemporaryDirectory() as scratch:
-        page = Path(scratch, "seed-000.html")
-        page.write_text(explain.render_html(trace, args.lang), encoding="utf-8")
+        page = Path(scratch, f"{args.lesson}.html")
+        page.write_text(explain.render_html(LESSONS[args.lesson](), args.lang), encoding="utf-8")
         command = [
             browser,
             *CHROMIUM_FLAGS,
             f"--user-data-dir={Path(scratch, 'profile')}",
             f"--window-size={args.size}",
             "--virtual-time-budget=2000",
-            f"--screenshot={Path(args.out).resolve()}",
+            f"--screenshot={Path(out).resolve()}",
             f"{page.as_uri()}#{args.step}",
         ]
         subprocess.run(command, check=True, capture_output=True, timeout=120)
-    print(args.out)
+    print(out)
     return 0
 
 

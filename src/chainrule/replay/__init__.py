@@ -23,7 +23,7 @@ from .capture import Recorder, StepEvent
 from .emit import MISS
 from .flat import FlatStore, SharedParameterError, store_of
 from .optimizers import OPTIMIZER_FORMS
-from .state import Tracked, result_difference
+from .state import Tracked, result_difference, rewinds_gpus
 
 __all__ = ["CompileWarning", "CompiledFunction", "ReplayMismatch", "compile"]
 
@@ -84,6 +84,7 @@ class CompiledFunction:
         self._entries: list[_Entry] = []
         self._last: _Entry | None = None
         self._warned_full = False
+        self._captures = 0
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         last = self._last
@@ -155,6 +156,7 @@ class CompiledFunction:
     def _capture(
         self, args: tuple, kwargs: dict, arguments: list[Any], keywords: tuple[str, ...]
     ) -> Any:
+        self._captures += 1
         recorder = Recorder(
             [a if isinstance(a, Tensor) else None for a in arguments], OPTIMIZER_FORMS
         )
@@ -176,7 +178,7 @@ class CompiledFunction:
             return result
         if entry is not None:
             self._entries.append(entry)
-            self._last = None if kwargs else entry
+            self._last = None if kwargs or self.checks_left else entry
         return result
 
     def _entry(
@@ -198,6 +200,10 @@ class CompiledFunction:
         if not settled:
             return None
         tracked = recorder.tracked
+        if not rewinds_gpus():  # a GPU generator CuPy cannot copy: a dropout cannot be redrawn
+            builder.e.link()
+            replay = builder.e.function(source, self.__name__)
+            return _Entry(replay, len(arguments), keywords, list(stores.values()), tracked, source)
         eager = tracked.snapshot()
         for store in stores.values():
             store.adopt()

@@ -227,7 +227,7 @@ class AdamForm(_Form):
             for index in indices:
                 e.line(f"{per_param[index]}['step'] = {step}")
             if decoupled and group["weight_decay"]:
-                e.line(f"{p} *= 1 - {lr} * {decay}")
+                e.line(f"xp.multiply({p}, 1 - {lr} * {decay}, out={p})")  # p *= 1 - lr wd
             g = _gradient(b, read, group, p, g, decoupled)
             scale, root = e.local("scale"), e.local("root")
             e.line(f"{scale} = {lr} / (1 - {beta1} ** {step})")

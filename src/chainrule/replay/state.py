@@ -6,14 +6,15 @@ captured, and on each call that ``check=N`` asks for.
 
 from __future__ import annotations
 
+import copy
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .. import random
 from .._backend import is_array, to_numpy
-from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor, wrap
 
 
@@ -67,7 +68,7 @@ class Tracked:
         self.tensors: dict[int, tuple[weakref.ref[Tensor], str]] = {}
         self.arrays: dict[int, tuple[Any, str]] = {}
         self.optimizers: dict[int, Any] = {}
-        self.entry = Snapshot(rng=get_rng_state())
+        self.entry = Snapshot(rng=_generators())
 
     def tensor(self, tensor: Tensor, label: str) -> None:
         """Track ``tensor``'s data and gradient, from now."""
@@ -99,7 +100,7 @@ class Tracked:
             {key: _tensor_values(t) for key, t, _ in self._live_tensors()},
             {key: _copy(a) for key, (a, _) in self.arrays.items()},
             {key: _optimizer_values(o) for key, o in self.optimizers.items()},
-            get_rng_state(),
+            _generators(),
         )
 
     def restore(self, snapshot: Snapshot) -> None:
@@ -117,7 +118,13 @@ class Tracked:
             _put(array, snapshot.arrays[key])
         for key, optimizer in self.optimizers.items():
             _restore_optimizer(optimizer, snapshot.optimizers[key])
-        set_rng_state(snapshot.rng)
+        cpu, gpus = snapshot.rng
+        random.set_rng_state(cpu)
+        for index in [i for i in random._gpu_generators if i not in gpus]:
+            del random._gpu_generators[index]  # made since: made again, from the seed, on use
+        for index, generator in gpus.items():
+            if generator is not None:
+                random._gpu_generators[index] = copy.deepcopy(generator)
 
     def difference(self, eager: Snapshot, replay: Snapshot) -> str | None:
         """Where ``replay`` differs from ``eager`` bit for bit, in words; None if nowhere."""
@@ -212,5 +219,32 @@ def _optimizer_difference(eager: dict, replay: dict) -> str | None:
     return None
 
 
+def _generators() -> tuple[Any, dict[int, Any]]:
+    """The CPU generator's state, and a copy of each GPU's generator (None for one that
+    cannot be copied: it cannot be rewound either, see ``rewinds_gpus``)."""
+    gpus = {}
+    for index, generator in random._gpu_generators.items():
+        try:
+            gpus[index] = copy.deepcopy(generator)
+        except Exception:  # a GPU generator type without copies
+            gpus[index] = None
+    return random.get_rng_state(), gpus
+
+
+def rewinds_gpus() -> bool:
+    """Whether the GPU generators in use can be copied, and so rewound for a check."""
+    return all(g is not None for g in _generators()[1].values())
+
+
 def _same_rng(a: Any, b: Any) -> bool:
-    return repr(a) == repr(b)
+    """Whether two snapshots of the generators will draw the same numbers next: the CPU's
+    state alike, and each GPU's generator drawing the same (from copies, so that neither
+    moves)."""
+    (cpu_a, gpus_a), (cpu_b, gpus_b) = a, b
+    if repr(cpu_a) != repr(cpu_b) or gpus_a.keys() != gpus_b.keys():
+        return False
+    return all(
+        gpus_a[index] is None
+        or same_bits(*(copy.deepcopy(g[index]).random(8) for g in (gpus_a, gpus_b)))
+        for index in gpus_a
+    )

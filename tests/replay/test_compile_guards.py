@@ -175,7 +175,7 @@ def test_a_value_check_of_the_loss_runs_in_the_replay_too():
     t = cr.tensor([0.0, 1.0, 1.0])
     for _ in range(3):
         predictions(cr.tensor([0.2, 0.5, 0.9]), t)
-    with pytest.raises(ValueError, match="should be between 0 and 1, found 1.5"):
+    with pytest.raises(ValueError, match=r"should be between 0 and 1, found 1\.5"):
         predictions(cr.tensor([0.2, 1.5, 0.9]), t)
     classes = cr.compile(lambda x, labels: F.cross_entropy(x, labels))
     x = cr.randn(3, 4)

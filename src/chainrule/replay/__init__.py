@@ -216,8 +216,7 @@ class CompiledFunction:
         found = (
             "its guards do not hold right after the capture"
             if replayed is MISS
-            else tracked.difference(eager, tracked.snapshot())
-            or result_difference(result, replayed)
+            else tracked.difference_now(eager) or result_difference(result, replayed)
         )
         if found:
             tracked.restore(eager)

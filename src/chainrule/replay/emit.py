@@ -10,6 +10,7 @@ result lies and never what it is.
 from __future__ import annotations
 
 import builtins
+import functools
 import itertools
 import linecache
 import math
@@ -254,14 +255,22 @@ class Emitter:
     def function(self, source: str, label: str) -> Callable[..., Any]:
         """``source`` compiled in the namespace; its lines are kept so that a traceback
         through a replay shows them."""
-        filename = f"<cr.compile replay of {label} #{next(_replays)}>"
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        code = builtins.compile(source, filename, "exec")
-        exec(code, self.namespace)
+        exec(_compiled(source, label), self.namespace)
         return self.namespace["replay"]
 
 
 _replays = itertools.count(1)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str, label: str) -> Any:
+    """``source`` as code: the step of a new model of the same shapes (each epoch of a
+    benchmark) is the same text, compiled once (Python's compiler takes ~1 ms for it)."""
+    filename = f"<cr.compile replay of {label} #{next(_replays)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return builtins.compile(source, filename, "exec")
+
+
 _XP_CALL = re.compile(r"\bxp\.([a-z_]+(?:\.[a-z_]+)?)\(")
 
 

@@ -22,10 +22,13 @@ def _copy(array: Any) -> Any:
     return array.copy()
 
 
+_WORDS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
 def _put(target: Any, values: Any) -> None:
-    """Write ``values`` into ``target`` unless it holds them already (a batch the data
-    loader hands out may be a read-only view)."""
-    if not same_bits(target, values):
+    """Write ``values`` into ``target``; into a read-only array (a batch the data loader
+    hands out may be a view of one) only if it does not hold them already."""
+    if getattr(target.flags, "writeable", True) or not same_bits(target, values):
         target[...] = values
 
 
@@ -35,7 +38,11 @@ def same_bits(a: Any, b: Any) -> bool:
     a, b = to_numpy(a), to_numpy(b)
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
-    return bool(np.array_equal(a.reshape(-1).view(np.uint8), b.reshape(-1).view(np.uint8)))
+    if not a.size:
+        return True
+    word = _WORDS.get(a.dtype.itemsize, np.uint8)  # one comparison per element, not per byte
+    flat_a, flat_b = (np.ascontiguousarray(x).reshape(-1).view(word) for x in (a, b))
+    return bool(np.array_equal(flat_a, flat_b))
 
 
 def _first_difference(a: Any, b: Any) -> str:
@@ -126,6 +133,19 @@ class Tracked:
             if generator is not None:
                 random._gpu_generators[index] = copy.deepcopy(generator)
 
+    def difference_now(self, eager: Snapshot) -> str | None:
+        """Where the state now differs from ``eager`` bit for bit; None if nowhere."""
+        now = Snapshot(
+            {
+                key: (t.data, None if t.grad is None else t.grad.data)
+                for key, t, _ in self._live_tensors()
+            },
+            {key: array for key, (array, _) in self.arrays.items()},
+            {key: _optimizer_values(o, copy=False) for key, o in self.optimizers.items()},
+            _generators(),
+        )
+        return self.difference(eager, now)
+
     def difference(self, eager: Snapshot, replay: Snapshot) -> str | None:
         """Where ``replay`` differs from ``eager`` bit for bit, in words; None if nowhere."""
         for key, _, label in self._live_tensors():
@@ -177,12 +197,12 @@ def _params(optimizer: Any) -> list[Tensor]:
     return [p for group in optimizer.param_groups for p in group["params"]]
 
 
-def _optimizer_values(optimizer: Any) -> dict[int, dict[str, Any]]:
+def _optimizer_values(optimizer: Any, copy: bool = True) -> dict[int, dict[str, Any]]:
     values = {}
     for index, p in enumerate(_params(optimizer)):
         state = optimizer.state.get(p)
         if state is not None:
-            values[index] = {k: _copy(v) if is_array(v) else v for k, v in state.items()}
+            values[index] = {k: _copy(v) if copy and is_array(v) else v for k, v in state.items()}
     return values
 
 

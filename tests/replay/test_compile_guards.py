@@ -183,6 +183,8 @@ def test_a_value_check_of_the_loss_runs_in_the_replay_too():
         classes(x, cr.tensor([0, 1, 3]))
     with pytest.raises(ValueError, match="class index 4 is out of range for 4 classes"):
         classes(x, cr.tensor([0, 4, 3]))
+    with pytest.raises(ValueError, match="class index -1 is out of range for 4 classes"):
+        classes(x, cr.tensor([0, -1, 3]))
 
 
 def test_each_value_of_a_number_argument_is_a_signature_up_to_cache_size():

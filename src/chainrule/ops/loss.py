@@ -203,14 +203,19 @@ class SoftmaxCrossEntropy(Function):
         forward."""
         x, target, reduction = op.args
         rows, classes = x.shape
-        if target.array.ndim != 1 or reduction == "none" or not rows or not classes:
+        indices = target.array.ndim == 1 and target.dtype.kind in "iu"
+        if not indices or reduction == "none" or not rows or not classes:
             e.call_forward(op)
             return
         from ..functional import _check_class_indices  # functional imports this module
 
         logits, labels = e.arg(op, 0), e.arg(op, 1)
         check = e.const(_check_class_indices, "f")
-        e.line(f"{check}('cross_entropy', {x.shape!r}, {labels}, True)")
+        # Read as unsigned, a negative index is huge: one reduction finds any out of range,
+        # and only then does the check run, to raise what F.cross_entropy raises.
+        unsigned = e.const(np.dtype(f"u{target.dtype.itemsize}"), "dt")
+        e.line(f"if xp.maximum.reduce({labels}.view({unsigned}), None) >= {classes}:")
+        e.line(f"    {check}('cross_entropy', {x.shape!r}, {labels}, True)")
         peak, total, log_total = (e.buffer((rows, 1), x.dtype) for _ in range(3))
         probs = e.buffer(x.shape, x.dtype)
         per_sample = e.buffer((rows,), x.dtype)

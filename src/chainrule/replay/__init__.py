@@ -201,7 +201,6 @@ class CompiledFunction:
             return None
         tracked = recorder.tracked
         if not rewinds_gpus():  # a GPU generator CuPy cannot copy: a dropout cannot be redrawn
-            builder.e.link()
             replay = builder.e.function(source, self.__name__)
             return _Entry(replay, len(arguments), keywords, list(stores.values()), tracked, source)
         eager = tracked.snapshot()
@@ -210,7 +209,6 @@ class CompiledFunction:
         tracked.restore(tracked.entry)
         for store in stores.values():
             store.adopt()
-        builder.e.link()
         replay = builder.e.function(source, self.__name__)
         replayed = replay(*arguments)
         found = (

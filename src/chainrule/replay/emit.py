@@ -31,9 +31,9 @@ MISS = object()
 class Emitter:
     """Collects a replay function: its guards, its body, and the names it reads.
 
-    Names are of three kinds: constants (bound in the function's globals, now or when the
-    capture is linked: ``const``, ``late``, ``buffer``), constants derived from those
-    (``view``: a transpose or a reshape of a buffer, made once), and locals (``local``).
+    Names are of three kinds: constants (bound in the function's globals: ``const``,
+    ``buffer``, ``typed``), constants derived from those (``view``: a transpose or a reshape
+    of a buffer, made once), and locals (``local``).
     ``xp`` names the array module, ``cpu`` says whether it is NumPy.
     """
 
@@ -52,8 +52,6 @@ class Emitter:
         self.guards: list[str] = []
         self.scalars: dict[str, float] = {}
         self.fresh: set[str] = set()
-        self._late: dict[str, Callable[[], Any]] = {}
-        self._derived: list[tuple[str, str]] = []
         self._constants: set[str] = {"xp"}
         self._named: dict[int, str] = {}
         self._numbers: dict[tuple[Any, ...], str] = {}
@@ -86,14 +84,6 @@ class Emitter:
         self._constants.add(name)
         return name
 
-    def late(self, make: Callable[[], Any], hint: str = "c") -> str:
-        """A constant whose value ``make()`` gives when the capture is linked (a parameter's
-        array, once the parameters lie in their flat buffer)."""
-        name = f"{hint.upper()}{next(self._count)}"
-        self._late[name] = make
-        self._constants.add(name)
-        return name
-
     def buffer(self, shape: tuple[int, ...], dtype: Any, hint: str = "b") -> str:
         """A constant array of ``shape`` and ``dtype``, allocated once, for a form to write
         into on every call."""
@@ -104,13 +94,7 @@ class Emitter:
         constant, else an expression to evaluate on every call."""
         if name not in self._constants:
             return f"{name}{suffix}"
-        derived = f"D{next(self._count)}"
-        self._derived.append((derived, name + suffix))
-        self._constants.add(derived)
-        return derived
-
-    def is_const(self, name: str) -> bool:
-        return name in self._constants
+        return self._bind(eval(name + suffix, self.namespace), "d")  # our own text
 
     def typed(self, value: float | int, dtype: Any) -> str:
         """A Python number as a 0-d array of ``dtype``: NumPy reads a Python number in the
@@ -208,13 +192,6 @@ class Emitter:
         return names
 
     # ------------------------------------------------------------------ the function
-    def link(self) -> None:
-        """Bind the late constants, then the derived ones."""
-        for name, make in self._late.items():
-            self.namespace[name] = make()
-        for name, expression in self._derived:
-            self.namespace[name] = eval(expression, self.namespace)
-
     def source(self, arguments: list[str], prologue: list[str], result: str) -> str:
         """The function's source: type checks of the arguments (``prologue`` reads them),
         the guards, the body and the return of ``result``."""

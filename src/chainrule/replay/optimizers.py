@@ -57,7 +57,8 @@ class _Form:
         b.prologue.append(f"{groups} = {holder}.param_groups")
         e.guard(f"len({groups}) == {len(optimizer.param_groups)}")
         states = e.local("states")
-        b.prologue.append(f"{states} = {holder}.state")
+        if any(cls.state_names(group) for group in optimizer.param_groups):
+            b.prologue.append(f"{states} = {holder}.state")
         first = 0
         for number, group in enumerate(optimizer.param_groups):
             params = group["params"]

@@ -229,6 +229,8 @@ class _Generator:
         self._rng = np.random.default_rng(_unwrap(seed))
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # copy.deepcopy asks before _rng is set
+            raise AttributeError(name)
         return _on_gpu(getattr(self._rng, name))
 
 

@@ -36,7 +36,7 @@ def _loss(workload: Workload) -> nn.Module:
     return nn.MSELoss() if workload.loss == "mse" else nn.CrossEntropyLoss()
 
 
-def _wait(device: Device) -> None:
+def wait(device: Device) -> None:
     """Return when ``device`` has done the work queued on it (at once for the CPU)."""
     if device.type == "cuda":
         cuda.synchronize(device)
@@ -49,7 +49,7 @@ def prepare_data(workload: Workload, problem: Problem, device: str = "cpu") -> D
         return DataLoader(TensorDataset(problem.inputs, problem.targets), batch_size=workload.batch)
     arrays = Tensor(problem.inputs, device=device), Tensor(problem.targets, device=device)
     loader = DataLoader(TensorDataset(*arrays), batch_size=workload.batch)
-    _wait(arrays[0].device)
+    wait(arrays[0].device)
     return loader
 
 
@@ -63,7 +63,7 @@ def build(workload: Workload, problem: Problem, device: str = "cpu") -> tuple[An
         layer.bias.data = bias.copy()
     model.to(device)
     placed = next(model.parameters()).device
-    _wait(placed)
+    wait(placed)
     return model, optim.SGD(model.parameters(), lr=workload.lr), _loss(workload), placed
 
 
@@ -75,7 +75,7 @@ def train_epoch(workload: Workload, state: Any, loader: DataLoader) -> None:
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    _wait(device)
+    wait(device)
 
 
 def evaluation_loss(workload: Workload, state: Any, x: np.ndarray, t: np.ndarray) -> float:

@@ -1,8 +1,9 @@
-"""The suite's report as a table: three rows per workload (chainrule, hand-written NumPy,
-PyTorch), each with its speed, its loss after the epoch, and one ratio against its target;
-then what was measured, on what, and the notes. It reads the same plain data that
-``--json`` writes, so the table and the JSON cannot disagree. On a GPU the hand-written row
-holds only the reference loss, and PyTorch's ratio reads as samples/s, chainrule's over its.
+"""The suite's report as a table: four rows per workload (chainrule, chainrule compiled,
+hand-written NumPy, PyTorch), each with its speed, its loss after the epoch, and one ratio
+against its target; then what was measured, on what, and the notes. It reads the same plain
+data that ``--json`` writes, so the table and the JSON cannot disagree. On a GPU the
+hand-written row holds only the reference loss, and PyTorch's ratio reads as samples/s,
+chainrule's over its.
 """
 
 from __future__ import annotations
@@ -13,11 +14,17 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .runner import CHAINRULE, HAND_WRITTEN, PYTORCH
+from .runner import CHAINRULE, COMPILED, HAND_WRITTEN, PYTORCH
 from .workloads import Target
 
-_NAMES = {CHAINRULE: "chainrule", HAND_WRITTEN: "hand-written", PYTORCH: "PyTorch"}
+_NAMES = {
+    CHAINRULE: "chainrule",
+    COMPILED: "chainrule compiled",
+    HAND_WRITTEN: "hand-written",
+    PYTORCH: "PyTorch",
+}
 _RATIOS = {
+    COMPILED: ("compiled/hand-written", "compiled/hand-written"),
     HAND_WRITTEN: ("chainrule/hand-written", "chainrule/hand-written"),
     PYTORCH: ("pytorch/chainrule", "PyTorch/chainrule"),
 }
@@ -83,7 +90,7 @@ def _title(report: dict[str, Any]) -> str:
     median = f"median of {repeats} run{'s' * (repeats > 1)}"
     quick = " (quick sizes)" if report["quick"] else ""
     if report["device"] == "cpu":
-        return f"chainrule speed: one training epoch three ways, {median}{quick}"
+        return f"chainrule speed: one training epoch four ways, {median}{quick}"
     gpu = report["machine"].get("gpu")
     name = f" ({gpu['name']})" if gpu else ""
     return (
@@ -120,8 +127,8 @@ def table(report: dict[str, Any]) -> Table:
             grid.add_row(_workload_cell(record), *[""] * 8, end_section=True)
             continue
         rows = []
-        for name in (CHAINRULE, HAND_WRITTEN, PYTORCH):
-            result = record["implementations"][name]
+        for name in (CHAINRULE, COMPILED, HAND_WRITTEN, PYTORCH):
+            result = record["implementations"].get(name, {"skipped": "not timed"})
             if "skipped" in result:
                 rows.append([_NAMES[name], Text(result["skipped"], style="dim"), *[""] * 6])
                 continue
@@ -132,7 +139,7 @@ def table(report: dict[str, Any]) -> Table:
                 ratio_cells = _memory_cells(record["memory"])
             else:
                 key, label = _RATIOS[name]
-                label = _GPU_RATIO_LABEL if on_gpu else label
+                label = _GPU_RATIO_LABEL if on_gpu and name == PYTORCH else label
                 ratio = record["ratios"][key]
                 value = "n/a" if ratio["value"] is None else f"{ratio['value']:.2f}"
                 ratio_cells = [f"{label} {value}", _target(ratio["target"]), _mark(ratio["met"])]
@@ -171,11 +178,11 @@ def notes(report: dict[str, Any]) -> list[str]:
     )
     lines = [
         "Each implementation trains one epoch from the same initial weights on the same data, "
-        "batches in order, timed after a few warm-up batches; the three alternate run by "
+        "batches in order, timed after a few warm-up batches; the four alternate run by "
         "run, in one process per workload"
         + (" (quick: one process for all)." if report["quick"] else "."),
-        "Ratios are of epoch times: chainrule/hand-written, lower is better (the overhead over "
-        "plain NumPy)"
+        "Ratios are of epoch times: chainrule/hand-written and compiled/hand-written, lower is "
+        "better (the overhead over plain NumPy; compiled: cr.compile, its captures included)"
         + ("; PyTorch/chainrule, higher is better." if machine.get("torch") else "."),
         "Loss after: the mean loss on the first 1,000 samples (XOR: its 4 points) after the "
         "epoch; agrees: its largest relative difference from the hand-written one's over all "

@@ -38,14 +38,15 @@ from typing import Any
 from chainrule._backend import cupy
 from chainrule.cuda import get_device_properties
 
-from . import chainrule_version, reference
+from . import chainrule_compiled, chainrule_version, reference
 from .inputs import Problem, make_problem
 from .workloads import GPU_WORKLOADS, WORKLOADS, Workload, suite_for
 
 WARM_UP_BATCHES = 5
 REPEAT_BUDGET_SECONDS = 60.0
 
-CHAINRULE, HAND_WRITTEN, PYTORCH = "chainrule", "hand-written", "pytorch"
+CHAINRULE, COMPILED = "chainrule", "chainrule compiled"
+HAND_WRITTEN, PYTORCH = "hand-written", "pytorch"
 
 
 Implementation = ModuleType | SimpleNamespace
@@ -66,13 +67,17 @@ def _on(module: ModuleType, device: str) -> SimpleNamespace:
 def implementations(
     torch_threads: int | None = None, device: str = "cpu"
 ) -> dict[str, Implementation | str]:
-    """The implementations to time by name: on the CPU all three, on a GPU chainrule and
-    PyTorch there. PyTorch's is the reason it is missing when it is not importable, or has no
-    CUDA for a GPU. ``torch_threads`` sets PyTorch's intra-op threads (None: its default)."""
+    """The implementations to time by name: on the CPU all four (chainrule eager and
+    compiled, hand-written, PyTorch), on a GPU chainrule's two and PyTorch there. PyTorch's is
+    the reason it is missing when it is not importable, or has no CUDA for a GPU.
+    ``torch_threads`` sets PyTorch's intra-op threads (None: its default)."""
     found: dict[str, Implementation | str] = (
-        {CHAINRULE: chainrule_version, HAND_WRITTEN: reference}
+        {CHAINRULE: chainrule_version, COMPILED: chainrule_compiled, HAND_WRITTEN: reference}
         if device == "cpu"
-        else {CHAINRULE: _on(chainrule_version, device)}
+        else {
+            CHAINRULE: _on(chainrule_version, device),
+            COMPILED: _on(chainrule_compiled, device),
+        }
     )
     if importlib.util.find_spec("torch") is None:
         found[PYTORCH] = "PyTorch is not importable"

@@ -32,7 +32,7 @@ from chainrule import Device, UserError
 from chainrule._backend import as_device
 
 from .report import print_report
-from .runner import CHAINRULE, HAND_WRITTEN, PYTORCH
+from .runner import CHAINRULE, COMPILED, HAND_WRITTEN, PYTORCH
 from .workloads import GPU_WORKLOADS, WORKLOADS, Target, Workload, suite_for
 
 MEMORY_EPOCHS = (1, 3)
@@ -181,8 +181,14 @@ def summarise(workload: Workload, timing: dict[str, Any], memory: dict[int, Any]
         return {**record, "status": "FAILED", "error": timing["error"]}
     implementations = timing["implementations"]
     chainrule, hand, torch = (implementations[name] for name in (CHAINRULE, HAND_WRITTEN, PYTORCH))
+    compiled = implementations.get(COMPILED, {})
     torch_ratio = torch["seconds"] / chainrule["seconds"] if "seconds" in torch else None
     hand_ratio = chainrule["seconds"] / hand["seconds"] if "seconds" in hand else None
+    compiled_ratio = (
+        compiled["seconds"] / hand["seconds"]
+        if "seconds" in compiled and "seconds" in hand
+        else None
+    )
     agreement = _agreement(workload, implementations)
     error = record["memory"].get("error") or (
         None if agreement["agree"] else "the losses after the epoch disagree"
@@ -195,6 +201,7 @@ def summarise(workload: Workload, timing: dict[str, Any], memory: dict[int, Any]
         "implementations": implementations,
         "ratios": {
             "chainrule/hand-written": _ratio(hand_ratio, workload.over_reference),
+            "compiled/hand-written": _ratio(compiled_ratio, workload.compiled_over_reference),
             "pytorch/chainrule": _ratio(torch_ratio, workload.torch_over_chainrule),
         },
         "agreement": agreement,
@@ -270,7 +277,8 @@ def _positive(text: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="benchmarks/run.py",
-        description="Time one training epoch of each workload three ways (chainrule, "
+        description="Time one training epoch of each workload four ways (chainrule eager and "
+        "compiled, "
         "hand-written NumPy, PyTorch) and print the ratios against their targets.",
     )
     parser.add_argument(

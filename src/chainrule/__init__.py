@@ -32,6 +32,7 @@ from .function import Function, detect_anomaly, enable_grad, is_grad_enabled, no
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .promotion import promote_types, result_type
 from .random import get_rng_state, manual_seed, set_rng_state
+from .replay import CompileWarning, ReplayMismatch, compile
 from .serialization import (
     SerializationError,
     load,
@@ -84,10 +85,12 @@ int = int32
 __version__ = "0.1.0"
 
 __all__ = [
+    "CompileWarning",
     "Device",
     "DeviceError",
     "Function",
     "GradcheckError",
+    "ReplayMismatch",
     "SerializationError",
     "Tensor",
     "UserError",
@@ -100,6 +103,7 @@ __all__ = [
     "cat",
     "clamp",
     "clip",
+    "compile",
     "concatenate",
     "cuda",
     "data",

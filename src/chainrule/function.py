@@ -59,6 +59,14 @@ class _Anomaly:
     enabled = False
 
 
+class Capture:
+    """The recorder of ``cr.compile`` while it captures a call, else None: ops, the backward
+    walk, modules, ``zero_grad`` and optimizer steps tell it what they do (``chainrule.compile``
+    says what it does with it)."""
+
+    recorder: Any = None
+
+
 @contextmanager
 def detect_anomaly() -> Iterator[None]:
     """Inside the block, the first op whose forward or backward produces NaN or inf raises a
@@ -161,6 +169,9 @@ class Function:
     """
 
     formula = ""
+    replay_by_call = False  # whether cr.compile may replay the op by calling its forward and
+    # backward as they are (pure functions of their arguments and of what ctx keeps); an op
+    # that writes its own replay has replay_forward and replay_backward (chainrule.replay)
     retained: Tensor | None = None  # the output whose .grad backward should keep
     previous_input = 0  # for a node that an in-place change made: its input that was the
     # tensor before the change (see ``version_at``)
@@ -222,10 +233,13 @@ class Function:
             if cls.makes_views and isinstance(args[0], Tensor):
                 # An in-place change of either, recorded later, reaches the other.
                 record_view(result, args[0], _GradMode.enabled)
-            return result
-        if type(out) is not np.ndarray:
-            out = _as_saved_output(ctx, out)
-        return _from_op(out, ctx)
+        else:
+            if type(out) is not np.ndarray:
+                out = _as_saved_output(ctx, out)
+            result = _from_op(out, ctx)
+        if Capture.recorder is not None:
+            Capture.recorder.op(cls, ctx if recorded else None, args, result)
+        return result
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
@@ -401,6 +415,9 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
     changes once every op that used it has run. Unless ``retain_graph``, each node drops its
     saved arrays and edges as soon as it has run.
     """
+    recorder = Capture.recorder
+    if recorder is not None:
+        recorder.backward(root, grad, retain_graph)
     if root._ctx is None:
         _accumulate_leaf(root, grad, grad)
         return
@@ -427,6 +444,8 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
             input_grads = (input_grads,)
         if check:
             _check_backward(node, upstream, input_grads)
+        if recorder is not None:
+            recorder.node(node, input_grads)
         inputs = node.inputs
         if len(input_grads) != len(inputs):
             raise RuntimeError(

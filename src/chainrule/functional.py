@@ -12,10 +12,10 @@ import numpy as np
 
 from ._backend import as_array, xp_of
 from .ops.conv import Conv2d, MaxPool2d
+from .ops.dropout import Dropout
 from .ops.linear import Linear
 from .ops.loss import BCEWithLogits, BinaryCrossEntropy, MeanSquaredError, SoftmaxCrossEntropy
 from .promotion import promote_types
-from .random import generator_for
 from .tensor import Tensor, wrap
 from .versions import borrow_versions
 
@@ -161,18 +161,23 @@ def binary_cross_entropy(prediction: Tensor, target: Tensor, reduction: str = "m
             f"{prediction.dtype}; they must have the same dtype: convert the target with "
             ".to(prediction.dtype)"
         )
+    _check_bce_inputs(prediction.data, target.data)
+    return BinaryCrossEntropy.apply(prediction, target, reduction)
+
+
+def _check_bce_inputs(prediction: Any, target: Any) -> None:
+    """Raise unless every element of the arrays ``prediction`` and ``target`` lies in [0, 1],
+    as PyTorch's BCE requires (``cr.compile``'s replay makes the same check)."""
     _check_probabilities(
         "prediction",
         prediction,
         "pass probabilities (after a sigmoid), or logits to binary_cross_entropy_with_logits",
     )
     _check_probabilities("target", target, "pass probabilities, or labels 0 and 1")
-    return BinaryCrossEntropy.apply(prediction, target, reduction)
 
 
-def _check_probabilities(argument: str, tensor: Tensor, advice: str) -> None:
-    """Raise unless every element of ``tensor`` lies in [0, 1], as PyTorch's BCE requires."""
-    values = tensor.data
+def _check_probabilities(argument: str, values: Any, advice: str) -> None:
+    """Raise unless every element of the array ``values`` lies in [0, 1]."""
     inside = (values >= 0) & (values <= 1)  # False for NaN too
     if not inside.all():
         raise ValueError(
@@ -207,7 +212,7 @@ def cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean") -> Te
     _check_floating("cross_entropy", "logits", logits)
     if target.shape == logits.shape and target.dtype.kind == "f":
         return SoftmaxCrossEntropy.apply(logits, target, reduction)
-    _check_class_indices("cross_entropy", logits, target.data, probabilities_too=True)
+    _check_class_indices("cross_entropy", logits.shape, target.data, probabilities_too=True)
     return SoftmaxCrossEntropy.apply(logits, target.data, reduction)
 
 
@@ -218,16 +223,19 @@ def nll_loss(log_probs: Tensor, target: Tensor, reduction: str = "mean") -> Tens
         raise ValueError(f"nll_loss: input must have shape (N, C), not {log_probs.shape}")
     _check_floating("nll_loss", "log_probs", log_probs)
     labels = target.data
-    _check_class_indices("nll_loss", log_probs, labels, probabilities_too=False)
+    _check_class_indices("nll_loss", log_probs.shape, labels, probabilities_too=False)
     return _reduce(-log_probs[xp_of(labels).arange(len(labels)), labels], reduction)
 
 
-def _check_class_indices(loss: str, scores: Tensor, labels: Any, probabilities_too: bool) -> None:
-    """Raise unless ``labels`` are class indices (N,) in range for ``scores`` (N, C); the
-    message offers probabilities (N, C) as well when the loss takes them."""
-    n, classes = scores.shape
+def _check_class_indices(
+    loss: str, shape: tuple[int, ...], labels: Any, probabilities_too: bool
+) -> None:
+    """Raise unless ``labels`` are class indices (N,) in range for scores of ``shape`` (N, C);
+    the message offers probabilities (N, C) as well when the loss takes them (``cr.compile``'s
+    replay makes the same check)."""
+    n, classes = shape
     if labels.shape != (n,) or labels.dtype.kind not in "iu":
-        alternative = f" or probabilities of shape {scores.shape}" if probabilities_too else ""
+        alternative = f" or probabilities of shape {shape}" if probabilities_too else ""
         raise ValueError(
             f"{loss}: target must be class indices of shape ({n},){alternative}, "
             f"not {labels.dtype} of shape {labels.shape}"
@@ -424,6 +432,4 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return x
     if p == 1:
         return x * 0.0
-    mask = (generator_for(x.device).random(x.shape, dtype=np.float32) >= p).astype(x.dtype)
-    mask *= 1 / (1 - p)
-    return x * mask
+    return Dropout.apply(x, p)

@@ -327,6 +327,8 @@ class Tensor:
     # ----------------------------------------------------------------- conversion
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied); it never carries a gradient."""
+        if Capture.recorder is not None:
+            Capture.recorder.read("numpy()")
         self._check_on_cpu("numpy()")
         return self.data
 
@@ -338,6 +340,8 @@ class Tensor:
             )
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if Capture.recorder is not None:
+            Capture.recorder.read("conversion to a NumPy array")
         self._check_on_cpu("conversion to a NumPy array")
         if copy:
             return np.array(self.data, dtype=dtype)
@@ -345,6 +349,8 @@ class Tensor:
 
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
+        if Capture.recorder is not None:
+            Capture.recorder.read("item() (or float(), int())")
         if self.data.size != 1:
             raise ValueError(
                 f"item() needs a tensor with one element, and this one has shape {self.shape}"
@@ -352,6 +358,8 @@ class Tensor:
         return self.data.item()
 
     def tolist(self) -> Any:
+        if Capture.recorder is not None:
+            Capture.recorder.read("tolist()")
         return self.data.tolist()
 
     def detach(self) -> Tensor:
@@ -428,6 +436,8 @@ class Tensor:
         return Clone.apply(self)
 
     def __bool__(self) -> bool:
+        if Capture.recorder is not None:
+            Capture.recorder.read("bool()")
         if self.data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
@@ -976,8 +986,8 @@ def _index_part(part: Any, xp: Any) -> Any:
 
 # The ops need Tensor to exist, so they are imported after it.
 from .creation import rand, randn  # noqa: E402
+from .function import Capture, check_one_device, is_grad_enabled  # noqa: E402
 from .function import backward as _backward  # noqa: E402
-from .function import check_one_device, is_grad_enabled  # noqa: E402
 from .ops.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax  # noqa: E402
 from .ops.arithmetic import Add, Div, Maximum, Minimum, Mul, Neg, Pow, Sub  # noqa: E402
 from .ops.device import ToDevice  # noqa: E402

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.app import run as run_module
 from chainrule.app.main import main
 from chainrule.app.run import Settings, start, train_epochs
 from helpers import chainrule_command, chainrule_environment, one_line_error, run_cli
@@ -51,20 +52,26 @@ def _assert_same_run(path: Path, reference: Path) -> None:
 
 @pytest.fixture
 def sigint_after_step(monkeypatch: pytest.MonkeyPatch):
-    """``arm(k)``: the process receives a real SIGINT while the k-th optimizer step runs, as
-    when the user presses Ctrl-C in the middle of batch k."""
+    """``arm(k)``: the process receives a real SIGINT while the k-th training step runs (its
+    optimizer step taken, compiled or not), as when the user presses Ctrl-C in the middle of
+    batch k."""
     state = {"left": None}
-    step = cr.optim.Adam.step
+    make_step = run_module._training_step
 
-    def stepping(self, *args, **kwargs):
-        result = step(self, *args, **kwargs)
-        if state["left"] is not None:
-            state["left"] -= 1
-            if state["left"] == 0:
-                signal.raise_signal(signal.SIGINT)
-        return result
+    def training_step(run, compiled):
+        step = make_step(run, compiled)
 
-    monkeypatch.setattr(cr.optim.Adam, "step", stepping)
+        def stepping(*args):
+            result = step(*args)
+            if state["left"] is not None:
+                state["left"] -= 1
+                if state["left"] == 0:
+                    signal.raise_signal(signal.SIGINT)
+            return result
+
+        return stepping
+
+    monkeypatch.setattr(run_module, "_training_step", training_step)
 
     def arm(k: int | None) -> None:
         state["left"] = k

@@ -242,7 +242,7 @@ def test_the_widest_epoch_line_fits_in_80_columns(monkeypatch, capsys):
         EpochMetrics(9999, 123456789.0, 1.0, 0.00012345, 0.999, 86399.9),
     ]
 
-    def train_epochs(run, checkpoint, on_batch, on_epoch):
+    def train_epochs(run, checkpoint, on_batch, on_epoch, compiled):
         for metrics in widest:
             on_epoch(metrics)
         return widest

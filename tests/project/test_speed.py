@@ -23,7 +23,7 @@ from speed.suite import main, summarise
 from speed.workloads import WORKLOADS, Target
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
-IMPLEMENTATIONS = ("chainrule", "hand-written", "pytorch")
+IMPLEMENTATIONS = ("chainrule", "hand-written", "pytorch", "chainrule compiled")
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_every_workload_runs_and_the_losses_agree(tiny_run):
         assert set(implementations) == set(IMPLEMENTATIONS)
         if not HAS_TORCH:
             assert implementations["pytorch"] == {"skipped": "PyTorch is not importable"}
-        for name in IMPLEMENTATIONS if HAS_TORCH else IMPLEMENTATIONS[:2]:
+        for name in IMPLEMENTATIONS if HAS_TORCH else IMPLEMENTATIONS[::3]:
             assert record["agreement"]["agrees"][name] is True
             assert implementations[name]["loss"] == pytest.approx(
                 implementations["hand-written"]["loss"], rel=record["agreement"]["rtol"]
@@ -102,6 +102,8 @@ def test_json_has_the_figures_of_the_table(tiny_run):
         ratio = record["ratios"]["chainrule/hand-written"]
         chainrule, hand = (record["implementations"][n]["seconds"] for n in IMPLEMENTATIONS[:2])
         assert ratio["value"] == pytest.approx(chainrule / hand)
+        compiled = record["implementations"]["chainrule compiled"]["seconds"]
+        assert record["ratios"]["compiled/hand-written"]["value"] == pytest.approx(compiled / hand)
         torch_ratio = record["ratios"]["pytorch/chainrule"]
         assert (torch_ratio["value"] is not None) == HAS_TORCH
         assert set(torch_ratio) == {"value", "target", "met"}
@@ -115,7 +117,7 @@ def test_json_has_the_figures_of_the_table(tiny_run):
 
 def test_the_table_is_printed(tiny_run):
     out = tiny_run[1]
-    assert "chainrule speed: one training epoch three ways, median of 1 run" in out
+    assert "chainrule speed: one training epoch four ways, median of 1 run" in out
     for text in ("chainrule/hand-written", "RSS 3/1 epochs", "hand-written", "Load average"):
         assert text in out
     assert "(e) XOR 2-2-1 sigmoid" in out and "200 samples, 50 steps" in out
@@ -125,7 +127,7 @@ def test_the_table_is_printed(tiny_run):
 # ------------------------------------------------------------------------------ the check itself
 
 
-def _timing(losses, seconds=(2.0, 1.0, 4.0)):
+def _timing(losses, seconds=(2.0, 1.0, 4.0, 1.5)):
     """A measuring process's record for workload (a), with these losses after the epoch."""
     return {
         "workload": "a",
@@ -148,7 +150,7 @@ MEMORY = {e: {"samples": 600, "peak_rss_bytes": 100 * 2**20} for e in (1, 3)}
 
 
 def test_agreeing_losses_pass_and_the_ratios_meet_their_targets():
-    record = summarise(WORKLOADS["a"], _timing([0.09, 0.09, 0.09 * (1 + 5e-4)]), MEMORY)
+    record = summarise(WORKLOADS["a"], _timing([0.09, 0.09, 0.09 * (1 + 5e-4), 0.09]), MEMORY)
     assert record["status"] == "ok"
     assert record["ratios"]["chainrule/hand-written"] == {
         "value": 2.0,
@@ -156,19 +158,24 @@ def test_agreeing_losses_pass_and_the_ratios_meet_their_targets():
         "met": False,
     }
     assert record["ratios"]["pytorch/chainrule"]["value"] == 2.0
+    assert record["ratios"]["compiled/hand-written"] == {
+        "value": 1.5,
+        "target": {"op": "<=", "value": 1.05},
+        "met": False,
+    }
     assert record["memory"]["ratio"] == 1.0 and record["memory"]["met"] is True
 
 
 @pytest.mark.parametrize("wrong", [0.0901 * 1.01, math.nan, math.inf])
 def test_a_fast_wrong_answer_fails(wrong):
-    record = summarise(WORKLOADS["a"], _timing([wrong, 0.0901, 0.0901]), MEMORY)
+    record = summarise(WORKLOADS["a"], _timing([wrong, 0.0901, 0.0901, 0.0901]), MEMORY)
     assert record["status"] == "FAILED"
     assert record["error"] == "the losses after the epoch disagree"
     assert record["agreement"]["agrees"]["chainrule"] is False
 
 
 def test_without_pytorch_its_ratio_is_not_judged():
-    timing = _timing([0.09, 0.09, 0.09])
+    timing = _timing([0.09, 0.09, 0.09, 0.09])
     timing["implementations"]["pytorch"] = {"skipped": "PyTorch is not importable"}
     record = summarise(WORKLOADS["a"], timing, MEMORY)
     assert record["status"] == "ok"
@@ -227,7 +234,7 @@ def test_hand_written_gradients_match_central_differences():
 
 def test_a_crashed_measuring_process_fails_the_run_and_the_table_says_so():
     crashed = summarise(WORKLOADS["c"], {"error": "the measuring process failed: boom"}, MEMORY)
-    ok = summarise(WORKLOADS["a"], _timing([0.09, 0.09, 0.09]), MEMORY)
+    ok = summarise(WORKLOADS["a"], _timing([0.09, 0.09, 0.09, 0.09]), MEMORY)
     assert crashed["status"] == "FAILED" and crashed["error"].endswith("boom")
     machine = {
         "platform": "test",

@@ -75,13 +75,23 @@ class Architecture:
     def loss_of(self, outputs: Tensor, labels: Tensor) -> Tensor:
         """The loss of ``outputs`` against class ``labels`` (N,), a tensor on the outputs'
         device, in the form this loss wants."""
+        return self.criterion(outputs, self.targets_of(labels, outputs))
+
+    def targets_of(self, labels: Tensor, outputs: Tensor) -> Tensor:
+        """Class ``labels`` (N,) in the form this loss compares the outputs with: the labels
+        for CE, else one-hot rows (or a column of 0/1 for one output) in the outputs' dtype
+        and on their device (only their dtype and device are read)."""
         if self.loss == "ce":
-            return F.cross_entropy(outputs, labels)
+            return labels
         if self.outputs == 1:
-            targets = wrap(labels.data.astype(outputs.dtype)[:, None])
-        else:
-            one_hot = np.eye(self.outputs, dtype=outputs.dtype)
-            targets = wrap(to_device(one_hot, outputs.device)[labels.data])
+            return wrap(labels.data.astype(outputs.dtype)[:, None])
+        one_hot = np.eye(self.outputs, dtype=outputs.dtype)
+        return wrap(to_device(one_hot, outputs.device)[labels.data])
+
+    def criterion(self, outputs: Tensor, targets: Tensor) -> Tensor:
+        """The loss of ``outputs`` against ``targets`` from ``targets_of``."""
+        if self.loss == "ce":
+            return F.cross_entropy(outputs, targets)
         if self.loss == "mse":
             return F.mse_loss(outputs, targets)
         return F.binary_cross_entropy_with_logits(outputs, targets)

@@ -25,7 +25,9 @@ from .._backend import CPU, Device, DeviceUnavailableError, as_device, xp_of
 from ..errors import UserError
 from ..function import no_grad
 from ..random import get_rng_state, manual_seed, set_rng_state
+from ..replay import compile as compile_step
 from ..serialization import load_checkpoint, save_checkpoint
+from ..tensor import Tensor
 from .datasets import DataBundle, load_data
 from .files import user_files
 from .mlp import Architecture
@@ -349,15 +351,33 @@ def _stop_on_ctrl_c() -> Iterator[list[bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
+def _training_step(run: Run, compiled: bool) -> Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]:
+    """One training step of ``run`` on (inputs, targets), returning the loss and the outputs:
+    forward, ``zero_grad``, backward and the optimizer's step; through ``cr.compile`` unless
+    ``compiled`` is False (the same numbers, bit for bit)."""
+
+    def step(inputs: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
+        outputs = run.model(inputs)
+        loss = run.architecture.criterion(outputs, targets)
+        run.optimizer.zero_grad()
+        loss.backward()
+        run.optimizer.step()
+        return loss, outputs
+
+    return compile_step(step) if compiled else step
+
+
 def train_epochs(
     run: Run,
     checkpoint: str | Path | None = None,
     on_batch: Callable[[int, int, int], None] | None = None,
     on_epoch: Callable[[EpochMetrics], None] | None = None,
+    compiled: bool = True,
 ) -> list[EpochMetrics]:
     """Train from where the run stands (an epoch stopped part way goes on from its next batch)
     up to ``settings.epochs``, saving a checkpoint after each epoch. ``on_batch(epoch, done,
-    total)`` and ``on_epoch(metrics)`` report progress.
+    total)`` and ``on_epoch(metrics)`` report progress. Each step is compiled (``cr.compile``)
+    unless ``compiled`` is False.
 
     A loss that becomes NaN or infinite stops training with a ``TrainingError`` naming the
     epoch and batch, and so does a test loss or a parameter that does (an epoch's last update
@@ -372,6 +392,8 @@ def train_epochs(
         run.bundle.train, batch_size=run.settings.batch_size, shuffle=True, device=run.device
     )
     kept = f"; {checkpoint} is left as it was" if checkpoint and Path(checkpoint).exists() else ""
+    step = _training_step(run, compiled)
+    like = next(run.model.parameters())  # the outputs' dtype and device, for the targets
     with _stop_on_ctrl_c() as stop_requested, np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(run.epochs_done + 1, run.settings.epochs + 1):
             started = time.perf_counter()
@@ -379,16 +401,12 @@ def train_epochs(
             run.partial = None
             run.model.train()
             for inputs, labels in _batches_left(loader, progress):
-                outputs = run.model(inputs)
-                loss = run.architecture.loss_of(outputs, labels)
+                loss, outputs = step(inputs, run.architecture.targets_of(labels, like))
                 value = loss.item()
                 batch = progress.batches + 1
-                if not math.isfinite(value):
+                if not math.isfinite(value):  # checked after the step, which the run drops
                     where = f"the loss became {value} in epoch {epoch}, batch {batch}"
                     raise _diverged(run, where, kept)
-                run.optimizer.zero_grad()
-                loss.backward()
-                run.optimizer.step()
                 progress.batches = batch
                 progress.loss_sum += value * len(labels)
                 progress.correct += run.architecture.correct(outputs, labels.data)

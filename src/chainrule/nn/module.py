@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._backend import CPU, Device, as_array, as_gpu, device_of, is_floating, to_device
+from ..function import Capture
 from ..functional import _not_a_tensor
 from ..tensor import Tensor, parse_to_args
 from .parameter import Parameter
@@ -105,6 +106,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if Capture.recorder is not None:
+            Capture.recorder.module(self)
         for index, name in self._tensor_arguments:
             if index < len(args):
                 value = args[index]
@@ -128,6 +131,8 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradient of every parameter."""
+        if Capture.recorder is not None:
+            Capture.recorder.zero_grad(list(self.parameters()), set_to_none)
         for param in self.parameters():
             if set_to_none:
                 param.grad = None

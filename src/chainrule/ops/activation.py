@@ -67,6 +67,33 @@ class Sigmoid(Function):
         (y,) = ctx.saved_tensors
         return sigmoid_backward_kernel(g, y)
 
+    @staticmethod
+    def replay_forward(e: Any, op: Any) -> None:
+        """``cr.compile``'s replay of forward (``chainrule.replay``): ``_sigmoid``'s four
+        ufuncs into one buffer, its exp's overflow silenced as there; float32 and float64
+        (others convert first, and are replayed by calling forward)."""
+        x = op.args[0]
+        if x.dtype not in (np.float32, np.float64) or not x.array.size:
+            e.call_forward(op)
+            return
+        name, y, one = e.arg(op, 0), e.buffer(op.out.shape, op.out.dtype), e.typed(1, x.dtype)
+        e.line(f"xp.negative({name}, out={y})", overflows=True)
+        e.line(f"xp.exp({y}, out={y})", overflows=True)
+        e.line(f"xp.add({one}, {y}, out={y})", overflows=True)
+        e.line(f"xp.divide({one}, {y}, out={y})", overflows=True)
+        e.out(op, y)
+
+    @staticmethod
+    def replay_backward(e: Any, op: Any, g: str, into: list, grads: list) -> list:
+        """The replay of backward: g * (1 - y) * y, into ``into`` or a buffer."""
+        y = op.out.name
+        scratch = e.buffer(op.out.shape, op.out.dtype)
+        dx = into[0] or e.buffer(*grads[0])
+        e.line(f"xp.subtract({e.typed(1, op.out.dtype)}, {y}, out={scratch})")
+        e.line(f"xp.multiply({g}, {scratch}, out={dx})")
+        e.line(f"xp.multiply({dx}, {y}, out={dx})")
+        return [dx]
+
 
 def _relu_backward(g: Any, y: Any) -> Any:
     # PyTorch passes g where y > 0 or y is NaN: where y != 0, as y = max(x, 0) is never
@@ -106,6 +133,28 @@ class ReLU(Function):
         (y,) = ctx.saved_tensors
         return relu_backward_kernel(g, y)
 
+    @staticmethod
+    def replay_forward(e: Any, op: Any) -> None:
+        """``cr.compile``'s replay of forward (``chainrule.replay``), into a buffer."""
+        y = e.buffer(op.out.shape, op.out.dtype)
+        e.line(f"xp.maximum({e.arg(op, 0)}, {e.typed(0, op.out.dtype)}, out={y})")
+        e.out(op, y)
+
+    @staticmethod
+    def replay_backward(e: Any, op: Any, g: str, into: list, grads: list) -> list:
+        """The replay of backward: ``_relu_backward``, its test of g and both branches."""
+        y = op.out.name
+        flat, squares = e.view(g, ".reshape(-1)"), e.local("squares")
+        mask = e.buffer(op.out.shape, np.bool_)
+        dx = into[0] or e.buffer(*grads[0])
+        e.line(f"{squares} = xp.dot({flat}, {flat})")
+        e.line(f"if {squares} - {squares} == 0:")
+        e.line(f"    xp.not_equal({y}, {e.typed(0, op.out.dtype)}, out={mask})")
+        e.line(f"    xp.multiply({g}, {mask}, out={dx})")
+        e.line("else:")
+        e.line(f"    xp.copyto({dx}, xp.where({y} != 0, {g}, 0))")
+        return [dx]
+
 
 class LeakyReLU(Function):
     """y = x where x > 0, else slope * x."""
@@ -124,11 +173,33 @@ class LeakyReLU(Function):
         (x,) = ctx.saved_tensors
         return xp_of(g).where(x > 0, g, g * ctx.slope), None
 
+    @staticmethod
+    def replay_forward(e: Any, op: Any) -> None:
+        """``cr.compile``'s replay of forward (``chainrule.replay``): the select of
+        ``where`` as a copy of x over x * slope where x > 0, into buffers."""
+        x, slope = e.arg(op, 0), e.typed(op.args[1], op.out.dtype)
+        positive = e.buffer(op.out.shape, np.bool_)
+        y = e.buffer(op.out.shape, op.out.dtype)
+        e.line(f"xp.greater({x}, {e.typed(0, op.out.dtype)}, out={positive})")
+        e.line(f"xp.multiply({x}, {slope}, out={y})")
+        e.line(f"xp.copyto({y}, {x}, where={positive})")
+        op.saved["positive"] = positive
+        e.out(op, y)
+
+    @staticmethod
+    def replay_backward(e: Any, op: Any, g: str, into: list, grads: list) -> list:
+        """The replay of backward: g where x > 0, else g * slope."""
+        dx = into[0] or e.buffer(*grads[0])
+        e.line(f"xp.multiply({g}, {e.typed(op.args[1], op.out.dtype)}, out={dx})")
+        e.line(f"xp.copyto({dx}, {g}, where={op.saved['positive']})")
+        return [dx, None]
+
 
 class Softmax(Function):
     """y = exp(x - max x) / sum(exp(x - max x)) along ``axis``."""
 
     formula = "dx = y * (g - sum(g * y))"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, x: Any, axis: int) -> Any:
@@ -152,6 +223,7 @@ class LogSoftmax(Function):
     """y = x - max x - log(sum(exp(x - max x))) along ``axis``."""
 
     formula = "dx = g - exp(y) * sum(g)"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, x: Any, axis: int) -> Any:

@@ -16,6 +16,7 @@ class Add(Function):
     """y = a + b"""
 
     formula = "da = g;  db = g"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, a: Any, b: Any) -> Any:
@@ -30,6 +31,7 @@ class Sub(Function):
     """y = a - b"""
 
     formula = "da = g;  db = -g"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, a: Any, b: Any) -> Any:
@@ -44,6 +46,7 @@ class Mul(Function):
     """y = a * b"""
 
     formula = "da = g * b;  db = g * a"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, a: Any, b: Any) -> Any:
@@ -63,6 +66,7 @@ class Div(Function):
     """y = a / b; a number over a tensor is b's reciprocal times it, as PyTorch computes it."""
 
     formula = "da = g / b;  db = -g * a / b**2"
+    replay_by_call = True
     by_reciprocal = False  # whether b was saved as its reciprocal (a number over a tensor)
 
     @staticmethod
@@ -91,6 +95,7 @@ class Neg(Function):
     """y = -x"""
 
     formula = "dx = -g"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
@@ -106,6 +111,7 @@ class Pow(Function):
     (see ``exact_power``), not NumPy."""
 
     formula = "da = g * b * a**(b - 1);  db = g * y * log(a)"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, a: Any, b: Any) -> Any:
@@ -196,12 +202,16 @@ class _Between(Function):
 class Maximum(_Between):
     """y = the larger of a and b, elementwise."""
 
+    replay_by_call = True
+
     pick = "maximum"
     loses = operator.lt
 
 
 class Minimum(_Between):
     """y = the smaller of a and b, elementwise."""
+
+    replay_by_call = True
 
     pick = "minimum"
     loses = operator.gt

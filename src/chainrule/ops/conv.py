@@ -83,6 +83,7 @@ class Conv2d(Function):
     """
 
     formula = "dW = Σ_n g_n @ cols_nᵀ;  db = Σ g;  dx = col2im(Wᵀ @ g)"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, x: Any, weight: Any, bias: Any, stride: Pair, padding: Pair) -> Any:
@@ -126,6 +127,7 @@ class MaxPool2d(Function):
     """
 
     formula = "dx = g at each window's (first) maximum, else 0"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, x: Any, kernel: Pair, stride: Pair, padding: Pair) -> Any:

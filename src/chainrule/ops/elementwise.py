@@ -16,6 +16,7 @@ class Exp(Function):
     """y = exp(x)"""
 
     formula = "dx = g * y"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
@@ -33,6 +34,7 @@ class Log(Function):
     """y = ln(x)"""
 
     formula = "dx = g / x"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
@@ -50,6 +52,7 @@ class Sqrt(Function):
     """y = sqrt(x)"""
 
     formula = "dx = g / (2 * y)"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
@@ -67,6 +70,7 @@ class Abs(Function):
     """y = |x|; the gradient at 0 is 0, as in PyTorch."""
 
     formula = "dx = g * sign(x)"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
@@ -96,12 +100,35 @@ class Tanh(Function):
         (y,) = ctx.saved_tensors
         return g * (1 - y * y)
 
+    @staticmethod
+    def replay_forward(e: Any, op: Any) -> None:
+        """``cr.compile``'s replay of forward (``chainrule.replay``), into a buffer; an
+        integer input converts first, and is replayed by calling forward."""
+        if op.args[0].dtype.kind != "f":
+            e.call_forward(op)
+            return
+        y = e.buffer(op.out.shape, op.out.dtype)
+        e.line(f"xp.tanh({e.arg(op, 0)}, out={y})")
+        e.out(op, y)
+
+    @staticmethod
+    def replay_backward(e: Any, op: Any, g: str, into: list, grads: list) -> list:
+        """The replay of backward: g * (1 - y * y), into ``into`` or a buffer."""
+        y = op.out.name
+        scratch = e.buffer(op.out.shape, op.out.dtype)
+        dx = into[0] or e.buffer(*grads[0])
+        e.line(f"xp.multiply({y}, {y}, out={scratch})")
+        e.line(f"xp.subtract({e.typed(1, op.out.dtype)}, {scratch}, out={scratch})")
+        e.line(f"xp.multiply({g}, {scratch}, out={dx})")
+        return [dx]
+
 
 class Clip(Function):
     """y = min(max(x, low), high); either bound may be None. The gradient is selected, not
     multiplied by a mask, so an infinite g outside the bounds gives 0, as in PyTorch."""
 
     formula = "dx = g where low <= x <= high, else 0"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, x: Any, low: float | None, high: float | None) -> Any:
@@ -125,6 +152,7 @@ class Cast(Function):
     """y = x converted to another dtype; the gradient comes back in x's dtype."""
 
     formula = "dx = g (converted back)"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, x: Any, dtype: np.dtype) -> Any:
@@ -140,6 +168,7 @@ class Clone(Function):
     """y = a copy of x, still in the graph."""
 
     formula = "dx = g"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:

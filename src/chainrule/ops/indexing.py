@@ -72,6 +72,7 @@ class GetItem(Function):
     with PyTorch's layout of the result (see ``split_key``)."""
 
     formula = "dx = zeros with g added at the picked positions (repeats add up)"
+    replay_by_call = True
     makes_views = True
 
     @staticmethod
@@ -104,6 +105,7 @@ class Where(Function):
     """y = a where ``condition`` holds, else b."""
 
     formula = "da = g where condition, else 0;  db = g where not condition, else 0"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, condition: Any, a: Any, b: Any) -> Any:

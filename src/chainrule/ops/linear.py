@@ -34,3 +34,31 @@ class Linear(Function):
         gw = g.T @ x if need_w else None
         gb = xp_of(g).add.reduce(g, axis=0) if need_b else None  # g.sum(axis=0), unwrapped
         return gx, gw, gb
+
+    @staticmethod
+    def replay_forward(e: Any, op: Any) -> None:
+        """``cr.compile``'s replay of forward (``chainrule.replay``): the same product and
+        sum, written into a buffer made once."""
+        x, weight, bias = (e.arg(op, i) for i in range(3))
+        y = e.buffer(op.out.shape, op.out.dtype)
+        e.line(f"xp.matmul({x}, {e.view(weight, '.T')}, out={y})")
+        if bias != "None":
+            e.line(f"xp.add({y}, {bias}, out={y})")
+        e.out(op, y)
+
+    @staticmethod
+    def replay_backward(e: Any, op: Any, g: str, into: list, grads: list) -> list:
+        """The replay of backward: the same three products, each into ``into`` or a buffer."""
+        x, weight, _ = (e.arg(op, i) for i in range(3))
+        need_x, need_w, need_b = op.needs
+        out = [into[i] or (grads[i] and e.buffer(*grads[i])) for i in range(3)]
+        if need_x:
+            e.line(f"xp.matmul({g}, {weight}, out={out[0]})")
+        if op.out.array.ndim != 2:
+            g = e.view(g, f".reshape(-1, {op.out.shape[-1]})")
+            x = e.view(x, f".reshape(-1, {op.args[0].shape[-1]})")
+        if need_w:
+            e.line(f"xp.matmul({e.view(g, '.T')}, {x}, out={out[1]})")
+        if need_b:
+            e.line(f"xp.add.reduce({g}, axis=0, out={out[2]})")
+        return [out[0] if need_x else None, out[1] if need_w else None, out[2] if need_b else None]

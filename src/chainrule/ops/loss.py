@@ -61,6 +61,51 @@ class MeanSquaredError(Function):
         grad = diff * (2 * _unreduce(g, diff.size, ctx.reduction))
         return grad, (-grad if ctx.needs_input_grad[1] else None), None
 
+    @staticmethod
+    def replay_forward(e: Any, op: Any) -> None:
+        """``cr.compile``'s replay of forward (``chainrule.replay``): the difference into a
+        buffer, its sum of squares in one dot; "none", a mix of dtypes or an empty batch is
+        replayed by calling forward."""
+        x, target, reduction = op.args
+        if reduction == "none" or x.dtype != target.dtype or not x.array.size:
+            e.call_forward(op)
+            return
+        diff = e.buffer(x.shape, x.dtype)
+        e.line(f"xp.subtract({e.arg(op, 0)}, {e.arg(op, 1)}, out={diff})")
+        flat = e.view(diff, ".reshape(-1)")
+        total = f"xp.dot({flat}, {flat})"
+        loss = e.local("loss")
+        count = x.array.size
+        e.line(
+            f"{loss} = _as_array({total} / {count})"
+            if reduction == "mean"
+            else f"{loss} = _as_array({total})"
+        )
+        op.saved["diff"] = diff
+        e.out(op, loss, fresh=True)
+
+    @staticmethod
+    def replay_backward(e: Any, op: Any, g: str, into: list, grads: list) -> list:
+        """The replay of backward: diff times 2 g (over N), and its negative for a target
+        that needs a gradient."""
+        diff = op.saved["diff"]
+        count = op.args[0].array.size if op.args[2] == "mean" else None
+        known = e.scalar(g)
+        if known is not None:
+            scale = e.typed(2 * (known / count if count else known), op.args[0].dtype)
+        else:
+            scale = e.local("scale")
+            e.line(
+                f"{scale} = 2 * (float({g}) / {count})" if count else f"{scale} = 2 * float({g})"
+            )
+        grad = into[0] or e.buffer(*grads[0])
+        e.line(f"xp.multiply({diff}, {scale}, out={grad})")
+        if not op.needs[1]:
+            return [grad, None, None]
+        negated = into[1] or e.buffer(*grads[1])
+        e.line(f"xp.negative({grad}, out={negated})")
+        return [grad, negated, None]
+
 
 def _cross_entropy_backward(probs: Any, target: Any, classes: int, scale: Any) -> Any:
     # softmax * scale, less scale at the target: PyTorch's order, so that an infinite scale
@@ -150,6 +195,66 @@ class SoftmaxCrossEntropy(Function):
             grad_target = -log_probs * scale
         return grad, grad_target, None
 
+    @staticmethod
+    def replay_forward(e: Any, op: Any) -> None:
+        """``cr.compile``'s replay of forward (``chainrule.replay``) for class indices and a
+        reduced loss: the class-index check of ``F.cross_entropy``, then forward's steps
+        into buffers. Probabilities, "none" and empty shapes are replayed by calling
+        forward."""
+        x, target, reduction = op.args
+        rows, classes = x.shape
+        indices = target.array.ndim == 1 and target.dtype.kind in "iu"
+        if not indices or reduction == "none" or not rows or not classes:
+            e.call_forward(op)
+            return
+        from ..functional import _check_class_indices  # functional imports this module
+
+        logits, labels = e.arg(op, 0), e.arg(op, 1)
+        check = e.const(_check_class_indices, "f")
+        # Read as unsigned, a negative index is huge: one reduction finds any out of range,
+        # and only then does the check run, to raise what F.cross_entropy raises.
+        unsigned = e.const(np.dtype(f"u{target.dtype.itemsize}"), "dt")
+        e.line(f"if xp.maximum.reduce({labels}.view({unsigned}), None) >= {classes}:")
+        e.line(f"    {check}('cross_entropy', {x.shape!r}, {labels}, True)")
+        peak, total, log_total = (e.buffer((rows, 1), x.dtype) for _ in range(3))
+        probs = e.buffer(x.shape, x.dtype)
+        per_sample = e.buffer((rows,), x.dtype)
+        index = e.const(np.arange(rows), "rows")
+        picked, loss = e.local("picked"), e.local("loss")
+        e.line(f"xp.maximum.reduce({logits}, axis=1, keepdims=True, out={peak})")
+        e.line(f"xp.subtract({logits}, {peak}, out={probs})")
+        e.line(f"{picked} = {probs}[{index}, {labels}]")
+        e.line(f"xp.exp({probs}, out={probs})")
+        e.line(f"xp.add.reduce({probs}, axis=1, keepdims=True, out={total})")
+        e.line(f"xp.divide({probs}, {total}, out={probs})")
+        e.line(f"xp.log({total}, out={log_total})")
+        e.line(f"xp.subtract({e.view(log_total, '[:, 0]')}, {picked}, out={per_sample})")
+        summed = f"xp.add.reduce({per_sample}, axis=None)"
+        e.line(
+            f"{loss} = _as_array({summed} / {rows})"
+            if reduction == "mean"
+            else f"{loss} = _as_array({summed})"
+        )
+        op.saved.update(probs=probs, rows=index)
+        e.out(op, loss, fresh=True)
+
+    @staticmethod
+    def replay_backward(e: Any, op: Any, g: str, into: list, grads: list) -> list:
+        """The replay of backward: ``_cross_entropy_backward``, softmax * scale less scale at
+        each target."""
+        rows = op.args[0].shape[0]
+        count = rows if op.args[2] == "mean" else None
+        known = e.scalar(g)
+        if known is not None:
+            scale = e.typed(known / count if count else known, op.args[0].dtype)
+        else:
+            scale = e.local("scale")
+            e.line(f"{scale} = float({g}) / {count}" if count else f"{scale} = float({g})")
+        grad = into[0] or e.buffer(*grads[0])
+        e.line(f"xp.multiply({op.saved['probs']}, {scale}, out={grad})")
+        e.line(f"{grad}[{op.saved['rows']}, {e.arg(op, 1)}] -= {scale}")
+        return [grad, None, None]
+
 
 def _no_classes(ctx: Function, x: Any, target: Any, reduction: str) -> Any:
     """SoftmaxCrossEntropy.forward over logits (N, 0): each sample's loss is an empty sum, 0,
@@ -175,6 +280,7 @@ class BCEWithLogits(Function):
     """
 
     formula = "dx = (sigmoid(x) - t) * g / N;  dt = -x * g / N"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, x: Any, target: Any, reduction: str) -> Any:
@@ -218,6 +324,16 @@ class BinaryCrossEntropy(Function):
         ctx.save_for_backward(p, target)
         ctx.reduction = reduction
         return _reduce(-(target * log_p + (1 - target) * log_not_p), reduction)
+
+    @staticmethod
+    def replay_forward(e: Any, op: Any) -> None:
+        """``cr.compile``'s replay of forward (``chainrule.replay``): the check of
+        ``F.binary_cross_entropy`` that p and the target lie in [0, 1], then forward as it
+        is."""
+        from ..functional import _check_bce_inputs  # functional imports this module
+
+        e.line(f"{e.const(_check_bce_inputs, 'f')}({e.arg(op, 0)}, {e.arg(op, 1)})")
+        e.call_forward(op)
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, Any, None]:

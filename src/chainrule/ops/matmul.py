@@ -18,6 +18,7 @@ class MatMul(Function):
     requires."""
 
     formula = "da = g @ b.T;  db = a.T @ g"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, a: Any, b: Any) -> Any:

@@ -22,6 +22,7 @@ class Sum(Function):
     """y = sum of x over ``axis`` (every dimension when None)."""
 
     formula = "dx = g, copied over the summed dimensions"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, x: Any, axis: Any, keepdims: bool) -> Any:
@@ -40,6 +41,7 @@ class Mean(Function):
     """y = mean of x over ``axis`` (every dimension when None)."""
 
     formula = "dx = g / n, copied over the n averaged elements"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, x: Any, axis: Any, keepdims: bool) -> Any:
@@ -96,10 +98,14 @@ class _Extremum(Function):
 class Max(_Extremum):
     """y = max of x over ``axis``."""
 
+    replay_by_call = True
+
     reduce = "max"
 
 
 class Min(_Extremum):
     """y = min of x over ``axis``."""
+
+    replay_by_call = True
 
     reduce = "min"

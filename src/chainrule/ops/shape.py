@@ -13,6 +13,7 @@ class Reshape(Function):
     """y = x with a new shape (one dimension may be -1)."""
 
     formula = "dx = g reshaped back"
+    replay_by_call = True
     makes_views = True
 
     @staticmethod
@@ -29,6 +30,7 @@ class Permute(Function):
     """y = x with dimensions reordered: y's dimension i is x's dimension ``dims[i]``."""
 
     formula = "dx = g with the dimensions put back"
+    replay_by_call = True
     makes_views = True
 
     @staticmethod
@@ -47,6 +49,7 @@ class Concatenate(Function):
     of shape (0,) joins any others, adding nothing, as in PyTorch."""
 
     formula = "dx_i = the slice of g that x_i filled"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, axis: int, *xs: Any) -> Any:
@@ -75,6 +78,7 @@ class Stack(Function):
     """y = the inputs (all of one shape) stacked along a new dimension ``axis``."""
 
     formula = "dx_i = g[..., i, ...] along the new dimension"
+    replay_by_call = True
 
     @staticmethod
     def forward(ctx: Function, axis: int, *xs: Any) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import as_array, device_of, is_array, is_floating, to_device, xp_of
-from ..function import enable_grad
+from ..function import Capture, enable_grad
 from ..tensor import Tensor
 from ..versions import clock, record_write
 
@@ -158,6 +158,9 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient (``None``), or, if not ``set_to_none``, zero it."""
+        if Capture.recorder is not None:
+            params = [p for group in self.param_groups for p in group["params"]]
+            Capture.recorder.zero_grad(params, set_to_none)
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none:
@@ -169,6 +172,8 @@ class Optimizer:
         """Update every parameter that has a gradient; parameters whose ``.grad`` is None are
         left alone. ``closure``, if given, recomputes the loss (calling ``backward``) first,
         and its result is returned."""
+        if Capture.recorder is not None:
+            return Capture.recorder.step(self, closure)
         loss = None
         if closure is not None:
             with enable_grad():

@@ -70,6 +70,13 @@ def register(subparsers: Any) -> None:
         "says otherwise; --lr, --epochs (the new total) and --device may change, the other "
         "settings must be the checkpoint's",
     )
+    train.add_argument(
+        "--no-compile",
+        dest="compile",
+        action="store_false",
+        help="take each step eagerly, op by op, instead of replaying it compiled "
+        "(cr.compile; the same numbers, bit for bit)",
+    )
     train.add_argument("--plot", metavar="PATH.png", help="draw loss and accuracy curves")
     train.add_argument("--json", action="store_true", help="print metrics as JSON lines")
     train.add_argument("--quiet", action="store_true", help="print only the final accuracy")
@@ -228,7 +235,13 @@ def _train(args: argparse.Namespace) -> int:
     show_bars = human and (args.progress or sys.stderr.isatty())
     try:
         with _progress(show_bars, run.settings.epochs) as on_batch:
-            history = train_epochs(run, checkpoint=args.save, on_batch=on_batch, on_epoch=on_epoch)
+            history = train_epochs(
+                run,
+                checkpoint=args.save,
+                on_batch=on_batch,
+                on_epoch=on_epoch,
+                compiled=args.compile,
+            )
     except Interrupted as stop:
         saved = f"; checkpoint saved to {args.save}" if args.save else ""
         print(f"chainrule train: {stop}{saved}", file=sys.stderr)

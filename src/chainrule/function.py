@@ -53,7 +53,7 @@ def is_grad_enabled() -> bool:
     return _GradMode.enabled
 
 
-class _Anomaly:
+class AnomalyMode:
     """Whether every op's output and every gradient is checked for NaN and inf."""
 
     enabled = False
@@ -71,11 +71,11 @@ class Capture:
 def detect_anomaly() -> Iterator[None]:
     """Inside the block, the first op whose forward or backward produces NaN or inf raises a
     ``FloatingPointError`` that names it; slower, for finding where a loss went NaN."""
-    previous, _Anomaly.enabled = _Anomaly.enabled, True
+    previous, AnomalyMode.enabled = AnomalyMode.enabled, True
     try:
         yield
     finally:
-        _Anomaly.enabled = previous
+        AnomalyMode.enabled = previous
 
 
 def _finite(array: Any) -> bool:
@@ -85,7 +85,8 @@ def _finite(array: Any) -> bool:
     return bool(xp_of(array).isfinite(array).all())
 
 
-def _check_forward(op: type, out: Any, arrays: list[Any]) -> None:
+def check_forward(op: type, out: Any, arrays: list[Any]) -> None:
+    """Raise a ``FloatingPointError`` naming ``op`` if its output ``out`` holds NaN or inf."""
     if _finite(out):
         return
     cause = (
@@ -98,7 +99,8 @@ def _check_forward(op: type, out: Any, arrays: list[Any]) -> None:
     )
 
 
-def _check_backward(node: Function, upstream: Any, input_grads: tuple[Any, ...]) -> None:
+def check_backward(op: type, upstream: Any, input_grads: tuple[Any, ...]) -> None:
+    """Raise a ``FloatingPointError`` naming ``op`` if a gradient it returned holds NaN or inf."""
     for index, g in enumerate(input_grads):
         if isinstance(g, Tensor):
             g = g.data
@@ -109,7 +111,7 @@ def _check_backward(node: Function, upstream: Any, input_grads: tuple[Any, ...])
                 else "the gradient it received already held NaN or inf"
             )
             raise FloatingPointError(
-                f"{type(node).__name__} backward produced NaN or inf in the gradient of its "
+                f"{op.__name__} backward produced NaN or inf in the gradient of its "
                 f"input {index} (shape {g.shape}); {cause}"
             )
 
@@ -145,6 +147,7 @@ class _Unrecorded:
     """The ``ctx`` of a call that records no graph: whatever forward saves is dropped."""
 
     needs_input_grad = ()
+    saved_tensors = ()
 
     def save_for_backward(self, *arrays: Any) -> None:
         pass
@@ -226,8 +229,8 @@ class Function:
             out = cls.forward(ctx, *arrays)
         except (ValueError, TypeError, IndexError) as error:
             raise _explained(cls, error, arrays) from error
-        if _Anomaly.enabled:
-            _check_forward(cls, out, arrays)
+        if AnomalyMode.enabled:
+            check_forward(cls, out, arrays)
         if not recorded:
             result = wrap(out)
             if cls.makes_views and isinstance(args[0], Tensor):
@@ -236,7 +239,11 @@ class Function:
         else:
             if type(out) is not np.ndarray:
                 out = _as_saved_output(ctx, out)
-            result = _from_op(out, ctx)
+            result = _new(Tensor)  # Tensor._from_op(out, ctx), written out: one call fewer
+            result.data = out
+            result.grad = None
+            result._ctx = ctx
+            result.requires_grad = True
         if Capture.recorder is not None:
             Capture.recorder.op(cls, ctx if recorded else None, args, result)
         return result
@@ -332,6 +339,8 @@ def _topological_order(root: Function) -> tuple[list[Function], dict[Tensor, int
     seen = {root}
     leaves: dict[Tensor, int] = {}
     last_recorded_write = Last.recorded
+    oldest = root.sequence  # of the nodes found so far, while they are newest first
+    ordered = True
     for node in nodes:  # grows while it is walked: a breadth-first search without a queue
         inputs = node.inputs
         if inputs is None:
@@ -348,7 +357,11 @@ def _topological_order(root: Function) -> tuple[list[Function], dict[Tensor, int
                 if producer not in seen:
                     seen.add(producer)
                     nodes.append(producer)
-    if len(nodes) > 1:
+                    if producer.sequence > oldest:  # found out of order: sort at the end
+                        ordered = False
+                    else:
+                        oldest = producer.sequence
+    if not ordered:  # in a chain, as in most graphs, the search finds them in order
         nodes.sort(key=_by_sequence, reverse=True)
     return nodes, leaves
 
@@ -429,7 +442,7 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
         if rebased is not None:
             root = rebased
     grads: dict[Function, np.ndarray] = {root._ctx: grad}
-    check = _Anomaly.enabled
+    check = AnomalyMode.enabled
     last_write = Last.write
     nodes, leaves = _topological_order(root._ctx)
     held: dict[Tensor, tuple[Any, Any]] = {}  # the gradients of leaves not yet complete
@@ -443,7 +456,7 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         if check:
-            _check_backward(node, upstream, input_grads)
+            check_backward(type(node), upstream, input_grads)
         if recorder is not None:
             recorder.node(node, input_grads)
         inputs = node.inputs
@@ -465,14 +478,16 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
             data = tensor.data
             if g.shape != data.shape:
                 g = _sum_to(g, data.shape, node)
-            if g.dtype != data.dtype:
-                g = g.astype(data.dtype)
+            if g.dtype is not data.dtype and g.dtype != data.dtype:  # NumPy's dtypes are
+                g = g.astype(data.dtype)  # singletons: the first test settles the usual case
             producer = tensor._ctx
             if producer is None:
-                if leaves[tensor] == 1 and not held:  # its only edge: no sum to wait for
-                    _accumulate_leaf(tensor, g, upstream)
-                else:
+                if leaves[tensor] != 1 or held:  # a sum to wait for
                     _reach_leaf(tensor, g, upstream, leaves, held)
+                elif tensor.grad is None and g is not upstream and g.base is None:
+                    tensor.grad = wrap(g)  # _accumulate_leaf's usual case, written out
+                else:
+                    _accumulate_leaf(tensor, g, upstream)
             elif producer in grads:
                 grads[producer] = grads[producer] + g
             else:
@@ -486,5 +501,3 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
 # Tensor and Function need each other; whichever module is imported first defines its own
 # names before importing the other.
 from .tensor import Tensor, wrap  # noqa: E402
-
-_from_op = Tensor._from_op

@@ -260,8 +260,7 @@ class Tensor:
     @staticmethod
     def _from_op(data: Any, ctx: Any) -> Tensor:
         """An op's result, not copied, made by the graph node ``ctx`` (None: outside the
-        graph, as ``wrap`` makes it). ``wrap``'s body written out, not called: it is the
-        graph's hottest line."""
+        graph, as ``wrap`` makes it)."""
         tensor = object.__new__(Tensor)
         tensor.data = data if isinstance(data, np.ndarray) else as_array(data)
         tensor.grad = None
@@ -483,7 +482,8 @@ class Tensor:
                     f"backward() on a tensor of shape {self.shape} needs grad= of that shape; "
                     "to differentiate a sum, call .sum().backward()"
                 )
-            seed = xp_of(self.data).ones(self.data.shape, self.data.dtype)
+            seed = xp_of(self.data).empty(self.data.shape, self.data.dtype)
+            seed.fill(1)  # np.ones, without its Python-level wrapper
         else:
             given = as_array(grad.data if isinstance(grad, Tensor) else grad)
             seed = to_device(given, self.device).astype(self.dtype)

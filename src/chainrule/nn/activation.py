@@ -1,16 +1,24 @@
 """Activation layers: the elementwise nonlinearities and softmax as modules.
 
 The common ones call their op directly rather than through the tensor method: one Python
-call fewer on the path every training step takes.
+call fewer on the path every training step takes. The elementwise ones also say how they
+run together with a ``Linear`` layer before them (``forward_after``), as one op, which
+``Sequential`` does (see ``FUSED_AFTER_LINEAR``).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..ops.activation import ReLU as ReLUOp
 from ..ops.activation import Sigmoid as SigmoidOp
 from ..ops.elementwise import Tanh as TanhOp
+from ..ops.linear import LinearLeakyReLU, LinearReLU, LinearSigmoid, LinearTanh
 from ..tensor import Tensor
 from .module import Module
+
+if TYPE_CHECKING:
+    from .linear import Linear
 
 
 class Sigmoid(Module):
@@ -19,6 +27,10 @@ class Sigmoid(Module):
     def forward(self, x: Tensor) -> Tensor:
         return SigmoidOp.apply(x)
 
+    def forward_after(self, linear: Linear, x: Tensor) -> Tensor:
+        """``self(linear(x))`` as one op."""
+        return linear.forward_then(LinearSigmoid, x)
+
 
 class Tanh(Module):
     """y = tanh(x)."""
@@ -26,12 +38,20 @@ class Tanh(Module):
     def forward(self, x: Tensor) -> Tensor:
         return TanhOp.apply(x)
 
+    def forward_after(self, linear: Linear, x: Tensor) -> Tensor:
+        """``self(linear(x))`` as one op."""
+        return linear.forward_then(LinearTanh, x)
+
 
 class ReLU(Module):
     """y = max(x, 0)."""
 
     def forward(self, x: Tensor) -> Tensor:
         return ReLUOp.apply(x)
+
+    def forward_after(self, linear: Linear, x: Tensor) -> Tensor:
+        """``self(linear(x))`` as one op."""
+        return linear.forward_then(LinearReLU, x)
 
 
 class LeakyReLU(Module):
@@ -43,6 +63,10 @@ class LeakyReLU(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return x.leaky_relu(self.negative_slope)
+
+    def forward_after(self, linear: Linear, x: Tensor) -> Tensor:
+        """``self(linear(x))`` as one op."""
+        return linear.forward_then(LinearLeakyReLU, x, self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -68,6 +92,11 @@ class LogSoftmax(Softmax):
     def forward(self, x: Tensor) -> Tensor:
         return x.log_softmax(self.dim)
 
+
+FUSED_AFTER_LINEAR = frozenset({Sigmoid, Tanh, ReLU, LeakyReLU})
+"""The activations that ``Sequential`` runs together with a ``Linear`` layer before them, as
+one op (``forward_after``), with the same values and gradients bit for bit. Exactly these
+classes: a subclass may compute something else."""
 
 ACTIVATIONS: dict[str, type[Module]] = {
     "sigmoid": Sigmoid,

@@ -8,7 +8,8 @@ from itertools import pairwise
 from numbers import Integral
 from typing import Any
 
-from .activation import ACTIVATIONS
+from ..tensor import Tensor
+from .activation import ACTIVATIONS, FUSED_AFTER_LINEAR
 from .linear import Linear
 from .module import Module
 
@@ -19,6 +20,11 @@ class Sequential(Module):
 
     Built from modules (``Sequential(Linear(2, 2), Sigmoid())``) or from a mapping of names
     to modules.
+
+    A ``Linear`` layer followed by an elementwise activation (``FUSED_AFTER_LINEAR``) runs as
+    one op, e.g. ``LinearSigmoid``: the same values and gradients, bit for bit, with one graph
+    node fewer; the output's ``grad_fn`` is that op. Layers whose ``forward`` is replaced on
+    the instance run on their own.
     """
 
     def __init__(self, *layers: Module | Mapping[str, Module]) -> None:
@@ -35,12 +41,26 @@ class Sequential(Module):
             self.add_module(str(index), layer)
 
     def forward(self, x: Any) -> Any:
-        layers = iter(self._modules.values())
-        first = next(layers, None)
-        if first is not None:
-            x = first(x)  # through __call__, which checks what the first layer takes
-        for layer in layers:
-            x = layer.forward(x)  # what layer(x) runs, one Python call fewer per layer
+        layers = tuple(self._modules.values())
+        last = len(layers) - 1
+        i = 0
+        while i <= last:
+            layer = layers[i]
+            if (
+                i < last
+                and type(layer) is Linear
+                and type(layers[i + 1]) in FUSED_AFTER_LINEAR
+                and (i or isinstance(x, Tensor))  # else the first layer's __call__ refuses x
+                and "forward" not in layer.__dict__
+                and "forward" not in layers[i + 1].__dict__
+            ):
+                x = layers[i + 1].forward_after(layer, x)
+                i += 2
+                continue
+            # The first layer through __call__, which checks what it takes; the others by
+            # what layer(x) runs, one Python call fewer per layer.
+            x = layer.forward(x) if i else layer(x)
+            i += 1
         return x
 
     def append(self, layer: Module) -> Sequential:

@@ -2,7 +2,9 @@
 
 Each backward reuses what forward computed (usually the output), so the derivative
 costs one or two elementwise passes; all are stable for inputs of any magnitude. Integer and
-bool inputs follow PyTorch's rules (``dtype_rules``), not NumPy's.
+bool inputs follow PyTorch's rules (``dtype_rules``), not NumPy's. The elementwise ones read
+what they saved as the last of ``ctx.saved_tensors``, so that ``ops.linear.LinearActivation``
+can run them as the second half of one op, after the arrays the linear half saved.
 """
 
 from __future__ import annotations
@@ -64,8 +66,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> Any:
-        (y,) = ctx.saved_tensors
-        return sigmoid_backward_kernel(g, y)
+        return sigmoid_backward_kernel(g, ctx.saved_tensors[-1])
 
     @staticmethod
     def replay_forward(e: Any, op: Any) -> None:
@@ -130,8 +131,7 @@ class ReLU(Function):
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> Any:
-        (y,) = ctx.saved_tensors
-        return relu_backward_kernel(g, y)
+        return relu_backward_kernel(g, ctx.saved_tensors[-1])
 
     @staticmethod
     def replay_forward(e: Any, op: Any) -> None:
@@ -170,7 +170,7 @@ class LeakyReLU(Function):
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, None]:
-        (x,) = ctx.saved_tensors
+        x = ctx.saved_tensors[-1]
         return xp_of(g).where(x > 0, g, g * ctx.slope), None
 
     @staticmethod

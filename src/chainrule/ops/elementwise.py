@@ -97,7 +97,7 @@ class Tanh(Function):
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> Any:
-        (y,) = ctx.saved_tensors
+        y = ctx.saved_tensors[-1]  # the last saved, as ops.activation's: see LinearActivation
         return g * (1 - y * y)
 
     @staticmethod

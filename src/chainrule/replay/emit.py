@@ -22,7 +22,7 @@ import numpy as np
 
 from .._backend import as_array
 from ..function import _UNRECORDED, _as_saved_output
-from .capture import Value
+from .capture import OpEvent, Value
 
 MISS = object()
 """What a replay returns, having changed nothing, when its guards do not hold."""
@@ -135,6 +135,17 @@ class Emitter:
         op.out.name = name
         if fresh:
             self.fresh.add(name)
+
+    def part(
+        self, op: Any, cls: type, args: list[Any], needs: tuple[bool, ...], out: Any = None
+    ) -> OpEvent:
+        """One op inside the fused op ``op``, for the fused op's form to replay with that op's
+        own forms: ``cls`` applied to ``args`` (Values of the capture, or another part's
+        result), giving ``out`` (a Value) or, when None, an intermediate of ``op``'s shape and
+        dtype that eager never keeps (its stand-in array holds no memory)."""
+        if out is None:
+            out = Value("op", np.broadcast_to(np.zeros((), op.out.dtype), op.out.shape))
+        return OpEvent(cls, args, needs, out, op.recorded)
 
     def scalar(self, name: str) -> float | None:
         """The value of ``name`` when it is a one-element constant known now (the ones that

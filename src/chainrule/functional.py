@@ -130,11 +130,15 @@ def mse_loss(prediction: Tensor, target: Tensor, reduction: str = "mean") -> Ten
     """Mean squared error: reduce((prediction - target)²), in the dtype PyTorch promotes the
     two to (float32 with an int64 target stays float32; with a float64 one, float64)."""
     _check_loss_args("mse_loss", "prediction", prediction, target, reduction)
-    _check_same_shape("mse_loss", prediction, target)
-    if prediction.dtype != target.dtype:
-        dtype = promote_types(prediction.dtype, target.dtype)
+    p, t = prediction.data, target.data
+    if p.shape != t.shape:
+        _check_same_shape("mse_loss", prediction, target)
+    if p.dtype != t.dtype:
+        dtype = promote_types(p.dtype, t.dtype)
         prediction, target = _converted(prediction, dtype), _converted(target, dtype)
-    _check_floating("mse_loss", "prediction or target", prediction)
+        p = prediction.data
+    if p.dtype.kind != "f":
+        _check_floating("mse_loss", "prediction or target", prediction)
     return MeanSquaredError.apply(prediction, target, reduction)
 
 
@@ -207,13 +211,15 @@ def cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean") -> Te
     row of the target sums to 1. With probabilities the loss is in the dtype PyTorch
     promotes the two to."""
     _check_loss_args("cross_entropy", "logits", logits, target, reduction)
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must have shape (N, C), not {logits.shape}")
-    _check_floating("cross_entropy", "logits", logits)
-    if target.shape == logits.shape and target.dtype.kind == "f":
+    scores, labels = logits.data, target.data
+    if scores.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must have shape (N, C), not {scores.shape}")
+    if scores.dtype.kind != "f":
+        _check_floating("cross_entropy", "logits", logits)
+    if labels.shape == scores.shape and labels.dtype.kind == "f":
         return SoftmaxCrossEntropy.apply(logits, target, reduction)
-    _check_class_indices("cross_entropy", logits.shape, target.data, probabilities_too=True)
-    return SoftmaxCrossEntropy.apply(logits, target.data, reduction)
+    _check_class_indices("cross_entropy", scores.shape, labels, probabilities_too=True)
+    return SoftmaxCrossEntropy.apply(logits, labels, reduction)
 
 
 def nll_loss(log_probs: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:

@@ -72,22 +72,34 @@ def writes_of(array: Any) -> Writes | None:
 def record_write(array: Any, stamp: int, recorded: bool) -> None:
     """Count a write to ``array``'s storage at ``stamp``, ``recorded`` or not by the graph."""
     owner = array if array.base is None else storage(array)  # a parameter owns its memory
-    key = id(owner)
-    entry = _writes.get(key)
+    entry = _writes.get(id(owner))
     if entry is None:
-        try:
-            weakref.finalize(owner, _writes.pop, key, None)
-        except TypeError:  # an array type without weak references: it keeps no versions
+        entry = _first_write(owner)
+        if entry is None:
             return
-        entry = _writes[key] = Writes()
     entry.count += 1
-    entry.recent.append(stamp)
-    if len(entry.recent) > _KEPT:
-        del entry.recent[: _KEPT // 2]
-    Last.write = max(Last.write, stamp)
+    recent = entry.recent
+    recent.append(stamp)
+    if len(recent) > _KEPT:
+        del recent[: _KEPT // 2]
+    if stamp > Last.write:  # an optimizer step writes each parameter: no max() call
+        Last.write = stamp
     if recorded:
         entry.recorded.append(stamp)
-        Last.recorded = max(Last.recorded, stamp)
+        if stamp > Last.recorded:
+            Last.recorded = stamp
+
+
+def _first_write(owner: Any) -> Writes | None:
+    """A new entry for ``owner``'s writes, kept while it lives; None for an array type
+    without weak references, which keeps no versions."""
+    key = id(owner)
+    try:
+        weakref.finalize(owner, _writes.pop, key, None)
+    except TypeError:
+        return None
+    entry = _writes[key] = Writes()
+    return entry
 
 
 def version(array: Any) -> int:

@@ -42,21 +42,21 @@ class Sequential(Module):
 
     def forward(self, x: Any) -> Any:
         layers = tuple(self._modules.values())
-        last = len(layers) - 1
+        count = len(layers)
         i = 0
-        while i <= last:
+        while i < count:
             layer = layers[i]
-            if (
-                i < last
-                and type(layer) is Linear
-                and type(layers[i + 1]) in FUSED_AFTER_LINEAR
-                and (i or isinstance(x, Tensor))  # else the first layer's __call__ refuses x
-                and "forward" not in layer.__dict__
-                and "forward" not in layers[i + 1].__dict__
-            ):
-                x = layers[i + 1].forward_after(layer, x)
-                i += 2
-                continue
+            if type(layer) is Linear and i + 1 < count:
+                following = layers[i + 1]
+                if (
+                    type(following) in FUSED_AFTER_LINEAR
+                    and (i or isinstance(x, Tensor))  # else the first layer's __call__ refuses x
+                    and "forward" not in layer.__dict__
+                    and "forward" not in following.__dict__
+                ):
+                    x = following.forward_after(layer, x)
+                    i += 2
+                    continue
             # The first layer through __call__, which checks what it takes; the others by
             # what layer(x) runs, one Python call fewer per layer.
             x = layer.forward(x) if i else layer(x)

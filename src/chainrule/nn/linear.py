@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from .._backend import Device
+from ..function import Function
 from ..ops.linear import Linear as LinearOp
-from ..ops.linear import LinearActivation
 from ..tensor import Tensor
 from . import init
 from .module import Module
@@ -48,21 +48,17 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        self._check_input(x)
-        return LinearOp.apply(x, self.weight, self.bias)
+        return self.forward_then(LinearOp, x)
 
-    def forward_then(self, op: type[LinearActivation], x: Tensor, *args: Any) -> Tensor:
-        """This layer and the activation after it as one op (``op``, e.g. ``LinearSigmoid``,
-        with the activation's constants ``args``): what ``Sequential`` runs for the pair."""
-        self._check_input(x)
-        return op.apply(x, self.weight, self.bias, *args)
-
-    def _check_input(self, x: Tensor) -> None:
+    def forward_then(self, op: type[Function], x: Tensor, *args: Any) -> Tensor:
+        """``op(x, weight, bias, *args)``: this layer's op, or (``LinearSigmoid``...) this
+        layer and the activation after it as one op, which ``Sequential`` runs for the pair."""
         if x.shape[-1:] != (self.in_features,):
             raise ValueError(
                 f"Linear(in_features={self.in_features}, out_features={self.out_features}) got "
                 f"input of shape {x.shape}; its last dimension must be {self.in_features}"
             )
+        return op.apply(x, self.weight, self.bias, *args)
 
     def extra_repr(self) -> str:
         return (

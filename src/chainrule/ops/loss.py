@@ -34,8 +34,8 @@ def _unreduce(g: Any, count: int, reduction: str) -> Any:
     An empty batch has no samples to scale: the factor is then ``g`` itself."""
     if reduction == "none":
         return g
-    if not is_gpu_array(g):  # reading a GPU number would wait for the GPU; keep it there
-        g = float(g)
+    if type(g) is np.ndarray or not is_gpu_array(g):  # reading a GPU number would wait for
+        g = float(g)  # the GPU: keep it there
     return g / count if reduction == "mean" and count else g
 
 
@@ -51,9 +51,11 @@ class MeanSquaredError(Function):
         ctx.reduction = reduction
         if reduction == "none":
             return diff * diff
+        xp = xp_of(diff)
         flat = diff.reshape(-1)
-        total = xp_of(flat).dot(flat, flat)  # the sum of squares in one BLAS call
-        return _mean(total, flat.size) if reduction == "mean" else total
+        total = xp.dot(flat, flat)  # the sum of squares in one BLAS call
+        # A 0-d array, as the graph keeps it (NumPy's dot gives a scalar).
+        return xp.asarray(_mean(total, flat.size) if reduction == "mean" else total)
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> tuple[Any, Any, None]:
@@ -166,7 +168,7 @@ class SoftmaxCrossEntropy(Function):
             ctx.save_for_backward(probs, target)
             if reduction == "none":
                 return -(picked - log_total[:, 0])
-            return _reduce(log_total[:, 0] - picked, reduction)
+            return xp.asarray(_reduce(log_total[:, 0] - picked, reduction))  # 0-d, as kept
         # What each gradient needs, as PyTorch saves it: the target for x's, log softmax(x)
         # for the target's (never x itself, which may then change in place).
         need_x, need_target, _ = ctx.needs_input_grad or (False, False, False)

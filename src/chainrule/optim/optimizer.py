@@ -148,12 +148,13 @@ class Optimizer:
             if grad is None:
                 continue
             g = grad.data
-            if g.shape != p.data.shape:
+            data = p.data
+            if g.shape != data.shape:
                 raise ValueError(
-                    f"a parameter of shape {p.data.shape} has a gradient of shape {g.shape}; "
+                    f"a parameter of shape {data.shape} has a gradient of shape {g.shape}; "
                     "a gradient must have its parameter's shape"
                 )
-            record_write(p.data, stamp, recorded=False)
+            record_write(data, stamp, False)
             yield p, g
 
     def zero_grad(self, set_to_none: bool = True) -> None:

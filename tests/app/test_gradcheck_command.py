@@ -38,7 +38,7 @@ def test_deeper_networks_pass_with_every_activation_and_loss(activation, loss, c
 
 def test_a_wrong_sigmoid_derivative_fails_where_it_is_used(monkeypatch, capsys):
     # dx = g * y instead of g * y * (1 - y): a plausible slip in seed 001's sigmoid'.
-    wrong = staticmethod(lambda ctx, g: g * ctx.saved_tensors[0])
+    wrong = staticmethod(lambda ctx, g: g * ctx.saved_tensors[-1])  # y, saved last
     monkeypatch.setattr(Sigmoid, "backward", wrong)
 
     assert main(["gradcheck", "--json"]) == 1
@@ -139,7 +139,7 @@ def test_the_korean_report_has_the_same_numbers_and_no_english_prose(capsys):
 def test_a_failure_in_korean_names_the_parameters_and_json_ignores_the_language(
     monkeypatch, capsys
 ):
-    monkeypatch.setattr(Sigmoid, "backward", staticmethod(lambda ctx, g: g * ctx.saved_tensors[0]))
+    monkeypatch.setattr(Sigmoid, "backward", staticmethod(lambda ctx, g: g * ctx.saved_tensors[-1]))
     assert main(["gradcheck", "--lang", "ko"]) == 1
     out = capsys.readouterr().out
     assert out.count("실패") == 3  # two rows and the verdict

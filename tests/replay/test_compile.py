@@ -155,6 +155,38 @@ def test_a_replay_runs_no_op_of_the_engine(monkeypatch):
     assert calls
 
 
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_a_linear_layer_fused_with_its_activation_is_replayed_by_its_form(
+    activation, monkeypatch
+):
+    # Sequential runs Linear + activation as one op (ops.linear.LinearActivation); its replay
+    # writes the two halves' NumPy calls, and never calls the fused op's forward or backward.
+    from chainrule.ops.linear import LinearActivation
+
+    (fused,) = [
+        cls
+        for cls in LinearActivation.__subclasses__()
+        if cls.activation.__name__ == ACTIVATIONS[activation].__name__
+    ]
+    x, t = _data("ce", np.float32)
+    state = _builder(activation, "ce", "adam", np.float32)()
+    step = cr.compile(lambda x, t: training_step(state, x, t))
+    x, t = cr.tensor(x[:5]), cr.tensor(t[:5])
+    step(x, t)  # eager: Adam has no state to capture yet
+    step(x, t)
+    assert step.eager_reason is None and step.signatures == 1  # captured, eagerly
+
+    def refuse(*args):
+        raise AssertionError("the fused op was called, not replayed by its form")
+
+    monkeypatch.setattr(fused, "forward", refuse)
+    monkeypatch.setattr(fused, "backward", refuse)
+    losses = [step(x, t).item() for _ in range(4)]
+    assert losses == sorted(losses, reverse=True) and len(set(losses)) == 4
+    with pytest.raises(AssertionError, match="was called"):
+        state[0](x)  # the patch is in place: eager calls it
+
+
 def test_the_returned_loss_is_a_0d_tensor_that_is_not_in_a_graph():
     model = nn.Linear(3, 1)
     optimizer = optim.SGD(model.parameters(), lr=0.1)

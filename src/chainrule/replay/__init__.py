@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from ..function import Capture, _Anomaly, is_grad_enabled
+from ..function import AnomalyMode, Capture, is_grad_enabled
 from ..tensor import Tensor
 from .build import Builder, NotReplayable
 from .capture import Recorder, StepEvent
@@ -100,7 +100,7 @@ class CompiledFunction:
         return len(self._entries)
 
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if self.eager_reason is not None or Capture.recorder is not None or _Anomaly.enabled:
+        if self.eager_reason is not None or Capture.recorder is not None or AnomalyMode.enabled:
             return self.fn(*args, **kwargs)
         arguments = [*args, *kwargs.values()]
         keywords = tuple(kwargs)

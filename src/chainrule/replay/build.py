@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import as_array, device_of, xp_of
-from ..function import _Anomaly, _GradMode, _sum_to
+from ..function import AnomalyMode, _GradMode, _sum_to
 from ..tensor import Tensor, wrap
 from ..versions import clock, record_write
 from .capture import BackwardEvent, Leaf, OpEvent, Recorder, StepEvent, Value, ZeroGradEvent
@@ -86,7 +86,7 @@ class Builder:
         self._externals()
         grad_mode = e.const(_GradMode, "mode")
         e.guard(f"{grad_mode}.enabled is {self.grad_enabled}")
-        e.guard(f"not {e.const(_Anomaly, 'mode')}.enabled")
+        e.guard(f"not {e.const(AnomalyMode, 'mode')}.enabled")
         for module in self.recorder.live_modules():
             e.guard(f"{e.const(module, 'm')}.training is {module.training}")
         for event in self.recorder.events:

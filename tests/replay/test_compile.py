@@ -156,9 +156,7 @@ def test_a_replay_runs_no_op_of_the_engine(monkeypatch):
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_a_linear_layer_fused_with_its_activation_is_replayed_by_its_form(
-    activation, monkeypatch
-):
+def test_a_linear_layer_fused_with_its_activation_is_replayed_by_its_form(activation, monkeypatch):
     # Sequential runs Linear + activation as one op (ops.linear.LinearActivation); its replay
     # writes the two halves' NumPy calls, and never calls the fused op's forward or backward.
     from chainrule.ops.linear import LinearActivation

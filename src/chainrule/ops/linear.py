@@ -149,9 +149,7 @@ def _replay_fused_backward(e: Any, op: Any, g: str, into: list, grads: list) -> 
     """The replay of a fused op's backward: the activation's form, then ``Linear``'s."""
     linear, act = op.saved["parts"]
     dz = act.cls.replay_backward(e, act, g, [None], [(op.out.shape, op.out.dtype)])[0]
-    return Linear.replay_backward(e, linear, dz, into[:3], grads[:3]) + [None] * (
-        len(op.args) - 3
-    )
+    return Linear.replay_backward(e, linear, dz, into[:3], grads[:3]) + [None] * (len(op.args) - 3)
 
 
 def _fused_formula(activation: type[Function]) -> str:

@@ -182,7 +182,8 @@ def notes(report: dict[str, Any]) -> list[str]:
         "run, in one process per workload"
         + (" (quick: one process for all)." if report["quick"] else "."),
         "Ratios are of epoch times: chainrule/hand-written and compiled/hand-written, lower is "
-        "better (the overhead over plain NumPy; compiled: cr.compile, its captures included)"
+        "better (the overhead over plain NumPy; compiled: cr.compile in its steady state, each "
+        "capture made once, in the warm-up or a first partial batch)"
         + ("; PyTorch/chainrule, higher is better." if machine.get("torch") else "."),
         "Loss after: the mean loss on the first 1,000 samples (XOR: its 4 points) after the "
         "epoch; agrees: its largest relative difference from the hand-written one's over all "

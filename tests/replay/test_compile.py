@@ -240,3 +240,28 @@ def test_a_step_on_a_gpu_replays_through_its_array_module(optimizer):
     compiled = side_by_side(build, training_step, batches)
     assert compiled.eager_reason is None
     assert type(compiled._entries[0].stores[0].chunks[0].params).__module__ == "fake_cupy"
+
+
+@pytest.mark.parametrize("context", ["numpy's error state", "np.errstate"])
+def test_a_sigmoid_that_overflows_is_silent_and_the_error_state_comes_back(context, monkeypatch):
+    # exp(-x) overflows to inf for x < -89 in float32, and the sigmoid is then exactly 0, with
+    # no warning (warnings are errors in this suite), as eager; the replay silences it with
+    # NumPy's error state set and reset directly, or with np.errstate where that is missing.
+    from chainrule.replay import emit
+
+    if context == "np.errstate":
+        monkeypatch.setattr(emit, "_ERROR_STATE", None)
+    x = np.array([[-1000.0, 2.0], [3.0, -500.0], [0.5, 0.25]], dtype=np.float32)
+    t = np.array([[1.0], [0.0], [1.0]], dtype=np.float32)
+
+    def build() -> tuple:
+        cr.manual_seed(2)
+        model = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1), nn.Sigmoid())
+        return model, optim.SGD(model.parameters(), lr=0.5), nn.MSELoss()
+
+    before = np.geterr()
+    compiled = side_by_side(build, training_step, [(cr.tensor(x), cr.tensor(t))] * 4)
+    assert compiled.eager_reason is None
+    assert np.geterr() == before
+    source = compiled._entries[0].source
+    assert ("errstate" in source.lower()) == (context == "np.errstate")

@@ -92,6 +92,20 @@ def test_importing_chainrule_does_not_import_the_app():
     assert result.stdout.strip() == "[]"
 
 
+def test_importing_chainrule_loads_no_package_but_numpy():
+    """Optional packages (onnx for cr.onnx, CuPy, matplotlib, rich) load only when used."""
+    code = (
+        "import sys; before = set(sys.modules); import chainrule; chainrule.onnx.export; "
+        "print(sorted({m.split('.')[0] for m in set(sys.modules) - before}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    loaded = ast.literal_eval(result.stdout)
+    # Private modules (_ctypes, NumPy's _cython_...) and cython_runtime come with the rest.
+    packages = {m for m in loaded if m not in sys.stdlib_module_names and m[0] != "_"}
+    assert packages - {"cython_runtime"} == {"chainrule", "numpy"}
+
+
 def test_python_dash_m_chainrule_runs_the_command():
     result = run_cli("--version")
     assert result.returncode == 0, result.stderr

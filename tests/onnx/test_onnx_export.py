@@ -320,7 +320,13 @@ ERRORS = {
         lambda: (nn.Linear(3, 2), cr.zeros(1, 3, dtype=cr.float64)),
         {},
         "the example input is float64 and the model float32; give an input of the model's "
-        "dtype (or make the model float64 with model.to(float64))",
+        "dtype (or make the model float64 with model.to(cr.float64))",
+    ),
+    "a model of two dtypes": (
+        lambda: (nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 2).double()), cr.zeros(1, 3)),
+        {},
+        "the model holds float32 and float64 tensors; make it one dtype (model.float() or "
+        "model.double())",
     ),
     "an integer model input": (
         lambda: (nn.ReLU(), cr.zeros(1, 3, dtype=cr.int64)),

@@ -73,25 +73,28 @@ def _dtype_of(model: nn.Module, x: Tensor) -> np.dtype:
     held = {t.dtype for t in (*model.parameters(), *model.buffers()) if t.dtype.kind == "f"}
     if len(held) > 1:
         names = " and ".join(sorted(map(str, held)))
-        raise ExportError(f"the model holds {names} tensors; make it one dtype (model.float())")
+        raise ExportError(
+            f"the model holds {names} tensors; make it one dtype (model.float() or model.double())"
+        )
     dtype = held.pop() if held else x.dtype
     if dtype not in FLOATS:
         raise ExportError(f"export writes float32 or float64 models, not {dtype}")
     if x.dtype != dtype:
         raise ExportError(
             f"the example input is {x.dtype} and the model {dtype}; give an input of the "
-            f"model's dtype (or make the model {x.dtype} with model.to({x.dtype}))"
+            f"model's dtype (or make the model {x.dtype} with model.to(cr.{x.dtype}))"
         )
     return dtype
 
 
-def _name(names: Sequence[str] | None, default: str, what: str) -> str:
-    """The one name given in ``names`` (PyTorch's ``input_names``), or ``default``."""
+def _name(names: Sequence[str] | None, kind: str) -> str:
+    """The name of the graph's one ``kind`` ("input" or "output"): the one in ``names``
+    (PyTorch's ``input_names`` or ``output_names``), or ``kind`` itself by default."""
     if names is None:
-        return default
+        return kind
     names = [names] if isinstance(names, str) else list(names)
     if len(names) != 1 or not isinstance(names[0], str) or not names[0]:
-        raise ExportError(f"{what} must hold one non-empty name, for the one {what[:-6]}")
+        raise ExportError(f"{kind}_names must hold one non-empty name, for the one {kind}")
     return names[0]
 
 
@@ -207,8 +210,8 @@ def export(
         raise ExportError(f"export takes a chainrule nn.Module, not {type(model).__name__}")
     x = _example(example_input)
     dtype = _dtype_of(model, x)
-    input_name = _name(input_names, "input", "input_names")
-    output_name = _name(output_names, "output", "output_names")
+    input_name = _name(input_names, "input")
+    output_name = _name(output_names, "output")
     graph = Graph(onnx, dtype)
     last, y = _in_evaluation(model, x, graph, input_name)
     _name_output(graph, last, output_name, input_name)

@@ -28,6 +28,11 @@ OLDEST_OPSET = 13
 """The oldest opset export writes: from 13 on, Softmax and LogSoftmax take one axis (and
 negative ones), as PyTorch's dim."""
 
+DEFAULT_OPSET = 17
+"""The opset written unless another is asked for; the file's IR version follows from it."""
+
+INSTALL_HINT = 'pip install "chainrule[onnx]"'
+
 BATCH = "batch"
 """The name of the first dimension of the input (and of the output, while no layer merges
 it into another), which the file leaves free."""
@@ -45,7 +50,7 @@ def _onnx() -> ModuleType:
         onnx = importlib.import_module("onnx")
     except ImportError as error:
         raise OnnxUnavailableError(
-            f'export to ONNX needs the onnx package ({error}); pip install "chainrule[onnx]"'
+            f"export to ONNX needs the onnx package ({error}); {INSTALL_HINT}"
         ) from None
     importlib.import_module("onnx.numpy_helper")
     return onnx
@@ -180,7 +185,7 @@ def export(
     model: nn.Module,
     example_input: Tensor | tuple[Tensor],
     path: str | os.PathLike[str],
-    opset_version: int = 17,
+    opset_version: int = DEFAULT_OPSET,
     input_names: Sequence[str] | None = None,
     output_names: Sequence[str] | None = None,
 ) -> Any:

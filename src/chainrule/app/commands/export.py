@@ -8,7 +8,7 @@ from typing import Any
 
 from ...creation import zeros
 from ...onnx import export
-from ...onnx.model import OLDEST_OPSET
+from ...onnx.model import DEFAULT_OPSET, INSTALL_HINT, OLDEST_OPSET
 from ..run import load_model
 from .arguments import at_least
 
@@ -16,7 +16,7 @@ from .arguments import at_least
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "export",
-        help="write a saved model as an ONNX file (needs onnx: pip install 'chainrule[onnx]')",
+        help=f"write a saved model as an ONNX file (needs onnx: {INSTALL_HINT})",
         description="Write a model saved by chainrule train --save as an ONNX file, with a "
         "free batch dimension, for ONNX Runtime and other runtimes.",
     )
@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--opset",
         type=at_least(OLDEST_OPSET),
-        default=17,
+        default=DEFAULT_OPSET,
         help="the ONNX opset to write (default: %(default)s)",
     )
     parser.set_defaults(handler=_export)

@@ -7,7 +7,7 @@
 tensor([[0.1, 0.2]])
 """
 
-from . import cuda, data, functional, nn, optim
+from . import cuda, data, functional, nn, onnx, optim
 from ._backend import (
     Device,
     DeviceError,
@@ -146,6 +146,7 @@ __all__ = [
     "numerical_grad",
     "ones",
     "ones_like",
+    "onnx",
     "optim",
     "permute",
     "promote_types",

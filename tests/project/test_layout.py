@@ -85,11 +85,30 @@ def test_the_app_holds_the_command_and_the_library_holds_none_of_it():
         assert not (PACKAGE / gone).exists(), gone
 
 
-def test_importing_chainrule_does_not_import_the_app():
-    code = "import sys, chainrule; print([m for m in sys.modules if m.startswith('chainrule.app')])"
+@pytest.fixture(scope="module")
+def loaded_by_import() -> list[str]:
+    """Every module that ``import chainrule`` (and a look at ``chainrule.onnx.export``)
+    loads in a fresh interpreter: one launch for the tests below."""
+    code = (
+        "import sys; before = set(sys.modules); import chainrule; chainrule.onnx.export; "
+        "print(sorted(set(sys.modules) - before))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    return ast.literal_eval(result.stdout)
+
+
+def test_importing_chainrule_does_not_import_the_app(loaded_by_import):
+    assert _of_the_app(set(loaded_by_import)) == []
+    assert "chainrule.function" in loaded_by_import  # the list is really chainrule's
+
+
+def test_importing_chainrule_loads_no_package_but_numpy(loaded_by_import):
+    """Optional packages (onnx for cr.onnx, CuPy, matplotlib, rich) load only when used."""
+    tops = {m.split(".")[0] for m in loaded_by_import}
+    # Private modules (_ctypes, NumPy's _cython_...) and cython_runtime come with the rest.
+    packages = {m for m in tops if m not in sys.stdlib_module_names and m[0] != "_"}
+    assert packages - {"cython_runtime"} == {"chainrule", "numpy"}
 
 
 def test_python_dash_m_chainrule_runs_the_command():

@@ -10,13 +10,14 @@ hidden units' coordinates the four points can be separated by the output unit's 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 from .. import nn, optim
 from ..data import xor
 from ..function import no_grad
-from ..random import manual_seed
+from ..random import get_rng_state, manual_seed, set_rng_state
 from ..tensor import Tensor
 from .blocks import Block, Heading, Paragraph, Table
 from .labels import credit, say
@@ -201,20 +202,35 @@ def _train(model: nn.Module, x: Tensor, t: Tensor, steps: int) -> float:
     return cost.item()
 
 
+def _trained(x: Tensor, t: Tensor, steps: int) -> tuple[nn.Module, float, nn.Module, float]:
+    """The perceptron and the 2-2-1 network, made from the generator as it is and trained,
+    each with its cost after the last step."""
+    perceptron = nn.mlp((2, 1), "sigmoid", "sigmoid")
+    network = nn.mlp((2, 2, 1), "sigmoid", "sigmoid")
+    return perceptron, _train(perceptron, x, t, steps), network, _train(network, x, t, steps)
+
+
 def _line(unit: str, layer: nn.Linear, row: int) -> Line:
     a, b = (float(v) for v in layer.weight.numpy()[row])
     return Line(unit, a, b, float(layer.bias.numpy()[row]))
 
 
+@functools.lru_cache(maxsize=4)
 def xor_story(seed: int = 777, steps: int = 10_001) -> XorStory:
-    """Train the lecture's perceptron and 2-2-1 network on XOR and describe what each learned."""
+    """Train the lecture's perceptron and 2-2-1 network on XOR and describe what each learned.
+
+    The story depends on ``seed`` and ``steps`` alone (the global generator is seeded and
+    put back as it was), so each is trained once per process and kept.
+    """
     x, t = xor().tensors
     inputs, targets = x.numpy(), t.numpy()
-    manual_seed(seed)
-    perceptron = nn.mlp((2, 1), "sigmoid", "sigmoid")
-    network = nn.mlp((2, 2, 1), "sigmoid", "sigmoid")
-    perceptron_cost = _train(perceptron, x, t, steps)
-    network_cost = _train(network, x, t, steps)
+    state = get_rng_state()
+    try:
+        manual_seed(seed)
+        trained = _trained(x, t, steps)
+    finally:
+        set_rng_state(state)
+    perceptron, perceptron_cost, network, network_cost = trained
     with no_grad():
         perceptron_out = perceptron(x).numpy()[:, 0]
         hidden = network[1](network[0](x)).numpy()

@@ -21,10 +21,19 @@ from typing import Any
 import numpy as np
 
 from .._backend import as_array, device_of, xp_of
-from ..function import _Anomaly, _GradMode, _sum_to
+from ..function import _Anomaly, _GradMode, _sum_to, run_after_backward
 from ..tensor import Tensor, wrap
 from ..versions import clock, record_write
-from .capture import BackwardEvent, Leaf, OpEvent, Recorder, StepEvent, Value, ZeroGradEvent
+from .capture import (
+    BackwardEvent,
+    EffectEvent,
+    Leaf,
+    OpEvent,
+    Recorder,
+    StepEvent,
+    Value,
+    ZeroGradEvent,
+)
 from .emit import Emitter
 from .flat import FlatStore
 
@@ -81,6 +90,7 @@ class Builder:
             _own_copy=_own_copy,
             _clock=clock,
             _record_write=record_write,
+            _run_after_backward=run_after_backward,
         )
         self._arguments()
         self._externals()
@@ -98,6 +108,8 @@ class Builder:
                 self._zero_grad(event)
             elif isinstance(event, StepEvent):
                 self._step(event)
+            elif isinstance(event, EffectEvent):
+                self._effect(event)
         self._epilogue()
         returned = self._returned(result)
         names = [f"a{i}" for i in range(len(self.arguments))]
@@ -327,6 +339,22 @@ class Builder:
                     stepped.append(index)
                 index += 1
         self.optimizer_forms[type(event.optimizer)].emit(self, event, store, stepped)
+
+    def _effect(self, event: EffectEvent) -> None:
+        """The call of an effect after backward, with each gradient where the replay keeps it:
+        a stored parameter's in its flat buffer, another's in its ``.grad``."""
+        e = self.e
+        grads = []
+        for p in event.tensors:
+            placed = self.place.get(id(p))
+            if placed is None:
+                holder = e.const(p, "p")
+                grads.append(f"None if {holder}.grad is None else {holder}.grad.data")
+            elif self._grad_state(p) == "set":
+                grads.append(e.const(placed[0].grad_views[placed[1]], "g"))
+            else:
+                grads.append("None")
+        e.line(f"_run_after_backward({e.const(event.effect, 'fx')}, [{', '.join(grads)}])")
 
     def _epilogue(self) -> None:
         e = self.e

@@ -216,15 +216,18 @@ def check_same_layout(entries: Iterable[tuple[str, Any]], what: str) -> None:
         for name, array in ((n, a.data if isinstance(a, Tensor) else a) for n, a in entries)
         if is_array(array)
     ]
-    digest = hashlib.sha256("\n".join(described).encode()).hexdigest()
-    digests = group.comm.allgather((digest, len(described)))
+    digests = group.comm.allgather(hashlib.sha256("\n".join(described).encode()).digest())
     if all(d == digests[0] for d in digests):
         return
     other = next(rank for rank, d in enumerate(digests) if d != digests[0])
-    mine = digests[group.rank]
+    theirs = group.comm.bcast(described if group.rank == other else None, root=other)
+    first = group.comm.bcast(described if group.rank == 0 else None, root=0)
+    where = next(
+        (f"{a} where rank 0 has {b}" for a, b in zip(theirs, first, strict=False) if a != b),
+        f"{len(theirs)} tensors where rank 0 has {len(first)}",
+    )
     raise DistributedError(
-        f"the processes disagree on {what}: rank {other} has another layout than rank 0 "
-        f"(names, shapes or dtypes; this rank has {mine[1]} tensors, rank 0 has "
-        f"{digests[0][1]}); every process must build the same model",
+        f"the processes disagree on {what}: rank {other} has {where} (name:shape:dtype); "
+        "every process must build the same model",
         on_every_rank=True,
     )

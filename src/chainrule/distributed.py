@@ -29,10 +29,13 @@ from .tensor import Tensor
 
 __all__ = [
     "DistributedError",
+    "abort",
     "all_reduce",
     "barrier",
     "broadcast",
     "broadcast_object",
+    "broadcast_optimizer_state",
+    "check_same_layout",
     "destroy_process_group",
     "get_rank",
     "get_world_size",
@@ -40,6 +43,7 @@ __all__ = [
     "is_initialized",
     "launched_rank",
     "launched_world_size",
+    "sum_over_ranks",
 ]
 
 
@@ -191,6 +195,14 @@ def broadcast_object(value: Any, src: int = 0) -> Any:
     """``value`` as process ``src`` has it, on every process (pickled: for small things, a
     checkpoint's bytes, settings; tensors go by ``broadcast``)."""
     return _group().comm.bcast(value, root=src)
+
+
+def broadcast_optimizer_state(optimizer: Any, src: int = 0) -> None:
+    """Give every process ``optimizer``'s state and hyperparameters as process ``src`` has
+    them (once, at the start: pickled), so that all take the same steps from there."""
+    state = broadcast_object(optimizer.state_dict() if get_rank() == src else None, src)
+    if get_rank() != src:
+        optimizer.load_state_dict(state)
 
 
 def barrier() -> None:

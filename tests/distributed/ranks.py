@@ -39,7 +39,10 @@ def _train(dataset, compiled: bool, shard: tuple[int, int] | None):
     model and, per step, whether every rank held the same bits."""
     model = _model()
     wrapped = DistributedDataParallel(model) if shard else model
-    optimizer = optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+    lr = 0.5 if dist.get_rank() == 0 or not shard else 0.9  # rank 0's comes to all
+    optimizer = optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    if shard:
+        dist.broadcast_optimizer_state(optimizer)
     criterion = nn.CrossEntropyLoss()
 
     def step(x, y):

@@ -420,6 +420,7 @@ def train_epochs(
     world, rank = distributed.get_world_size(), distributed.get_rank()
     if world > 1 and run.data_parallel is None:
         run.data_parallel = nn.parallel.DistributedDataParallel(run.model)
+        distributed.broadcast_optimizer_state(run.optimizer)
     loader = data.DataLoader(
         run.bundle.train,
         batch_size=run.settings.batch_size,

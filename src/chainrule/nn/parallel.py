@@ -138,8 +138,9 @@ class DistributedDataParallel(Module):
     Made in every process after ``cr.distributed.init_process_group()``: it checks that all
     have the same parameter and buffer names, shapes and dtypes (one line naming the
     mismatch, on every process, if not) and copies rank 0's values to the others. The
-    optimizer's state is each process's own: make the optimizer after this, or broadcast
-    it. Works under ``cr.compile``: the allreduce is part of the replayed step. CPU only.
+    optimizer's state is each process's own: give every process rank 0's with
+    ``cr.distributed.broadcast_optimizer_state``. Works under ``cr.compile``: the allreduce
+    is part of the replayed step. CPU only.
     """
 
     def __init__(self, module: Module) -> None:

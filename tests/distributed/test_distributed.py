@@ -142,6 +142,28 @@ def test_each_rank_gets_a_contiguous_share_of_every_global_batch():
         data.DataLoader(dataset, 5, shard=(2, 2))
 
 
+class _Squares(data.Dataset):
+    """Samples one by one (the loader's path for datasets it cannot slice)."""
+
+    def __len__(self):
+        return 3
+
+    def __getitem__(self, i):
+        return cr.tensor([float(i)]), cr.tensor(i * i)
+
+
+def test_a_dataset_of_single_samples_gives_an_empty_share_its_shape():
+    shares = [list(data.DataLoader(_Squares(), 3, shard=(r, 4))) for r in range(4)]
+    assert [[x.numpy().tolist() for x, _ in share] for share in shares] == [
+        [[[0.0]]],
+        [[[1.0]]],
+        [[[2.0]]],
+        [[]],
+    ]
+    ((x, y),) = shares[3]
+    assert x.shape == (0, 1) and y.shape == (0,)
+
+
 class _Doubled(cr.Function):
     """y = x; after backward, an effect doubles the gradients of ``PARAMS`` and counts."""
 

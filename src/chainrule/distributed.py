@@ -10,7 +10,8 @@ ends one process prints its traceback and aborts the whole job (``MPI.COMM_WORLD
 so no process waits for ever on a peer that has died.
 
 Tensors travel through host memory as NumPy buffers (one ``Allreduce`` of the array, never
-a pickled object), on the CPU only: a CUDA tensor is refused (see docs/DISTRIBUTED.md).
+a pickled object); a CUDA tensor is copied to host memory and back (NCCL is not written
+yet: docs/DISTRIBUTED.md).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import is_array
+from ._backend import device_of, is_array, to_device, to_numpy
 from .errors import UserError
 from .tensor import Tensor
 
@@ -161,15 +162,18 @@ def _group() -> type[_Group]:
     return _Group
 
 
-def _host_array(tensor: Tensor, what: str) -> np.ndarray:
+def _through_host(tensor: Tensor, what: str, exchange: Any) -> None:
+    """Run ``exchange`` on ``tensor``'s values as a contiguous NumPy array, in place: a CPU
+    tensor's own array, a GPU tensor's copied to host memory and back."""
     array = tensor.data if isinstance(tensor, Tensor) else tensor
-    if type(array) is not np.ndarray:
-        raise DistributedError(
-            f"{what}: only CPU tensors travel between processes; move it with .cpu() first"
-        )
-    if not array.flags.c_contiguous:
-        raise DistributedError(f"{what}: the tensor must be contiguous")
-    return array
+    if not is_array(array):
+        raise TypeError(f"{what}: expected a tensor, got {type(tensor).__name__}")
+    host = to_numpy(array)
+    if host is array and not array.flags.c_contiguous:
+        raise DistributedError(f"{what}: the tensor must be contiguous (.contiguous())")
+    exchange(host)
+    if host is not array:
+        array[...] = to_device(host, device_of(array))
 
 
 _OPS = {"sum": "SUM", "max": "MAX", "min": "MIN", "product": "PROD"}
@@ -177,18 +181,22 @@ _OPS = {"sum": "SUM", "max": "MAX", "min": "MIN", "product": "PROD"}
 
 def all_reduce(tensor: Tensor, op: str = "sum") -> None:
     """Replace ``tensor``'s values, in place, by their sum (or "max", "min", "product") over
-    all processes: every process ends with the same values."""
+    all processes: every process ends with the same values. A GPU tensor travels through
+    host memory."""
     group = _group()
     if op not in _OPS:
         raise ValueError(f"all_reduce: op must be one of {', '.join(_OPS)}, not {op!r}")
-    array = _host_array(tensor, "all_reduce")
-    group.comm.Allreduce(group.mpi.IN_PLACE, array, op=getattr(group.mpi, _OPS[op]))
+    mpi_op = getattr(group.mpi, _OPS[op])
+    _through_host(
+        tensor, "all_reduce", lambda a: group.comm.Allreduce(group.mpi.IN_PLACE, a, op=mpi_op)
+    )
 
 
 def broadcast(tensor: Tensor, src: int = 0) -> None:
-    """Replace ``tensor``'s values, in place, by those of process ``src``."""
+    """Replace ``tensor``'s values, in place, by those of process ``src`` (a GPU tensor's
+    through host memory)."""
     group = _group()
-    group.comm.Bcast(_host_array(tensor, "broadcast"), root=src)
+    _through_host(tensor, "broadcast", lambda a: group.comm.Bcast(a, root=src))
 
 
 def broadcast_object(value: Any, src: int = 0) -> Any:

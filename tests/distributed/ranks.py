@@ -1,19 +1,21 @@
 """Programs that the tests of this folder run under ``mpirun -np 2``; rank 0 prints one JSON
 line of what it found. ``python ranks.py train``: data-parallel training on the digits, with
-the checks only several processes can make; ``python ranks.py raise``: rank 1 fails in the
-middle of training while rank 0 waits for it in the allreduce."""
+the checks only several processes can make; ``gpu``: the same on a stand-in GPU; ``raise``:
+rank 1 fails in the middle of training while rank 0 waits for it in the allreduce."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
 import chainrule as cr
 import chainrule.distributed as dist
 from chainrule import data, nn, optim
+from chainrule._backend import to_numpy
 from chainrule.nn.parallel import DistributedDataParallel
 
 SEED = 3
@@ -25,7 +27,8 @@ def _model(hidden: int = 32) -> nn.Module:
 
 
 def _digest(model: nn.Module) -> str:
-    return hashlib.sha256(b"".join(p.data.tobytes() for p in model.parameters())).hexdigest()
+    arrays = (to_numpy(p.data) for p in model.parameters())
+    return hashlib.sha256(b"".join(a.tobytes() for a in arrays)).hexdigest()
 
 
 def _phases(dataset: data.TensorDataset) -> list[tuple[data.TensorDataset, int]]:
@@ -34,10 +37,10 @@ def _phases(dataset: data.TensorDataset) -> list[tuple[data.TensorDataset, int]]
     return [(dataset, 256), (data.Subset(dataset, list(range(257))), 128)]
 
 
-def _train(dataset, compiled: bool, shard: tuple[int, int] | None):
+def _train(dataset, compiled: bool, shard: tuple[int, int] | None, device: str = "cpu"):
     """Train a fresh model through the phases; with ``shard``, data-parallel; returns the
     model and, per step, whether every rank held the same bits."""
-    model = _model()
+    model = _model().to(device)
     wrapped = DistributedDataParallel(model) if shard else model
     lr = 0.5 if dist.get_rank() == 0 or not shard else 0.9  # rank 0's comes to all
     optimizer = optim.SGD(model.parameters(), lr=lr, momentum=0.9)
@@ -56,7 +59,9 @@ def _train(dataset, compiled: bool, shard: tuple[int, int] | None):
     same = []
     for subset, batch_size in _phases(dataset):
         order = np.random.default_rng(SEED)  # the one shared seed of the data order
-        loader = data.DataLoader(subset, batch_size, shuffle=True, generator=order, shard=shard)
+        loader = data.DataLoader(
+            subset, batch_size, shuffle=True, generator=order, shard=shard, device=device
+        )
         for x, y in loader:
             if len(y):
                 run(x, y)
@@ -79,6 +84,10 @@ def train() -> None:
     report["steps"] = len(steps)
     report["steps_identical_on_every_rank"] = int(dist.sum_over_ranks([sum(steps)])[0])
     report["compiled_equals_eager"] = _digest(compiled) == _digest(eager)
+    total, most = cr.tensor([rank + 1.0, 2.0]), cr.tensor([rank + 1.0])
+    dist.all_reduce(total)
+    dist.all_reduce(most, op="max")
+    report["all_reduce"] = [*total.numpy().tolist(), *most.numpy().tolist()]
     try:
         DistributedDataParallel(_model(hidden=32 + rank))
     except dist.DistributedError as error:
@@ -95,6 +104,27 @@ def train() -> None:
         print(json.dumps(report), flush=True)
 
 
+def gpu() -> None:
+    """The same data-parallel training on a stand-in GPU (tests/fake_cupy.py): gradients go
+    through host memory; the weights must be the CPU run's."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import fake_cupy
+
+    sys.modules["cupy"] = fake_cupy
+    dataset = data.digits(train=True)
+    shard = (dist.get_rank(), 2)
+    on_gpu, same = _train(dataset, True, shard, device="cuda")
+    on_cpu, _ = _train(dataset, True, shard)
+    report = {
+        "steps_identical_on_every_rank": int(dist.sum_over_ranks([sum(same)])[0]),
+        "steps": len(same),
+        "weights_on_gpu": type(next(on_gpu.parameters()).data).__module__,
+        "equals_cpu": _digest(on_gpu) == _digest(on_cpu),
+    }
+    if dist.get_rank() == 0:
+        print(json.dumps(report), flush=True)
+
+
 def fail() -> None:
     dist.init_process_group()
     model = _model()
@@ -108,4 +138,4 @@ def fail() -> None:
 
 if __name__ == "__main__":
     dist.init_process_group()
-    {"train": train, "raise": fail}[sys.argv[1]]()
+    {"train": train, "raise": fail, "gpu": gpu}[sys.argv[1]]()

@@ -69,6 +69,24 @@ def test_the_compiled_data_parallel_step_is_the_eager_one_bit_for_bit(trained):
     assert trained["compiled_equals_eager"]
 
 
+def test_all_reduce_sums_or_takes_the_largest_on_every_rank(trained):
+    assert trained["all_reduce"] == [3.0, 4.0, 2.0]
+
+
+def test_on_a_gpu_the_gradients_travel_through_host_memory_to_the_same_weights():
+    """On the stand-in GPU (tests/fake_cupy.py), compiled: the CPU run's bits, every step
+    identical on both ranks. A real GPU has not been tried."""
+    done = _launch(sys.executable, RANKS, "gpu")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report == {
+        "steps_identical_on_every_rank": 18,
+        "steps": 9,
+        "weights_on_gpu": "fake_cupy",
+        "equals_cpu": True,
+    }
+
+
 def test_ranks_with_different_models_stop_with_one_line_naming_the_difference(trained):
     assert trained["mismatch_on_every_rank"]
     assert trained["mismatch"] == (

@@ -13,9 +13,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import numpy as np
-
 from .. import distributed
+from .._backend import device_of, to_device, to_numpy, xp_of
 from ..function import Function, is_grad_enabled, queue_after_backward
 from ..tensor import Tensor, wrap
 from .module import Module
@@ -23,23 +22,26 @@ from .module import Module
 
 class _Reducer:
     """The gradients of ``params`` averaged across processes, through one flat buffer per
-    dtype (a float32 model: one buffer, one allreduce per step); the last element of each
-    buffer carries the process's sample count. ``seconds``: time spent in the allreduce."""
+    dtype and device (a float32 model: one buffer, one allreduce per step); the last element
+    of each buffer carries the process's sample count. A GPU buffer is packed on its GPU and
+    travels through host memory (NCCL is not written yet). ``seconds``: time spent in the
+    allreduce."""
 
     def __init__(self, names: list[str], params: list[Tensor]) -> None:
         self.names = names
         self.params = params
-        by_dtype: dict[Any, list[int]] = {}
+        by_kind: dict[Any, list[int]] = {}
         for index, p in enumerate(params):
-            by_dtype.setdefault(p.data.dtype, []).append(index)
-        self.buffers: list[tuple[np.ndarray, list[tuple[int, int, int]]]] = []
-        for dtype, indices in by_dtype.items():
+            by_kind.setdefault((p.data.dtype, str(device_of(p.data))), []).append(index)
+        self.buffers: list[tuple[Any, list[tuple[int, int, int]]]] = []
+        for indices in by_kind.values():
             spans, start = [], 0
             for index in indices:
                 size = params[index].data.size
                 spans.append((index, start, start + size))
                 start += size
-            self.buffers.append((np.empty(start + 1, dtype), spans))
+            first = params[indices[0]].data
+            self.buffers.append((xp_of(first).empty(start + 1, first.dtype), spans))
         self.shares: dict[int, _Share] = {}
         self.seconds = 0.0
 
@@ -59,28 +61,26 @@ class _Reducer:
                     f"DistributedDataParallel: the parameter {name} has no gradient after "
                     "backward(); every process must use every parameter that requires one"
                 )
-            if type(g) is not np.ndarray:
-                raise distributed.DistributedError(
-                    "DistributedDataParallel averages CPU gradients only (see docs/DISTRIBUTED.md)"
-                )
         group = distributed._group()
         for buffer, spans in self.buffers:
+            xp = xp_of(buffer)
             weight = buffer.dtype.type(samples)
             for index, start, stop in spans:
+                view = buffer[start:stop].reshape(grads[index].shape)
                 if samples:
-                    np.multiply(
-                        grads[index], weight, out=buffer[start:stop].reshape(grads[index].shape)
-                    )
+                    xp.multiply(grads[index], weight, out=view)
                 else:
-                    buffer[start:stop] = 0
+                    view[...] = 0
             buffer[-1] = weight
+            host = to_numpy(buffer)
             started = time.perf_counter()
-            group.comm.Allreduce(group.mpi.IN_PLACE, buffer, op=group.mpi.SUM)
+            group.comm.Allreduce(group.mpi.IN_PLACE, host, op=group.mpi.SUM)
             self.seconds += time.perf_counter() - started
-            total = buffer[-1]
+            reduced = buffer if host is buffer else to_device(host, device_of(buffer))
+            total = host[-1]
             for index, start, stop in spans:
                 g = grads[index]
-                np.divide(buffer[start:stop].reshape(g.shape), total, out=g)
+                xp.divide(reduced[start:stop].reshape(g.shape), total, out=g)
 
 
 class _Share:
@@ -104,6 +104,7 @@ class _SyncGradients(Function):
 
     formula = "dx = g (then the gradients are averaged across processes)"
     makes_views = True
+    replay_on_gpu = True  # its forms write nothing NumPy-specific
 
     @staticmethod
     def forward(ctx: Function, x: Any, share: _Share) -> Any:
@@ -140,7 +141,7 @@ class DistributedDataParallel(Module):
     mismatch, on every process, if not) and copies rank 0's values to the others. The
     optimizer's state is each process's own: give every process rank 0's with
     ``cr.distributed.broadcast_optimizer_state``. Works under ``cr.compile``: the allreduce
-    is part of the replayed step. CPU only.
+    is part of the replayed step. On a GPU, gradients travel through host memory.
     """
 
     def __init__(self, module: Module) -> None:
@@ -148,12 +149,6 @@ class DistributedDataParallel(Module):
         distributed._group()
         self.module = module
         named = list(module.named_parameters())
-        for name, p in named:
-            if type(p.data) is not np.ndarray:
-                raise distributed.DistributedError(
-                    f"DistributedDataParallel: {name} is not on the CPU; averaging GPU "
-                    "gradients is not written yet (docs/DISTRIBUTED.md)"
-                )
         buffers = list(module.named_buffers())
         distributed.check_same_layout([*named, *buffers], "the model's parameters and buffers")
         for _, tensor in [*named, *buffers]:
@@ -187,6 +182,6 @@ class DistributedDataParallel(Module):
         grads = []
         for p in self._reducer.params:
             if p.grad is None:
-                p.grad = wrap(np.zeros_like(p.data))
+                p.grad = wrap(xp_of(p.data).zeros_like(p.data))
             grads.append(p.grad.data)
         self._reducer.reduce(grads, 0)

@@ -42,6 +42,13 @@ class NotReplayable(Exception):
     """The capture shows something its replay could not repeat; the message says what."""
 
 
+def _emits(cls: type, form: str, cpu: bool) -> bool:
+    """Whether ``cls`` writes its own replay ``form``: on the CPU if it has one, on a GPU
+    only if it says its forms hold there (``replay_on_gpu``); else it is called as it is."""
+    own = vars(cls)
+    return form in own and (cpu or own.get("replay_on_gpu", False))
+
+
 def _own_copy(g: Any) -> Any:
     return g.copy()
 
@@ -173,7 +180,7 @@ class Builder:
 
     # ------------------------------------------------------------------ forward
     def _forward(self, op: OpEvent) -> None:
-        if self.e.cpu and "replay_forward" in vars(op.cls):
+        if _emits(op.cls, "replay_forward", self.e.cpu):
             op.cls.replay_forward(self.e, op)
         else:
             self.e.call_forward(op)
@@ -207,7 +214,7 @@ class Builder:
                     and self._grad_state(target.tensor) == "none"
                 ):
                     into[i] = e.const(placed[0].grad_views[placed[1]], "g")
-            if e.cpu and "replay_backward" in vars(op.cls) and "call" not in op.saved:
+            if _emits(op.cls, "replay_backward", e.cpu) and "call" not in op.saved:
                 names = op.cls.replay_backward(e, op, upstream, into, node.grads)
             else:
                 names = e.call_backward(op, upstream, node)

@@ -146,6 +146,29 @@ def test_mpirun_chainrule_train_is_one_process_to_rounding_and_resumes_exactly(t
         assert np.array_equal(_weights(tmp_path / "a")[name], weights), name
 
 
+def test_under_mpirun_an_error_of_every_rank_is_told_once_and_one_of_a_rank_ends_the_job(
+    tmp_path,
+):
+    """A loss that diverges is seen by every rank at the same batch: rank 0 says so, once,
+    and all exit 2. A checkpoint that rank 0 alone reads and cannot find: rank 0 says so,
+    naming itself, and ends the job (rank 1 waits for the file's bytes) with code 2."""
+    diverged = _launch(
+        *chainrule_command("train", "--optimizer", "sgd", "--lr", "1e30", "--quiet"), cwd=tmp_path
+    )
+    assert diverged.returncode == 2
+    errors = [line for line in diverged.stderr.splitlines() if "error" in line]
+    assert errors == [
+        "chainrule train: error: the loss became nan in epoch 1, batch 2; try a smaller --lr "
+        "(it is 1e+30)"
+    ]
+    missing = _launch(*chainrule_command("train", "--resume", "nope", "--quiet"), cwd=tmp_path)
+    assert missing.returncode == 2
+    assert (
+        "chainrule train: error (rank 0 of 2): [Errno 2] No such file or directory: 'nope'"
+        in missing.stderr.splitlines()
+    )
+
+
 # ------------------------------------------------------------------ without MPI
 def test_each_rank_gets_a_contiguous_share_of_every_global_batch():
     dataset = data.TensorDataset(cr.arange(11))

@@ -6,6 +6,7 @@ mpi4py and an ``mpirun`` (``pip install "chainrule[mpi]"``); they skip, saying s
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -274,23 +275,24 @@ def test_without_a_process_group_there_is_one_process_and_ddp_says_what_to_do():
         DistributedDataParallel(nn.Linear(2, 2))
 
 
+CORES = len(os.sched_getaffinity(0))
+
+
 @pytest.mark.parametrize(
     ("environ", "threads"),
     [
-        ({"MPI_LOCALNRANKS": "2"}, "cores // 2"),
-        ({"OMPI_COMM_WORLD_LOCAL_SIZE": "64"}, "1"),
+        ({"MPI_LOCALNRANKS": "2"}, max(1, CORES // 2)),
+        ({"OMPI_COMM_WORLD_LOCAL_SIZE": str(2 * CORES)}, 1),
         ({"MPI_LOCALNRANKS": "2", "OMP_NUM_THREADS": "3"}, None),
         ({"MPI_LOCALNRANKS": "1"}, None),
         ({}, None),
     ],
 )
 def test_ranks_on_one_machine_share_its_cores_unless_told(environ, threads):
-    cores = len(__import__("os").sched_getaffinity(0))
-    expected = None if threads is None else max(1, eval(threads, {"cores": cores}))
     given = dict(environ)
-    assert _threads.share_cores_among_ranks(given) == expected
-    if expected is not None:
-        assert {given[name] for name in _threads.THREAD_VARIABLES} == {str(expected)}
+    assert _threads.share_cores_among_ranks(given) == threads
+    if threads is not None:
+        assert {given[name] for name in _threads.THREAD_VARIABLES} == {str(threads)}
 
 
 def test_the_launchers_world_size_is_read_before_mpi_is_imported(monkeypatch):

@@ -7,7 +7,8 @@
 tensor([[0.1, 0.2]])
 """
 
-from . import cuda, data, functional, nn, onnx, optim
+# _threads first: it sets the BLAS threads of a process under mpirun before NumPy loads.
+from . import _threads, cuda, data, distributed, functional, nn, onnx, optim  # noqa: F401
 from ._backend import (
     Device,
     DeviceError,
@@ -109,6 +110,7 @@ __all__ = [
     "data",
     "detect_anomaly",
     "device",
+    "distributed",
     "double",
     "enable_grad",
     "exp",

@@ -67,6 +67,56 @@ class Capture:
     recorder: Any = None
 
 
+class _AfterBackward:
+    """Effects queued by the backward walk in progress (``queued``; None outside a walk), run
+    once it has finished, and what ``cr.compile`` asks of them: to keep copies of the
+    gradients they leave (``keeping``), or, in a step run a second time only to be compared,
+    to write those copies instead of running again (``rehearsing``), so that an effect that
+    talks to other processes runs once per step."""
+
+    queued: list[tuple[Any, list[Any]]] | None = None
+    keeping = False
+    rehearsing = False
+    kept: dict[int, list[Any]] = {}  # noqa: RUF012 (one record for the process)
+
+
+def queue_after_backward(effect: Any, tensors: list[Any]) -> None:
+    """From an op's ``backward``: once the walk in progress has finished, call
+    ``effect(grads)`` with the gradient arrays of ``tensors`` (None for one without), which it
+    may change in place: ``DistributedDataParallel`` averages them across processes there.
+    ``cr.compile`` records the call and replays it at the same point of the step."""
+    if _AfterBackward.queued is None:
+        raise RuntimeError("queue_after_backward is for an op's backward, during backward()")
+    _AfterBackward.queued.append((effect, tensors))
+
+
+def run_after_backward(effect: Any, grads: list[Any]) -> None:
+    """Run a queued effect on ``grads`` (or, rehearsing, write what it wrote when kept)."""
+    effects = _AfterBackward
+    if effects.rehearsing:
+        for g, kept in zip(grads, effects.kept[id(effect)], strict=True):
+            if g is not None:
+                g[...] = kept
+        return
+    effect(grads)
+    if effects.keeping or Capture.recorder is not None:
+        effects.kept[id(effect)] = [None if g is None else g.copy() for g in grads]
+
+
+@contextmanager
+def effects_mode(keeping: bool = False, rehearsing: bool = False) -> Iterator[None]:
+    """``cr.compile``'s switch for the effects after backward (see ``_AfterBackward``)."""
+    effects = _AfterBackward
+    before = effects.keeping, effects.rehearsing
+    effects.keeping, effects.rehearsing = keeping, rehearsing
+    try:
+        yield
+    finally:
+        effects.keeping, effects.rehearsing = before
+        if rehearsing:  # what was kept has served
+            effects.kept.clear()
+
+
 @contextmanager
 def detect_anomaly() -> Iterator[None]:
     """Inside the block, the first op whose forward or backward produces NaN or inf raises a
@@ -426,11 +476,26 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
     Nodes are visited once each in reverse topological order, so a tensor used by several
     ops receives the sum of their gradients before it passes its own on; a leaf's ``.grad``
     changes once every op that used it has run. Unless ``retain_graph``, each node drops its
-    saved arrays and edges as soon as it has run.
+    saved arrays and edges as soon as it has run. Effects that ops queued during the walk
+    (``queue_after_backward``) run once it has finished, in the order queued.
     """
     recorder = Capture.recorder
     if recorder is not None:
         recorder.backward(root, grad, retain_graph)
+    outer, _AfterBackward.queued = _AfterBackward.queued, []
+    try:
+        _walk(root, grad, retain_graph, recorder)
+        for effect, tensors in _AfterBackward.queued:
+            grads = [None if t.grad is None else t.grad.data for t in tensors]
+            if Capture.recorder is not None:
+                Capture.recorder.after_backward(effect, tensors)
+            run_after_backward(effect, grads)
+    finally:
+        _AfterBackward.queued = outer
+
+
+def _walk(root: Tensor, grad: np.ndarray, retain_graph: bool, recorder: Any) -> None:
+    """The walk of ``backward``, from ``root`` to the leaves."""
     if root._ctx is None:
         _accumulate_leaf(root, grad, grad)
         return

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from .. import __version__
+from .. import __version__, distributed
 from ..errors import UserError
 from .commands import COMMANDS
 
@@ -29,7 +29,10 @@ class _Parser(argparse.ArgumentParser):
     shows the usage)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        # Under mpirun every process parses the same words: one of them says what is wrong.
+        self.exit(
+            2, f"{self.prog}: error: {message}\n" if distributed.launched_rank() == 0 else None
+        )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,6 +44,20 @@ def _parser() -> argparse.ArgumentParser:
     for command in COMMANDS:
         command.register(subparsers)
     return parser
+
+
+def _failed(command: str, error: UserError) -> int:
+    """Report ``error`` and return exit code 2. In a group of processes, an error that every
+    rank raised together is reported by rank 0 alone; one that this rank alone met is
+    reported with its rank and ends the whole job, since the others would wait for it."""
+    rank, world = distributed.get_rank(), distributed.get_world_size()
+    everywhere = world == 1 or getattr(error, "on_every_rank", False)
+    where = "" if everywhere else f" (rank {rank} of {world})"
+    if rank == 0 or not everywhere:
+        print(f"chainrule {command}: error{where}: {error}", file=sys.stderr)
+    if not everywhere:
+        distributed.abort(2)
+    return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,8 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
         return code
     except UserError as error:
-        print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        return _failed(args.command, error)
     except BrokenPipeError:
         # What is still buffered goes nowhere, so the flush at exit cannot fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

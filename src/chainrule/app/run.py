@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import signal
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import data, nn, optim
+from .. import data, distributed, nn, optim
 from .._backend import CPU, Device, DeviceUnavailableError, as_device, xp_of
 from ..errors import UserError
 from ..function import no_grad
@@ -127,8 +128,9 @@ class PartialEpoch:
 @dataclass
 class Run:
     """A model being trained, with its optimizer, data and history; ``partial`` is the epoch
-    that Ctrl-C stopped part way, if any, and ``resumed_from`` the settings of the checkpoint
-    it was resumed from."""
+    that Ctrl-C stopped part way, if any, ``resumed_from`` the settings of the checkpoint
+    it was resumed from, and ``data_parallel`` the model wrapped for training in a group of
+    processes (``train_epochs`` makes it)."""
 
     settings: Settings
     architecture: Architecture
@@ -139,6 +141,7 @@ class Run:
     history: list[EpochMetrics] = field(default_factory=list)
     partial: PartialEpoch | None = None
     resumed_from: Settings | None = None
+    data_parallel: nn.parallel.DistributedDataParallel | None = None
 
     @property
     def epochs_done(self) -> int:
@@ -292,6 +295,25 @@ def resume(
     return run
 
 
+def resume_everywhere(
+    path: str | Path, changes: Mapping[str, Any] | None = None, download: bool = False
+) -> Run:
+    """``resume`` in every process of a group: rank 0 reads ``path`` (its errors are its
+    own) and sends the file's bytes to the others, which resume from a private copy, so a
+    checkpoint on a disk only rank 0 sees will do."""
+    if distributed.get_world_size() == 1:
+        return resume(path, changes, download)
+    if distributed.get_rank() == 0:
+        run = resume(path, changes, download)
+        distributed.broadcast_object(Path(path).read_bytes())
+        return run
+    blob = distributed.broadcast_object(None)
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / Path(path).name
+        copy.write_bytes(blob)
+        return resume(copy, changes, download)
+
+
 def _partial_epoch(run: Run, record: dict[str, Any]) -> PartialEpoch:
     """The interrupted epoch that ``record`` describes, or a ValueError or TypeError if it
     cannot be one of ``run``'s."""
@@ -353,11 +375,13 @@ def _stop_on_ctrl_c() -> Iterator[list[bool]]:
 
 def _training_step(run: Run, compiled: bool) -> Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]:
     """One training step of ``run`` on (inputs, targets), returning the loss and the outputs:
-    forward, ``zero_grad``, backward and the optimizer's step; through ``cr.compile`` unless
-    ``compiled`` is False (the same numbers, bit for bit)."""
+    forward (through ``run.data_parallel`` when it is set), ``zero_grad``, backward and the
+    optimizer's step; through ``cr.compile`` unless ``compiled`` is False (the same numbers,
+    bit for bit)."""
+    model = run.data_parallel or run.model
 
     def step(inputs: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
-        outputs = run.model(inputs)
+        outputs = model(inputs)
         loss = run.architecture.criterion(outputs, targets)
         run.optimizer.zero_grad()
         loss.backward()
@@ -387,9 +411,22 @@ def train_epochs(
     Ctrl-C finishes the batch in progress, saves a checkpoint that records how far the epoch
     got (resuming from it ends with the weights of a run never stopped) and raises
     ``Interrupted``.
+
+    In a process group of several (``mpirun -np N chainrule train``), each process trains on
+    its share of every batch through ``DistributedDataParallel``; each batch's loss sums,
+    counts and Ctrl-C are summed over the processes, so all report the same metrics and stop
+    at the same batch, and rank 0 alone writes checkpoints (the others wait until it has).
     """
+    world, rank = distributed.get_world_size(), distributed.get_rank()
+    if world > 1 and run.data_parallel is None:
+        run.data_parallel = nn.parallel.DistributedDataParallel(run.model)
+        distributed.broadcast_optimizer_state(run.optimizer)
     loader = data.DataLoader(
-        run.bundle.train, batch_size=run.settings.batch_size, shuffle=True, device=run.device
+        run.bundle.train,
+        batch_size=run.settings.batch_size,
+        shuffle=True,
+        device=run.device,
+        shard=None if world == 1 else (rank, world),
     )
     kept = f"; {checkpoint} is left as it was" if checkpoint and Path(checkpoint).exists() else ""
     step = _training_step(run, compiled)
@@ -401,23 +438,31 @@ def train_epochs(
             run.partial = None
             run.model.train()
             for inputs, labels in _batches_left(loader, progress):
-                loss, outputs = step(inputs, run.architecture.targets_of(labels, like))
-                value = loss.item()
+                if len(labels):
+                    loss, outputs = step(inputs, run.architecture.targets_of(labels, like))
+                    value = loss.item()
+                    correct = run.architecture.correct(outputs, labels.data)
+                else:  # this process's share of a small last batch is empty
+                    run.data_parallel.join_without_samples()
+                    run.optimizer.step()
+                    value, correct = 0.0, 0
+                totals = value * len(labels), correct, len(labels), stop_requested[0]
+                loss_sum, correct, seen, stops = distributed.sum_over_ranks(totals)
                 batch = progress.batches + 1
-                if not math.isfinite(value):  # checked after the step, which the run drops
-                    where = f"the loss became {value} in epoch {epoch}, batch {batch}"
+                if not math.isfinite(loss_sum):  # checked after the step, which the run drops
+                    where = f"the loss became {loss_sum / seen} in epoch {epoch}, batch {batch}"
                     raise _diverged(run, where, kept)
                 progress.batches = batch
-                progress.loss_sum += value * len(labels)
-                progress.correct += run.architecture.correct(outputs, labels.data)
-                progress.seen += len(labels)
+                progress.loss_sum += loss_sum
+                progress.correct += int(correct)
+                progress.seen += int(seen)
                 if on_batch:
                     on_batch(epoch, batch, len(loader))
-                if stop_requested[0]:
+                if stops:
                     if checkpoint:
                         progress.seconds += time.perf_counter() - started
                         run.partial = progress
-                        save(run, checkpoint)
+                        _save_once(run, checkpoint)
                     raise Interrupted(f"stopped in epoch {epoch} after batch {batch}")
             test_loss, test_accuracy = evaluate(run.model, run.architecture, run.bundle.test)
             broken = _not_finite(run.model, test_loss)
@@ -434,11 +479,19 @@ def train_epochs(
             )
             run.history.append(metrics)
             if checkpoint:
-                save(run, checkpoint)
+                _save_once(run, checkpoint)
                 kept = f"; {checkpoint} keeps epoch {epoch}"
             if on_epoch:
                 on_epoch(metrics)
     return run.history
+
+
+def _save_once(run: Run, checkpoint: str | Path) -> None:
+    """The checkpoint, written by rank 0 alone; the other processes wait until it is."""
+    if distributed.get_rank() == 0:
+        save(run, checkpoint)
+    if distributed.get_world_size() > 1:
+        distributed.barrier()
 
 
 def _batches_left(loader: data.DataLoader, progress: PartialEpoch) -> Iterator[Any]:
@@ -465,5 +518,8 @@ def _not_finite(model: nn.Module, test_loss: float) -> str:
 
 def _diverged(run: Run, where: str, kept: str) -> TrainingError:
     """The error for a loss that is no longer finite: where it happened, the usual cure, and
-    what the checkpoint file holds now."""
-    return TrainingError(f"{where}; try a smaller --lr (it is {run.settings.lr:g}){kept}")
+    what the checkpoint file holds now. Every process of a group sees the same sums, so each
+    raises it at the same batch."""
+    error = TrainingError(f"{where}; try a smaller --lr (it is {run.settings.lr:g}){kept}")
+    error.on_every_rank = True
+    return error

@@ -32,6 +32,12 @@ class DataLoader:
 
     ``device`` (``"cuda"``, say: the model's device) is where batches are delivered; each
     batch is copied there as it is made. When None, batches stay where the data is.
+
+    ``shard=(rank, world_size)``, for data-parallel training: ``batch_size`` is the global
+    batch, and this loader delivers only process ``rank``'s share of each one, a contiguous
+    slice (the first ``n % world_size`` processes get one sample more; a share may be empty
+    when a batch has fewer samples than processes). Every process must draw the same order:
+    the same seed, or the same ``generator``. ``len`` is the number of global batches.
     """
 
     def __init__(
@@ -42,6 +48,7 @@ class DataLoader:
         drop_last: bool = False,
         generator: np.random.Generator | None = None,
         device: str | Device | None = None,
+        shard: tuple[int, int] | None = None,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
             raise TypeError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -53,6 +60,13 @@ class DataLoader:
         self.drop_last = drop_last
         self.generator = generator
         self.device = None if device is None else as_device(device)
+        if shard is not None:
+            rank, world_size = shard
+            if not 0 <= rank < world_size:
+                raise ValueError(
+                    f"shard must be (rank, world_size) with 0 <= rank < world_size, got {shard}"
+                )
+        self.shard = shard
 
     def __len__(self) -> int:
         """The number of batches in one epoch."""
@@ -67,6 +81,8 @@ class DataLoader:
             order = generator.permutation(n)
         size = self.batch_size
         bounds = [(start, min(start + size, n)) for start in range(0, len(self) * size, size)]
+        if self.shard is not None:
+            bounds = [_share(start, stop, *self.shard) for start, stop in bounds]
         source = _tensor_source(self.dataset)
         if source is None:
             batches = self._collated(order, bounds)
@@ -82,13 +98,28 @@ class DataLoader:
     def _collated(self, order: np.ndarray | None, bounds: list[tuple[int, int]]) -> Iterator[Batch]:
         for start, stop in bounds:
             positions = range(start, stop) if order is None else order[start:stop].tolist()
-            yield _collate([self.dataset[i] for i in positions])
+            if positions:
+                yield _collate([self.dataset[i] for i in positions])
+            else:  # an empty share: a batch of no samples, shaped like one of one
+                one = _collate([self.dataset[0]])
+                yield (
+                    tuple(wrap(t.data[:0]) for t in one)
+                    if isinstance(one, tuple)
+                    else wrap(one.data[:0])
+                )
 
     def __repr__(self) -> str:
         return (
             f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, "
             f"batch_size={self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last})"
         )
+
+
+def _share(start: int, stop: int, rank: int, world_size: int) -> tuple[int, int]:
+    """Process ``rank``'s contiguous slice of the batch ``start:stop``."""
+    base, extra = divmod(stop - start, world_size)
+    first = start + rank * base + min(rank, extra)
+    return first, first + base + (rank < extra)
 
 
 def _tensor_source(dataset: Dataset) -> tuple[list[np.ndarray], np.ndarray | None] | None:

@@ -1,6 +1,6 @@
 """Layers, losses and initialisation, with PyTorch's names: ``from chainrule import nn``."""
 
-from . import init
+from . import init, parallel
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .container import Sequential, mlp
 from .conv import Conv2d, MaxPool2d
@@ -35,4 +35,5 @@ __all__ = [
     "Tanh",
     "init",
     "mlp",
+    "parallel",
 ]

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from ..function import AnomalyMode, Capture, is_grad_enabled
+from ..function import AnomalyMode, Capture, effects_mode, is_grad_enabled
 from ..tensor import Tensor
 from .build import Builder, NotReplayable
 from .capture import Recorder, StepEvent
@@ -137,12 +137,14 @@ class CompiledFunction:
         """Run the call both ways from the same state, and raise if they differ."""
         tracked = entry.tracked
         before = tracked.snapshot()
-        replayed = entry.replay(*arguments)
+        with effects_mode(keeping=True):
+            replayed = entry.replay(*arguments)
         if replayed is MISS:
             return MISS
         after_replay = tracked.snapshot()
         tracked.restore(before)
-        eager = self.fn(*args, **kwargs)
+        with effects_mode(rehearsing=True):  # an allreduce, say, runs once per call
+            eager = self.fn(*args, **kwargs)
         after_eager = tracked.snapshot()
         entry.repair()
         self.checks_left -= 1
@@ -210,7 +212,8 @@ class CompiledFunction:
         for store in stores.values():
             store.adopt()
         replay = builder.e.function(source, self.__name__)
-        replayed = replay(*arguments)
+        with effects_mode(rehearsing=True):  # an allreduce, say, runs once per call
+            replayed = replay(*arguments)
         found = (
             "its guards do not hold right after the capture"
             if replayed is MISS

@@ -21,16 +21,32 @@ from typing import Any
 import numpy as np
 
 from .._backend import as_array, device_of, xp_of
-from ..function import AnomalyMode, _GradMode, _sum_to
+from ..function import AnomalyMode, _GradMode, _sum_to, run_after_backward
 from ..tensor import Tensor, wrap
 from ..versions import clock, record_write
-from .capture import BackwardEvent, Leaf, OpEvent, Recorder, StepEvent, Value, ZeroGradEvent
+from .capture import (
+    BackwardEvent,
+    EffectEvent,
+    Leaf,
+    OpEvent,
+    Recorder,
+    StepEvent,
+    Value,
+    ZeroGradEvent,
+)
 from .emit import Emitter
 from .flat import FlatStore
 
 
 class NotReplayable(Exception):
     """The capture shows something its replay could not repeat; the message says what."""
+
+
+def _emits(cls: type, form: str, cpu: bool) -> bool:
+    """Whether ``cls`` writes its own replay ``form``: on the CPU if it has one, on a GPU
+    only if it says its forms hold there (``replay_on_gpu``); else it is called as it is."""
+    own = vars(cls)
+    return form in own and (cpu or own.get("replay_on_gpu", False))
 
 
 def _own_copy(g: Any) -> Any:
@@ -81,6 +97,7 @@ class Builder:
             _own_copy=_own_copy,
             _clock=clock,
             _record_write=record_write,
+            _run_after_backward=run_after_backward,
         )
         self._arguments()
         self._externals()
@@ -98,6 +115,8 @@ class Builder:
                 self._zero_grad(event)
             elif isinstance(event, StepEvent):
                 self._step(event)
+            elif isinstance(event, EffectEvent):
+                self._effect(event)
         self._epilogue()
         returned = self._returned(result)
         names = [f"a{i}" for i in range(len(self.arguments))]
@@ -161,7 +180,7 @@ class Builder:
 
     # ------------------------------------------------------------------ forward
     def _forward(self, op: OpEvent) -> None:
-        if self.e.cpu and "replay_forward" in vars(op.cls):
+        if _emits(op.cls, "replay_forward", self.e.cpu):
             op.cls.replay_forward(self.e, op)
         else:
             self.e.call_forward(op)
@@ -195,7 +214,7 @@ class Builder:
                     and self._grad_state(target.tensor) == "none"
                 ):
                     into[i] = e.const(placed[0].grad_views[placed[1]], "g")
-            if e.cpu and "replay_backward" in vars(op.cls) and "call" not in op.saved:
+            if _emits(op.cls, "replay_backward", e.cpu) and "call" not in op.saved:
                 names = op.cls.replay_backward(e, op, upstream, into, node.grads)
             else:
                 names = e.call_backward(op, upstream, node)
@@ -327,6 +346,22 @@ class Builder:
                     stepped.append(index)
                 index += 1
         self.optimizer_forms[type(event.optimizer)].emit(self, event, store, stepped)
+
+    def _effect(self, event: EffectEvent) -> None:
+        """The call of an effect after backward, with each gradient where the replay keeps it:
+        a stored parameter's in its flat buffer, another's in its ``.grad``."""
+        e = self.e
+        grads = []
+        for p in event.tensors:
+            placed = self.place.get(id(p))
+            if placed is None:
+                holder = e.const(p, "p")
+                grads.append(f"None if {holder}.grad is None else {holder}.grad.data")
+            elif self._grad_state(p) == "set":
+                grads.append(e.const(placed[0].grad_views[placed[1]], "g"))
+            else:
+                grads.append("None")
+        e.line(f"_run_after_backward({e.const(event.effect, 'fx')}, [{', '.join(grads)}])")
 
     def _epilogue(self) -> None:
         e = self.e

@@ -89,6 +89,15 @@ class BackwardEvent:
 
 
 @dataclass(eq=False)
+class EffectEvent:
+    """An effect queued after ``backward()`` (``function.queue_after_backward``), called with
+    the gradients of ``tensors``: ``DistributedDataParallel``'s allreduce."""
+
+    effect: Any
+    tensors: list[Tensor]
+
+
+@dataclass(eq=False)
 class ZeroGradEvent:
     params: list[Tensor]
     set_to_none: bool
@@ -241,6 +250,11 @@ class Recorder:
             leaf = self.leaves[id(tensor)] = Leaf(None if index >= 0 else tensor, index)
             self.tracked.tensor(tensor, f"a tensor of shape {tuple(tensor.shape)}")
         return leaf
+
+    def after_backward(self, effect: Any, tensors: list[Tensor]) -> None:
+        for tensor in tensors:
+            self._leaf(tensor)
+        self.events.append(EffectEvent(effect, tensors))
 
     def module(self, module: Module) -> None:
         if all(ref() is not module for ref in self.modules):

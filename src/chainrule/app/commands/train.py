@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, fields
 from typing import Any
 
+from ... import distributed
 from ...errors import UserError
 from ..datasets import DATA_SPECS
 from ..files import user_files
@@ -23,7 +25,7 @@ from ..run import (
     Settings,
     TrainingError,
     flag,
-    resume,
+    resume_everywhere,
     spelled,
     start,
     train_epochs,
@@ -204,22 +206,44 @@ def _resumed_with(run: Run) -> list[str]:
     ]
 
 
+def _processes(run: Run) -> list[str]:
+    """The line that says how many processes take part, when several do."""
+    world = distributed.get_world_size()
+    if world == 1:
+        return []
+    return [
+        f"{world} processes (MPI), each training on its share of every batch of "
+        f"{run.settings.batch_size}; rank 0 reports and saves"
+    ]
+
+
+def _join_processes() -> None:
+    """Under an MPI launcher with several processes, join them; only rank 0 then prints to
+    stdout (every rank still prints its own errors)."""
+    if distributed.launched_world_size() > 1:
+        distributed.init_process_group()
+        if distributed.get_rank() != 0:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (for the rest of the process)
+
+
 def _train(args: argparse.Namespace) -> int:
     given = {
         name: getattr(args, name)
         for name in (field.name for field in fields(Settings))
         if getattr(args, name) is not None
     }
+    _join_processes()
     if args.resume:
-        run = resume(args.resume, given, args.download)
+        run = resume_everywhere(args.resume, given, args.download)
         args.save = args.save or args.resume
     else:
         run = start(Settings(**given), args.download)
+    lead = distributed.get_rank() == 0
     human = not (args.json or args.quiet)
     if human:
-        print("\n".join(_describe(run) + _resumed_with(run)), flush=True)
-    else:
-        for line in _resumed_with(run):
+        print("\n".join(_processes(run) + _describe(run) + _resumed_with(run)), flush=True)
+    elif lead:
+        for line in _processes(run) + _resumed_with(run):
             print(f"chainrule train: {line}", file=sys.stderr)
 
     first_epoch = run.epochs_done + 1
@@ -232,7 +256,7 @@ def _train(args: argparse.Namespace) -> int:
         elif human:
             print(_epoch_line(metrics, run.settings.epochs), flush=True)
 
-    show_bars = human and (args.progress or sys.stderr.isatty())
+    show_bars = human and lead and (args.progress or sys.stderr.isatty())
     try:
         with _progress(show_bars, run.settings.epochs) as on_batch:
             history = train_epochs(
@@ -244,12 +268,13 @@ def _train(args: argparse.Namespace) -> int:
             )
     except Interrupted as stop:
         saved = f"; checkpoint saved to {args.save}" if args.save else ""
-        print(f"chainrule train: {stop}{saved}", file=sys.stderr)
+        if lead:
+            print(f"chainrule train: {stop}{saved}", file=sys.stderr)
         return 130
     if not history:
         raise TrainingError("no epochs to train: --epochs must be larger than the epochs done")
     final = history[-1].test_accuracy
-    if args.plot:
+    if args.plot and lead:
         _plot(history, args.plot)
     if args.json:
         print(json.dumps({"final_test_accuracy": final, "epochs": len(history)}))

@@ -1,0 +1,253 @@
+"""``cr.distributed``: processes that train together over MPI (through mpi4py), with
+PyTorch's names: ``init_process_group``, ``get_rank``, ``get_world_size``, ``all_reduce``,
+``broadcast``, ``barrier``.
+
+Start the processes with an MPI launcher (``mpirun -np 4 python train.py``, Slurm's
+``srun``); each learns its rank and the number of processes from it. mpi4py is imported
+only by ``init_process_group``, so the rest of chainrule never needs it
+(``pip install "chainrule[mpi]"`` brings it). Once the group is started, an exception that
+ends one process prints its traceback and aborts the whole job (``MPI.COMM_WORLD.Abort``),
+so no process waits for ever on a peer that has died.
+
+Tensors travel through host memory as NumPy buffers (one ``Allreduce`` of the array, never
+a pickled object); a CUDA tensor is copied to host memory and back (NCCL is not written
+yet: docs/DISTRIBUTED.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ._backend import device_of, is_array, to_device, to_numpy
+from .errors import UserError
+from .tensor import Tensor
+
+__all__ = [
+    "DistributedError",
+    "abort",
+    "all_reduce",
+    "barrier",
+    "broadcast",
+    "broadcast_object",
+    "broadcast_optimizer_state",
+    "check_same_layout",
+    "destroy_process_group",
+    "get_rank",
+    "get_world_size",
+    "init_process_group",
+    "is_initialized",
+    "launched_rank",
+    "launched_world_size",
+    "sum_over_ranks",
+]
+
+
+class DistributedError(UserError, RuntimeError):
+    """Processes that cannot train together: no MPI, no process group, or ranks that
+    disagree (on the model's layout, say). ``on_every_rank``: every rank raised it at the same
+    point, so none is left waiting and one of them reporting it is enough."""
+
+    def __init__(self, message: str, on_every_rank: bool = False) -> None:
+        super().__init__(message)
+        self.on_every_rank = on_every_rank
+
+
+_LAUNCHER_SIZES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE")
+"""What MPI launchers set to the number of processes: Open MPI's mpirun; MPICH's (and Intel
+MPI's, and Slurm's ``srun --mpi=pmi2``)."""
+
+
+def launched_world_size() -> int:
+    """How many processes the MPI launcher started, as its environment says (1 when none
+    did; inside ``srun``, Slurm's task count): asked before deciding to import mpi4py."""
+    names = [*_LAUNCHER_SIZES, *(("SLURM_NTASKS",) if "SLURM_STEP_ID" in os.environ else ())]
+    for name in names:
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 1
+
+
+def launched_rank() -> int:
+    """This process's rank, as the MPI launcher's environment says (0 when none started it):
+    for the few words printed before the group is joined."""
+    names = (
+        "OMPI_COMM_WORLD_RANK",
+        "PMI_RANK",
+        *(("SLURM_PROCID",) if "SLURM_STEP_ID" in os.environ else ()),
+    )
+    for name in names:
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 0
+
+
+class _Group:
+    """The started process group: MPI's world communicator and its ranks."""
+
+    comm: Any = None
+    mpi: Any = None
+    rank = 0
+    size = 1
+    hook: Any = None
+
+
+def init_process_group(backend: str = "mpi") -> None:
+    """Join the processes the MPI launcher started; afterwards an exception that ends this
+    process aborts them all. Calling it again does nothing. ``backend`` must be "mpi"."""
+    if backend != "mpi":
+        raise DistributedError(f"backend {backend!r} is not available; chainrule speaks 'mpi'")
+    if _Group.comm is not None:
+        return
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        raise DistributedError(
+            'training on several processes needs mpi4py: pip install "chainrule[mpi]"'
+        ) from None
+    _Group.mpi, _Group.comm = MPI, MPI.COMM_WORLD
+    _Group.rank, _Group.size = MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_size()
+    if _Group.size > 1:
+        _Group.hook = sys.excepthook
+        sys.excepthook = _abort_on_exception
+
+
+def _abort_on_exception(kind: type, error: BaseException, trace: Any) -> None:
+    """``sys.excepthook`` while a group is started: report, then end every process."""
+    _Group.hook(kind, error, trace)
+    abort(1)
+
+
+def abort(code: int = 1) -> None:
+    """End every process of the job now with exit code ``code`` (after flushing this one's
+    output): for an error this process alone has met, which leaves the others waiting."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    _group().comm.Abort(code)
+
+
+def destroy_process_group() -> None:
+    """Leave the group (MPI itself is finalised when the process ends)."""
+    if _Group.hook is not None:
+        sys.excepthook, _Group.hook = _Group.hook, None
+    _Group.comm, _Group.rank, _Group.size = None, 0, 1
+
+
+def is_initialized() -> bool:
+    return _Group.comm is not None
+
+
+def get_rank() -> int:
+    """This process's rank, 0 to world size - 1 (0 without a group)."""
+    return _Group.rank
+
+
+def get_world_size() -> int:
+    """How many processes take part (1 without a group)."""
+    return _Group.size
+
+
+def _group() -> type[_Group]:
+    if _Group.comm is None:
+        raise DistributedError(
+            "no process group: call cr.distributed.init_process_group() first, in every process"
+        )
+    return _Group
+
+
+def _through_host(tensor: Tensor, what: str, exchange: Any) -> None:
+    """Run ``exchange`` on ``tensor``'s values as a contiguous NumPy array, in place: a CPU
+    tensor's own array, a GPU tensor's copied to host memory and back."""
+    array = tensor.data if isinstance(tensor, Tensor) else tensor
+    if not is_array(array):
+        raise TypeError(f"{what}: expected a tensor, got {type(tensor).__name__}")
+    host = to_numpy(array)
+    if host is array and not array.flags.c_contiguous:
+        raise DistributedError(f"{what}: the tensor must be contiguous (.contiguous())")
+    exchange(host)
+    if host is not array:
+        array[...] = to_device(host, device_of(array))
+
+
+_OPS = {"sum": "SUM", "max": "MAX", "min": "MIN", "product": "PROD"}
+
+
+def all_reduce(tensor: Tensor, op: str = "sum") -> None:
+    """Replace ``tensor``'s values, in place, by their sum (or "max", "min", "product") over
+    all processes: every process ends with the same values. A GPU tensor travels through
+    host memory."""
+    group = _group()
+    if op not in _OPS:
+        raise ValueError(f"all_reduce: op must be one of {', '.join(_OPS)}, not {op!r}")
+    mpi_op = getattr(group.mpi, _OPS[op])
+    _through_host(
+        tensor, "all_reduce", lambda a: group.comm.Allreduce(group.mpi.IN_PLACE, a, op=mpi_op)
+    )
+
+
+def broadcast(tensor: Tensor, src: int = 0) -> None:
+    """Replace ``tensor``'s values, in place, by those of process ``src`` (a GPU tensor's
+    through host memory)."""
+    group = _group()
+    _through_host(tensor, "broadcast", lambda a: group.comm.Bcast(a, root=src))
+
+
+def broadcast_object(value: Any, src: int = 0) -> Any:
+    """``value`` as process ``src`` has it, on every process (pickled: for small things, a
+    checkpoint's bytes, settings; tensors go by ``broadcast``)."""
+    return _group().comm.bcast(value, root=src)
+
+
+def broadcast_optimizer_state(optimizer: Any, src: int = 0) -> None:
+    """Give every process ``optimizer``'s state and hyperparameters as process ``src`` has
+    them (once, at the start: pickled), so that all take the same steps from there."""
+    state = broadcast_object(optimizer.state_dict() if get_rank() == src else None, src)
+    if get_rank() != src:
+        optimizer.load_state_dict(state)
+
+
+def barrier() -> None:
+    """Wait until every process has reached this point."""
+    _group().comm.Barrier()
+
+
+def sum_over_ranks(values: Iterable[float]) -> list[float]:
+    """Numbers summed over all processes, in one small float64 allreduce: metrics."""
+    array = np.array(list(values), dtype=np.float64)
+    if _Group.size > 1:
+        _group().comm.Allreduce(_Group.mpi.IN_PLACE, array, op=_Group.mpi.SUM)
+    return array.tolist()
+
+
+def check_same_layout(entries: Iterable[tuple[str, Any]], what: str) -> None:
+    """Stop every process with one line unless all hold ``entries`` (names and arrays) of the
+    same names, shapes and dtypes, in the same order: checked before any allreduce, since MPI
+    may silently sum buffers of different sizes. One small allgather of a digest each."""
+    group = _group()
+    described = [
+        f"{name}:{tuple(array.shape)}:{array.dtype}"
+        for name, array in ((n, a.data if isinstance(a, Tensor) else a) for n, a in entries)
+        if is_array(array)
+    ]
+    digests = group.comm.allgather(hashlib.sha256("\n".join(described).encode()).digest())
+    if all(d == digests[0] for d in digests):
+        return
+    other = next(rank for rank, d in enumerate(digests) if d != digests[0])
+    theirs = group.comm.bcast(described if group.rank == other else None, root=other)
+    first = group.comm.bcast(described if group.rank == 0 else None, root=0)
+    where = next(
+        (f"{a} where rank 0 has {b}" for a, b in zip(theirs, first, strict=False) if a != b),
+        f"{len(theirs)} tensors where rank 0 has {len(first)}",
+    )
+    raise DistributedError(
+        f"the processes disagree on {what}: rank {other} has {where} (name:shape:dtype); "
+        "every process must build the same model",
+        on_every_rank=True,
+    )

@@ -1,0 +1,187 @@
+"""``nn.parallel.DistributedDataParallel``: the same model on every process, each computing
+gradients on its share of a global batch, averaged across processes after ``backward()``.
+
+The average is weighted by samples: each process sends ``n_r * grad_r`` (its share's size
+times its mean gradient) and its ``n_r``, one allreduce sums both, and every process divides
+the sums by the global count. So a global batch split unevenly (the last of an epoch) gives
+the gradient one process computes on the whole batch, up to float rounding; and every
+process divides the same sums, so all hold the same bits.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .. import distributed
+from .._backend import device_of, to_device, to_numpy, xp_of
+from ..function import Function, is_grad_enabled, queue_after_backward
+from ..tensor import Tensor, wrap
+from .module import Module
+
+
+class _Reducer:
+    """The gradients of ``params`` averaged across processes, through one flat buffer per
+    dtype and device (a float32 model: one buffer, one allreduce per step); the last element
+    of each buffer carries the process's sample count. A GPU buffer is packed on its GPU and
+    travels through host memory (NCCL is not written yet). ``seconds``: time spent in the
+    allreduce."""
+
+    def __init__(self, names: list[str], params: list[Tensor]) -> None:
+        self.names = names
+        self.params = params
+        by_kind: dict[Any, list[int]] = {}
+        for index, p in enumerate(params):
+            by_kind.setdefault((p.data.dtype, str(device_of(p.data))), []).append(index)
+        self.buffers: list[tuple[Any, list[tuple[int, int, int]]]] = []
+        for indices in by_kind.values():
+            spans, start = [], 0
+            for index in indices:
+                size = params[index].data.size
+                spans.append((index, start, start + size))
+                start += size
+            first = params[indices[0]].data
+            self.buffers.append((xp_of(first).empty(start + 1, first.dtype), spans))
+        self.shares: dict[int, _Share] = {}
+        self.seconds = 0.0
+
+    def share(self, samples: int) -> _Share:
+        """The effect for a share of ``samples`` samples: one object per size, so that a
+        compiled step (whose batch size is fixed) keeps calling the same one."""
+        if samples not in self.shares:
+            self.shares[samples] = _Share(self, samples)
+        return self.shares[samples]
+
+    def reduce(self, grads: list[Any], samples: int) -> None:
+        """Replace ``grads`` (of ``params``, in order), in place, by the sample-weighted mean
+        of every process's."""
+        for name, g in zip(self.names, grads, strict=True):
+            if g is None:
+                raise distributed.DistributedError(
+                    f"DistributedDataParallel: the parameter {name} has no gradient after "
+                    "backward(); every process must use every parameter that requires one"
+                )
+        group = distributed._group()
+        for buffer, spans in self.buffers:
+            xp = xp_of(buffer)
+            weight = buffer.dtype.type(samples)
+            for index, start, stop in spans:
+                view = buffer[start:stop].reshape(grads[index].shape)
+                if samples:
+                    xp.multiply(grads[index], weight, out=view)
+                else:
+                    view[...] = 0
+            buffer[-1] = weight
+            host = to_numpy(buffer)
+            started = time.perf_counter()
+            group.comm.Allreduce(group.mpi.IN_PLACE, host, op=group.mpi.SUM)
+            self.seconds += time.perf_counter() - started
+            reduced = buffer if host is buffer else to_device(host, device_of(buffer))
+            total = host[-1]
+            for index, start, stop in spans:
+                g = grads[index]
+                xp.divide(reduced[start:stop].reshape(g.shape), total, out=g)
+
+
+class _Share:
+    """The allreduce of one process's gradients from a share of ``samples`` samples: the
+    effect the backward walk runs once it has finished (``queue_after_backward``)."""
+
+    def __init__(self, reducer: _Reducer, samples: int) -> None:
+        self.reducer = reducer
+        self.samples = samples
+
+    def __call__(self, grads: list[Any]) -> None:
+        self.reducer.reduce(grads, self.samples)
+
+    def __repr__(self) -> str:
+        return f"<allreduce of gradients from {self.samples} samples>"
+
+
+class _SyncGradients(Function):
+    """y = x; its backward queues the allreduce of the model's gradients for the end of the
+    walk, when every gradient is complete."""
+
+    formula = "dx = g (then the gradients are averaged across processes)"
+    makes_views = True
+    replay_on_gpu = True  # its forms write nothing NumPy-specific
+
+    @staticmethod
+    def forward(ctx: Function, x: Any, share: _Share) -> Any:
+        ctx.share = share
+        return x.view()
+
+    @staticmethod
+    def backward(ctx: Function, g: Any) -> tuple[Any, None]:
+        queue_after_backward(ctx.share, ctx.share.reducer.params)
+        return g, None
+
+    @staticmethod
+    def replay_forward(e: Any, op: Any) -> None:
+        """``cr.compile``'s replay: the view; the allreduce is replayed where the walk ran
+        it, after the backward (``replay.build``)."""
+        y = e.local("v")
+        e.line(f"{y} = {e.arg(op, 0)}.view()")
+        e.out(op, y)
+
+    @staticmethod
+    def replay_backward(e: Any, op: Any, g: str, into: list, grads: list) -> list:
+        return [g, None]
+
+
+class DistributedDataParallel(Module):
+    """``module`` trained data-parallel: in every process, ``loss.backward()`` of a loss
+    computed from this wrapper's output leaves in each parameter's ``.grad`` the average of
+    every process's gradient, weighted by the samples each had (the first dimension of
+    forward's first tensor argument). Then every process takes the same optimizer step and
+    all stay identical.
+
+    Made in every process after ``cr.distributed.init_process_group()``: it checks that all
+    have the same parameter and buffer names, shapes and dtypes (one line naming the
+    mismatch, on every process, if not) and copies rank 0's values to the others. The
+    optimizer's state is each process's own: give every process rank 0's with
+    ``cr.distributed.broadcast_optimizer_state``. Works under ``cr.compile``: the allreduce
+    is part of the replayed step. On a GPU, gradients travel through host memory.
+    """
+
+    def __init__(self, module: Module) -> None:
+        super().__init__()
+        distributed._group()
+        self.module = module
+        named = list(module.named_parameters())
+        buffers = list(module.named_buffers())
+        distributed.check_same_layout([*named, *buffers], "the model's parameters and buffers")
+        for _, tensor in [*named, *buffers]:
+            distributed.broadcast(tensor, src=0)
+        trained = [(name, p) for name, p in named if p.requires_grad]
+        self._reducer = _Reducer([name for name, _ in trained], [p for _, p in trained])
+
+    @property
+    def allreduce_seconds(self) -> float:
+        """Seconds this process has spent inside the gradient allreduce (waiting included)."""
+        return self._reducer.seconds
+
+    def forward(self, *inputs: Any, **kwargs: Any) -> Any:
+        out = self.module(*inputs, **kwargs)
+        if not is_grad_enabled() or not self._reducer.params:
+            return out
+        if not isinstance(out, Tensor):
+            raise TypeError(
+                "DistributedDataParallel: the module must return one tensor, got "
+                f"{type(out).__name__}"
+            )
+        first = next((x for x in (*inputs, *kwargs.values()) if isinstance(x, Tensor)), None)
+        if first is None or not first.shape:
+            raise TypeError("DistributedDataParallel: forward needs a batch tensor argument")
+        return _SyncGradients.apply(out, self._reducer.share(len(first)))
+
+    def join_without_samples(self) -> None:
+        """Take part in a step with no samples (a process whose share of a small last batch
+        is empty), instead of forward and backward: its gradients become the average of the
+        other processes'. Then take the optimizer step as usual."""
+        grads = []
+        for p in self._reducer.params:
+            if p.grad is None:
+                p.grad = wrap(xp_of(p.data).zeros_like(p.data))
+            grads.append(p.grad.data)
+        self._reducer.reduce(grads, 0)

@@ -1,0 +1,309 @@
+"""Data-parallel training over MPI: two local ranks (``mpirun -np 2``) train as one process
+would, keep identical weights at every step, refuse ranks that disagree, end the whole job
+when one rank fails, and ``chainrule train`` under mpirun resumes exactly. The launches need
+mpi4py and an ``mpirun`` (``pip install "chainrule[mpi]"``); they skip, saying so, without."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import _threads, data, distributed, nn
+from chainrule.function import queue_after_backward
+from chainrule.nn.parallel import DistributedDataParallel
+from helpers import chainrule_command, chainrule_environment, run_main
+
+RANKS = Path(__file__).with_name("ranks.py")
+LAUNCH_LIMIT = 120  # seconds: a guard against a hang, not a measure of speed
+
+
+def _mpirun() -> str:
+    pytest.importorskip("mpi4py", reason='needs mpi4py: pip install "chainrule[mpi]"')
+    found = shutil.which("mpirun") or shutil.which("mpirun", path=str(Path(sys.executable).parent))
+    if found is None:
+        pytest.skip('needs an mpirun: pip install "chainrule[mpi]" brings MPICH\'s')
+    return found
+
+
+def _launch(*command: object, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``mpirun -np 2 command`` with the chainrule under test."""
+    return subprocess.run(
+        [_mpirun(), "-np", "2", *map(str, command)],
+        capture_output=True,
+        text=True,
+        timeout=LAUNCH_LIMIT,
+        env=chainrule_environment(),
+        cwd=cwd,
+    )
+
+
+# ------------------------------------------------------------------ two ranks of the library
+@pytest.fixture(scope="module")
+def trained() -> dict:
+    done = _launch(sys.executable, RANKS, "train")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_two_ranks_hold_the_same_bits_at_every_step(trained):
+    """Uneven (79/78) and empty shares included, compiled and eager."""
+    assert trained["steps"] == 9
+    assert trained["steps_identical_on_every_rank"] == 2 * trained["steps"]
+
+
+def test_two_ranks_end_where_one_process_on_the_same_global_batches_ends(trained):
+    """Equal to float32 rounding: measured 1.2e-7 (one ulp at the largest weight, ~1.0)
+    after 9 SGD steps with momentum; the bound is 8 ulps of the largest weight."""
+    ulp = np.spacing(np.float32(trained["largest_weight"]))
+    assert trained["max_difference_from_one_process"] <= 8 * ulp
+
+
+def test_the_compiled_data_parallel_step_is_the_eager_one_bit_for_bit(trained):
+    assert trained["compiled_equals_eager"]
+
+
+def test_all_reduce_sums_or_takes_the_largest_on_every_rank(trained):
+    assert trained["all_reduce"] == [3.0, 4.0, 2.0]
+
+
+def test_on_a_gpu_the_gradients_travel_through_host_memory_to_the_same_weights():
+    """On the stand-in GPU (tests/fake_cupy.py), compiled: the CPU run's bits, every step
+    identical on both ranks. A real GPU has not been tried."""
+    done = _launch(sys.executable, RANKS, "gpu")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report == {
+        "steps_identical_on_every_rank": 18,
+        "steps": 9,
+        "weights_on_gpu": "fake_cupy",
+        "equals_cpu": True,
+    }
+
+
+def test_ranks_with_different_models_stop_with_one_line_naming_the_difference(trained):
+    assert trained["mismatch_on_every_rank"]
+    assert trained["mismatch"] == (
+        "the processes disagree on the model's parameters and buffers: rank 1 has "
+        "0.weight:(33, 64):float32 where rank 0 has 0.weight:(32, 64):float32 "
+        "(name:shape:dtype); every process must build the same model"
+    )
+
+
+def test_a_rank_that_raises_ends_the_job_with_its_message():
+    """Rank 0 waits in the allreduce for rank 1, which has raised: the job ends (the
+    subprocess limit guards against a hang) with rank 1's traceback and a failing code."""
+    done = _launch(sys.executable, RANKS, "raise")
+    assert done.returncode == 1
+    assert "RuntimeError: rank 1 gives up at step 1" in done.stderr
+
+
+# ------------------------------------------------------------------ chainrule train under mpirun
+def _weights(path: Path) -> dict[str, np.ndarray]:
+    return {name: t.numpy() for name, t in cr.load_checkpoint(path)["model"].items()}
+
+
+def _epochs(stdout: str) -> list[dict]:
+    lines = [json.loads(line) for line in stdout.splitlines()]
+    return [{k: v for k, v in m.items() if k != "seconds"} for m in lines if "epoch" in m]
+
+
+def test_mpirun_chainrule_train_is_one_process_to_rounding_and_resumes_exactly(tmp_path):
+    """Global batches of 718 of the 1,437 digits: 359/359 twice, then 1/0 (rank 1's share
+    is empty). One epoch under 2 ranks against one process: equal to rounding (measured
+    1.5e-8, one ulp of the largest weight, 0.18; the bound is 8 ulps); then a 2-rank resume
+    to 2 epochs against 2 epochs straight: bit for bit."""
+    options = ["--layers", "64,32,10", "--batch-size", "718", "--seed", "1"]
+    first = _launch(
+        *chainrule_command("train", *options, "--epochs", "1", "--save", "a"), cwd=tmp_path
+    )
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert lines[0].startswith("2 processes (MPI), each training on its share of every batch")
+    assert first.stdout.count("Final test accuracy") == 1  # rank 0 alone prints
+    assert run_main(["train", *options, "--epochs", "1", "--save", str(tmp_path / "one")]) == 0
+    alone, together = _weights(tmp_path / "one"), _weights(tmp_path / "a")
+    ulp = np.spacing(max(np.abs(w).max() for w in alone.values()))
+    for name, weights in alone.items():
+        np.testing.assert_allclose(together[name], weights, rtol=0, atol=8 * ulp)
+
+    straight = _launch(
+        *chainrule_command("train", *options, "--epochs", "2", "--save", "b", "--json"),
+        cwd=tmp_path,
+    )
+    resumed = _launch(
+        *chainrule_command("train", "--resume", "a", "--epochs", "2", "--json"), cwd=tmp_path
+    )
+    assert straight.returncode == resumed.returncode == 0, straight.stderr + resumed.stderr
+    assert _epochs(resumed.stdout) == _epochs(straight.stdout)[1:]
+    for name, weights in _weights(tmp_path / "b").items():
+        assert np.array_equal(_weights(tmp_path / "a")[name], weights), name
+
+
+def test_under_mpirun_an_error_of_every_rank_is_told_once_and_one_of_a_rank_ends_the_job(
+    tmp_path,
+):
+    """A loss that diverges is seen by every rank at the same batch: rank 0 says so, once,
+    and all exit 2. A checkpoint that rank 0 alone reads and cannot find: rank 0 says so,
+    naming itself, and ends the job (rank 1 waits for the file's bytes) with code 2."""
+    diverged = _launch(
+        *chainrule_command("train", "--optimizer", "sgd", "--lr", "1e30", "--quiet"), cwd=tmp_path
+    )
+    assert diverged.returncode == 2
+    errors = [line for line in diverged.stderr.splitlines() if "error" in line]
+    assert errors == [
+        "chainrule train: error: the loss became nan in epoch 1, batch 2; try a smaller --lr "
+        "(it is 1e+30)"
+    ]
+    missing = _launch(*chainrule_command("train", "--resume", "nope", "--quiet"), cwd=tmp_path)
+    assert missing.returncode == 2
+    assert (
+        "chainrule train: error (rank 0 of 2): [Errno 2] No such file or directory: 'nope'"
+        in missing.stderr.splitlines()
+    )
+
+
+# ------------------------------------------------------------------ without MPI
+def test_each_rank_gets_a_contiguous_share_of_every_global_batch():
+    dataset = data.TensorDataset(cr.arange(11))
+    whole = [b[0].numpy().tolist() for b in data.DataLoader(dataset, 5)]
+    shares = [
+        [b[0].numpy().tolist() for b in data.DataLoader(dataset, 5, shard=(r, 2))] for r in (0, 1)
+    ]
+    assert whole == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [10]]
+    assert shares == [[[0, 1, 2], [5, 6, 7], [10]], [[3, 4], [8, 9], []]]
+    assert len(data.DataLoader(dataset, 5, shard=(1, 2))) == 3
+    with pytest.raises(ValueError, match="0 <= rank < world_size"):
+        data.DataLoader(dataset, 5, shard=(2, 2))
+
+
+class _Squares(data.Dataset):
+    """Samples one by one (the loader's path for datasets it cannot slice)."""
+
+    def __len__(self):
+        return 3
+
+    def __getitem__(self, i):
+        return cr.tensor([float(i)]), cr.tensor(i * i)
+
+
+def test_a_dataset_of_single_samples_gives_an_empty_share_its_shape():
+    shares = [list(data.DataLoader(_Squares(), 3, shard=(r, 4))) for r in range(4)]
+    assert [[x.numpy().tolist() for x, _ in share] for share in shares] == [
+        [[[0.0]]],
+        [[[1.0]]],
+        [[[2.0]]],
+        [[]],
+    ]
+    ((x, y),) = shares[3]
+    assert x.shape == (0, 1) and y.shape == (0,)
+
+
+class _Doubled(cr.Function):
+    """y = x; after backward, an effect doubles the gradients of ``PARAMS`` and counts."""
+
+    calls = 0
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        queue_after_backward(_double, PARAMS)
+        return g
+
+    @staticmethod
+    def replay_forward(e, op):
+        y = e.local("v")
+        e.line(f"{y} = {e.arg(op, 0)}.copy()")
+        e.out(op, y, fresh=True)
+
+    @staticmethod
+    def replay_backward(e, op, g, into, grads):
+        return [g]
+
+
+def _double(grads):
+    _Doubled.calls += 1
+    for g in grads:
+        g *= 2
+
+
+PARAMS: list = []
+
+
+def test_an_effect_after_backward_runs_once_per_call_compiled_or_checked():
+    """The allreduce's place in the engine: run after the walk, replayed after the replayed
+    backward, and once per call even when cr.compile runs a call twice to compare."""
+    cr.manual_seed(0)
+    layer = nn.Linear(3, 2)
+    PARAMS[:] = list(layer.parameters())
+    optimizer = cr.optim.SGD(layer.parameters(), lr=0.1)
+    x = cr.randn(4, 3)
+
+    def step(x):
+        loss = _Doubled.apply(layer(x)).sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    compiled = cr.compile(step, check=2)
+    _Doubled.calls = 0
+    for _ in range(5):
+        compiled(x)
+    assert _Doubled.calls == 5
+    assert compiled.signatures == 1
+    assert np.array_equal(layer.bias.grad.numpy(), [8.0, 8.0])  # 4 rows of ones, doubled
+    with pytest.raises(RuntimeError, match="for an op's backward, during backward"):
+        queue_after_backward(_double, PARAMS)
+
+
+def test_without_a_process_group_there_is_one_process_and_ddp_says_what_to_do():
+    assert (distributed.get_rank(), distributed.get_world_size()) == (0, 1)
+    with pytest.raises(
+        distributed.DistributedError, match=r"call cr\.distributed\.init_process_group"
+    ):
+        DistributedDataParallel(nn.Linear(2, 2))
+
+
+CORES = len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize(
+    ("environ", "threads"),
+    [
+        ({"MPI_LOCALNRANKS": "2"}, max(1, CORES // 2)),
+        ({"OMPI_COMM_WORLD_LOCAL_SIZE": str(2 * CORES)}, 1),
+        ({"MPI_LOCALNRANKS": "2", "OMP_NUM_THREADS": "3"}, None),
+        ({"MPI_LOCALNRANKS": "1"}, None),
+        ({}, None),
+    ],
+)
+def test_ranks_on_one_machine_share_its_cores_unless_told(environ, threads):
+    given = dict(environ)
+    assert _threads.share_cores_among_ranks(given) == threads
+    if threads is not None:
+        assert {given[name] for name in _threads.THREAD_VARIABLES} == {str(threads)}
+
+
+def test_the_launchers_world_size_is_read_before_mpi_is_imported(monkeypatch):
+    for name in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_ID"):
+        monkeypatch.delenv(name, raising=False)
+    assert distributed.launched_world_size() == 1
+    monkeypatch.setenv("PMI_SIZE", "4")
+    assert distributed.launched_world_size() == 4
+
+
+def test_an_option_error_under_mpirun_is_told_by_rank_0_alone(monkeypatch, capsys):
+    monkeypatch.setenv("PMI_RANK", "1")
+    assert run_main(["train", "--epochs", "0x"]) == 2
+    assert capsys.readouterr().err == ""

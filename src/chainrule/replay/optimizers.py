@@ -127,6 +127,27 @@ def _gradient(b: Any, read: str, group: dict, p: str, g: str, decoupled: bool = 
     return g
 
 
+_CHUNK = 32_768
+"""Elements of a piece of a long SGD update: its scaled gradient (128 KiB in float32) stays in
+the cache between the two passes, where one scratch array as long as the parameters would
+go to memory and back (measured on (c)'s 269,322 parameters: 1.07 of the hand-written
+epoch in one piece, 1.04 in pieces)."""
+
+
+def _sgd_in_chunks(e: Any, lr: str, params: Any, grads: Any) -> None:
+    """``_sgd_step`` on ``params`` and ``grads`` piece by piece: the same two roundings of
+    each element, the views of every piece made once."""
+    scratch = e.array_module.empty(_CHUNK, params.dtype)
+    pieces = [
+        (grads[i : i + _CHUNK], params[i : i + _CHUNK], scratch[: min(_CHUNK, len(params) - i)])
+        for i in range(0, len(params), _CHUNK)
+    ]
+    g, p, s = e.local("g"), e.local("p"), e.local("s")
+    e.line(f"for {g}, {p}, {s} in {e.const(pieces, 'pieces')}:")
+    e.line(f"    xp.multiply({g}, {lr}, out={s})")
+    e.line(f"    xp.subtract({p}, {s}, out={p})")
+
+
 class SGDForm(_Form):
     """SGD's update (``optim.sgd``), on runs of flat parameters."""
 
@@ -156,7 +177,10 @@ class SGDForm(_Form):
             p, g = _slices(e, chunk, start, stop, "params"), _slices(e, chunk, start, stop, "grads")
             g = _gradient(b, read, group, p, g)
             if not group["momentum"]:
-                if e.cpu:  # _sgd_step, with its temporary made once
+                plain = not (group["weight_decay"] or group["maximize"])
+                if e.cpu and plain and stop - start > 2 * _CHUNK:
+                    _sgd_in_chunks(e, lr, chunk.params[start:stop], chunk.grads[start:stop])
+                elif e.cpu:  # _sgd_step, with its temporary made once
                     scratch = e.buffer((stop - start,), chunk.dtype)
                     e.line(f"xp.multiply({g}, {lr}, out={scratch})")
                     e.line(f"xp.subtract({p}, {scratch}, out={p})")

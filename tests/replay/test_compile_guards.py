@@ -368,3 +368,28 @@ def test_check_and_cache_size_are_refused_when_not_whole_numbers():
         cr.compile(lambda: None, check=-1)
     with pytest.raises(ValueError, match="cache_size must be a whole number >= 1"):
         cr.compile(lambda: None, cache_size=0)
+
+
+def test_the_training_flag_is_guarded_where_forward_may_read_it():
+    # chainrule's Linear, activations, Sequential and losses compute the same in both modes:
+    # their flags cost the replay nothing. Dropout's, BatchNorm's and any module of a user's
+    # own class (even one that only inherits chainrule's forward) are part of the signature.
+    class Noisy(nn.Linear):
+        def forward(self, x):
+            return super().forward(x) * (2.0 if self.training else 1.0)
+
+    class Renamed(nn.Tanh):
+        pass
+
+    noisy, renamed = Noisy(3, 3), Renamed()
+    model = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), noisy, renamed, nn.Dropout(0.0))
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    step = cr.compile(lambda x, t: training_step((model, optimizer, nn.MSELoss()), x, t))
+    x, t = cr.randn(4, 3), cr.randn(4, 3)
+    step(x, t)
+    guarded = {type(m).__name__ for m in model.modules() if m.training_matters}
+    assert guarded == {"Noisy", "Renamed", "Dropout"} and nn.BatchNorm1d(3).training_matters
+    assert step._entries[0].source.count(".training is True") == 3
+    noisy.eval()  # a user's flag changes the step: a new capture, as eager computes it
+    step(x, t)
+    assert step.signatures == 2

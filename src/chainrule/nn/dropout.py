@@ -15,6 +15,8 @@ class Dropout(Module):
     reproducible.
     """
 
+    training_matters = True
+
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
         if not 0 <= p <= 1:

@@ -28,6 +28,9 @@ class Module:
     """
 
     training: bool
+    training_matters = True  # whether forward may read ``training``: for every class but
+    # chainrule's own that say they do not (set by __init_subclass__); cr.compile guards the
+    # flag of these modules only
     _tensor_arguments: tuple[tuple[int, str], ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -35,6 +38,8 @@ class Module:
         signature annotates so. ``__call__`` refuses anything else (a Python list, say) with
         an error that says so; a user's own ``forward`` is left to itself, as in PyTorch."""
         super().__init_subclass__(**kwargs)
+        ours = cls.__module__.partition(".")[0] == __name__.partition(".")[0]
+        cls.training_matters = vars(cls).get("training_matters", False) if ours else True
         forward = cls.forward
         package = getattr(forward, "__module__", "").partition(".")[0]
         if package != __name__.partition(".")[0]:  # not chainrule's own forward

@@ -29,6 +29,8 @@ class BatchNorm1d(Module):
     benchmark ever shows it costs.
     """
 
+    training_matters = True
+
     def __init__(
         self,
         num_features: int,

@@ -105,7 +105,8 @@ class Builder:
         e.guard(f"{grad_mode}.enabled is {self.grad_enabled}")
         e.guard(f"not {e.const(AnomalyMode, 'mode')}.enabled")
         for module in self.recorder.live_modules():
-            e.guard(f"{e.const(module, 'm')}.training is {module.training}")
+            if module.training_matters:
+                e.guard(f"{e.const(module, 'm')}.training is {module.training}")
         for event in self.recorder.events:
             if isinstance(event, OpEvent):
                 self._forward(event)

@@ -74,6 +74,15 @@ def test_all_reduce_sums_or_takes_the_largest_on_every_rank(trained):
     assert trained["all_reduce"] == [3.0, 4.0, 2.0]
 
 
+def test_an_error_of_some_ranks_is_raised_on_every_rank_naming_the_first(trained):
+    """Rank 1 alone fails: both ranks raise its message, naming it; both fail alike: the
+    message alone. Neither rank is left waiting for the other."""
+    assert trained["failing_together"] == [
+        ["a file missing on rank 1", 1, True],
+        ["a file missing on rank 0", None, True],
+    ]
+
+
 def test_on_a_gpu_the_gradients_travel_through_host_memory_to_the_same_weights():
     """On the stand-in GPU (tests/fake_cupy.py), compiled: the CPU run's bits, every step
     identical on both ranks. A real GPU has not been tried."""
@@ -152,7 +161,8 @@ def test_under_mpirun_an_error_of_every_rank_is_told_once_and_one_of_a_rank_ends
 ):
     """A loss that diverges is seen by every rank at the same batch: rank 0 says so, once,
     and all exit 2. A checkpoint that rank 0 alone reads and cannot find: rank 0 says so,
-    naming itself, and ends the job (rank 1 waits for the file's bytes) with code 2."""
+    naming itself, and all exit 2. A bad setting that every rank meets while setting up:
+    one line, as from one process (no rank's duplicate, no MPI_Abort's words)."""
     diverged = _launch(
         *chainrule_command("train", "--optimizer", "sgd", "--lr", "1e30", "--quiet"), cwd=tmp_path
     )
@@ -163,10 +173,17 @@ def test_under_mpirun_an_error_of_every_rank_is_told_once_and_one_of_a_rank_ends
         "(it is 1e+30)"
     ]
     missing = _launch(*chainrule_command("train", "--resume", "nope", "--quiet"), cwd=tmp_path)
-    assert missing.returncode == 2
-    assert (
-        "chainrule train: error (rank 0 of 2): [Errno 2] No such file or directory: 'nope'"
-        in missing.stderr.splitlines()
+    assert (missing.returncode, missing.stderr.splitlines()) == (
+        2,
+        ["chainrule train: error (rank 0 of 2): [Errno 2] No such file or directory: 'nope'"],
+    )
+    wrong = _launch(*chainrule_command("train", "--layers", "10,10", "--quiet"), cwd=tmp_path)
+    assert (wrong.returncode, wrong.stderr.splitlines()) == (
+        2,
+        [
+            "chainrule train: error: --layers starts with 10 inputs, but digits has 64 features "
+            "per sample; start with 64"
+        ],
     )
 
 

@@ -324,3 +324,16 @@ def test_an_option_error_under_mpirun_is_told_by_rank_0_alone(monkeypatch, capsy
     monkeypatch.setenv("PMI_RANK", "1")
     assert run_main(["train", "--epochs", "0x"]) == 2
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(("rank", "told"), [("0", 1), ("1", 0)])
+def test_under_a_launcher_without_mpi4py_rank_0_alone_says_so(monkeypatch, capsys, rank, told):
+    monkeypatch.setitem(sys.modules, "mpi4py", None)
+    monkeypatch.setenv("PMI_SIZE", "2")
+    monkeypatch.setenv("PMI_RANK", rank)
+    assert run_main(["train", "--epochs", "1"]) == 2
+    expected = (
+        "chainrule train: error: training on several processes needs mpi4py: "
+        'pip install "chainrule[mpi]"\n'
+    )
+    assert capsys.readouterr().err == expected * told

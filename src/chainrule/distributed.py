@@ -183,10 +183,10 @@ def _through_host(tensor: Tensor, what: str, exchange: Any) -> None:
 _OPS = {"sum": "SUM", "max": "MAX", "min": "MIN", "product": "PROD"}
 
 
-def all_reduce(tensor: Tensor, op: str = "sum") -> None:
-    """Replace ``tensor``'s values, in place, by their sum (or "max", "min", "product") over
-    all processes: every process ends with the same values. A GPU tensor travels through
-    host memory."""
+def all_reduce(tensor: Tensor | np.ndarray, op: str = "sum") -> None:
+    """Replace ``tensor``'s values (a tensor's, or an array's), in place, by their sum (or
+    "max", "min", "product") over all processes: every process ends with the same values. A
+    GPU tensor travels through host memory."""
     group = _group()
     if op not in _OPS:
         raise ValueError(f"all_reduce: op must be one of {', '.join(_OPS)}, not {op!r}")

@@ -61,7 +61,6 @@ class _Reducer:
                     f"DistributedDataParallel: the parameter {name} has no gradient after "
                     "backward(); every process must use every parameter that requires one"
                 )
-        group = distributed._group()
         for buffer, spans in self.buffers:
             xp = xp_of(buffer)
             weight = buffer.dtype.type(samples)
@@ -74,7 +73,7 @@ class _Reducer:
             buffer[-1] = weight
             host = to_numpy(buffer)
             started = time.perf_counter()
-            group.comm.Allreduce(group.mpi.IN_PLACE, host, op=group.mpi.SUM)
+            distributed.all_reduce(host)
             self.seconds += time.perf_counter() - started
             reduced = buffer if host is buffer else to_device(host, device_of(buffer))
             total = host[-1]
@@ -146,7 +145,6 @@ class DistributedDataParallel(Module):
 
     def __init__(self, module: Module) -> None:
         super().__init__()
-        distributed._group()
         self.module = module
         named = list(module.named_parameters())
         buffers = list(module.named_buffers())

@@ -93,6 +93,12 @@ def train() -> None:
     except dist.DistributedError as error:
         report["mismatch"] = str(error)
         report["mismatch_on_every_rank"] = error.on_every_rank
+    frozen = _model()
+    frozen[2 - 2 * rank].bias.requires_grad = False  # each rank another: misaligned buffers
+    try:
+        DistributedDataParallel(frozen)
+    except dist.DistributedError as error:
+        report["frozen_mismatch"] = str(error)
     report["failing_together"] = [_failed_together(failing) for failing in ({1}, {0, 1})]
     if rank == 0:
         cr.manual_seed(SEED)  # rank 0's initial weights, which DDP gave every rank

@@ -106,6 +106,16 @@ def test_ranks_with_different_models_stop_with_one_line_naming_the_difference(tr
     )
 
 
+def test_ranks_that_train_different_parameters_stop_with_one_line(trained):
+    """Rank 0 freezes the last layer's bias, rank 1 the first's: gradient buffers that no
+    longer line up (of one size, MPI would sum them without complaint)."""
+    assert trained["frozen_mismatch"] == (
+        "the processes disagree on the parameters that require gradients: rank 1 has "
+        "2.weight:(10, 32):float32 where rank 0 has 0.bias:(32,):float32 (name:shape:dtype); "
+        "every process must build the same model"
+    )
+
+
 def test_a_rank_that_raises_ends_the_job_with_its_message():
     """Rank 0 waits in the allreduce for rank 1, which has raised: the job ends (the
     subprocess limit guards against a hang) with rank 1's traceback and a failing code."""

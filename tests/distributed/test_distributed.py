@@ -207,8 +207,9 @@ def test_each_rank_gets_a_contiguous_share_of_every_global_batch():
     assert whole == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [10]]
     assert shares == [[[0, 1, 2], [5, 6, 7], [10]], [[3, 4], [8, 9], []]]
     assert len(data.DataLoader(dataset, 5, shard=(1, 2))) == 3
-    with pytest.raises(ValueError, match="0 <= rank < world_size"):
-        data.DataLoader(dataset, 5, shard=(2, 2))
+    for wrong in ((2, 2), (0, 1.5), (1,), 1, (True, 2)):
+        with pytest.raises(ValueError, match=r"two ints with 0 <= rank < world_size, got "):
+            data.DataLoader(dataset, 5, shard=wrong)
 
 
 class _Squares(data.Dataset):

@@ -145,6 +145,7 @@ def destroy_process_group() -> None:
 
 
 def is_initialized() -> bool:
+    """Whether this process has joined a group (``init_process_group``)."""
     return _Group.comm is not None
 
 

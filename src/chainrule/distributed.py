@@ -19,7 +19,8 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ __all__ = [
     "broadcast_optimizer_state",
     "check_same_layout",
     "destroy_process_group",
+    "failing_together",
     "get_rank",
     "get_world_size",
     "init_process_group",
@@ -51,11 +53,13 @@ __all__ = [
 class DistributedError(UserError, RuntimeError):
     """Processes that cannot train together: no MPI, no process group, or ranks that
     disagree (on the model's layout, say). ``on_every_rank``: every rank raised it at the same
-    point, so none is left waiting and one of them reporting it is enough."""
+    point, so none is left waiting and one of them reporting it is enough; ``rank``: the
+    process whose error it tells, when some processes met it and others did not."""
 
-    def __init__(self, message: str, on_every_rank: bool = False) -> None:
+    def __init__(self, message: str, on_every_rank: bool = False, rank: int | None = None) -> None:
         super().__init__(message)
         self.on_every_rank = on_every_rank
+        self.rank = rank
 
 
 _LAUNCHER_SIZES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE")
@@ -141,6 +145,7 @@ def destroy_process_group() -> None:
 
 
 def is_initialized() -> bool:
+    """Whether this process has joined a group (``init_process_group``)."""
     return _Group.comm is not None
 
 
@@ -179,10 +184,10 @@ def _through_host(tensor: Tensor, what: str, exchange: Any) -> None:
 _OPS = {"sum": "SUM", "max": "MAX", "min": "MIN", "product": "PROD"}
 
 
-def all_reduce(tensor: Tensor, op: str = "sum") -> None:
-    """Replace ``tensor``'s values, in place, by their sum (or "max", "min", "product") over
-    all processes: every process ends with the same values. A GPU tensor travels through
-    host memory."""
+def all_reduce(tensor: Tensor | np.ndarray, op: str = "sum") -> None:
+    """Replace ``tensor``'s values (a tensor's, or an array's), in place, by their sum (or
+    "max", "min", "product") over all processes: every process ends with the same values. A
+    GPU tensor travels through host memory."""
     group = _group()
     if op not in _OPS:
         raise ValueError(f"all_reduce: op must be one of {', '.join(_OPS)}, not {op!r}")
@@ -251,3 +256,32 @@ def check_same_layout(entries: Iterable[tuple[str, Any]], what: str) -> None:
         "every process must build the same model",
         on_every_rank=True,
     )
+
+
+@contextmanager
+def failing_together() -> Iterator[None]:
+    """Around a step that may fail on some processes only (reading settings, files, data):
+    if a ``UserError`` ends it in any process, every process raises, once all have come to
+    the end of the block, a ``DistributedError`` on every rank with the message of the lowest
+    rank that failed, naming that rank unless every process failed alike. So no process waits
+    for ever on one that has stopped, and rank 0 alone can report the error. Without a group
+    of several, the error passes unchanged. One small allgather."""
+    try:
+        yield
+    except UserError as error:
+        if _Group.size == 1:
+            raise
+        _raise_if_any_failed(str(error))
+    else:
+        if _Group.size > 1:
+            _raise_if_any_failed(None)
+
+
+def _raise_if_any_failed(message: str | None) -> None:
+    messages = _group().comm.allgather(message)
+    failed = [(rank, text) for rank, text in enumerate(messages) if text is not None]
+    if not failed:
+        return
+    rank, first = failed[0]
+    alike = len(failed) == len(messages) and all(text == first for _, text in failed)
+    raise DistributedError(first, on_every_rank=True, rank=None if alike else rank)

@@ -252,7 +252,7 @@ def _write_file(path: PathLike, arrays: dict[str, np.ndarray], metadata: dict[st
         for name in layout:
             _write_array(file, arrays[name])
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
 
 
 def _write_array(file: BinaryIO, array: np.ndarray) -> None:
@@ -260,7 +260,7 @@ def _write_array(file: BinaryIO, array: np.ndarray) -> None:
     file.write(array.reshape(-1).view(np.uint8))
 
 
-def _atomic_write(path: PathLike, write: Callable[[BinaryIO], None]) -> None:
+def atomic_write(path: PathLike, write: Callable[[BinaryIO], None]) -> None:
     """Write a file through ``write`` so that ``path`` only ever holds a whole file.
 
     The bytes go to a temporary file in the same directory (so the same file system), are

@@ -82,6 +82,12 @@ def test_export_mistakes_are_one_line_and_exit_code_2(digits_run, tmp_path, caps
         f"chainrule export: error: cannot save {unwritable}: the folder {unwritable.parent} "
         "does not exist; create it first (os.makedirs)"
     )
+    kept = digits_run.read_bytes()
+    line = one_line_error(capsys, "export", digits_run, digits_run.parent / "." / digits_run.name)
+    assert line.endswith(
+        "is the checkpoint MODEL itself, which it would overwrite; give another file (model.onnx)"
+    )
+    assert digits_run.read_bytes() == kept
     assert run_main(["export", str(digits_run), str(tmp_path / "m.onnx"), "--opset", "12"]) == 2
     assert (
         "argument --opset: must be a whole number of 13 or more, not 12" in capsys.readouterr().err

@@ -93,6 +93,13 @@ def train() -> None:
     except dist.DistributedError as error:
         report["mismatch"] = str(error)
         report["mismatch_on_every_rank"] = error.on_every_rank
+    frozen = _model()
+    frozen[2 - 2 * rank].bias.requires_grad = False  # each rank another: misaligned buffers
+    try:
+        DistributedDataParallel(frozen)
+    except dist.DistributedError as error:
+        report["frozen_mismatch"] = str(error)
+    report["failing_together"] = [_failed_together(failing) for failing in ({1}, {0, 1})]
     if rank == 0:
         cr.manual_seed(SEED)  # rank 0's initial weights, which DDP gave every rank
         alone, _ = _train(dataset, False, None)
@@ -102,6 +109,18 @@ def train() -> None:
         )
         report["largest_weight"] = max(float(np.abs(p.data).max()) for p in eager.parameters())
         print(json.dumps(report), flush=True)
+
+
+def _failed_together(failing: set[int]) -> list:
+    """What every rank raises when the ranks in ``failing`` raise a UserError inside
+    ``failing_together``: its message, the rank it names and whether it is on every rank."""
+    try:
+        with dist.failing_together():
+            if dist.get_rank() in failing:
+                raise cr.UserError(f"a file missing on rank {min(failing)}")
+    except dist.DistributedError as error:
+        return [str(error), error.rank, error.on_every_rank]
+    return []
 
 
 def gpu() -> None:

@@ -74,6 +74,15 @@ def test_all_reduce_sums_or_takes_the_largest_on_every_rank(trained):
     assert trained["all_reduce"] == [3.0, 4.0, 2.0]
 
 
+def test_an_error_of_some_ranks_is_raised_on_every_rank_naming_the_first(trained):
+    """Rank 1 alone fails: both ranks raise its message, naming it; both fail alike: the
+    message alone. Neither rank is left waiting for the other."""
+    assert trained["failing_together"] == [
+        ["a file missing on rank 1", 1, True],
+        ["a file missing on rank 0", None, True],
+    ]
+
+
 def test_on_a_gpu_the_gradients_travel_through_host_memory_to_the_same_weights():
     """On the stand-in GPU (tests/fake_cupy.py), compiled: the CPU run's bits, every step
     identical on both ranks. A real GPU has not been tried."""
@@ -94,6 +103,16 @@ def test_ranks_with_different_models_stop_with_one_line_naming_the_difference(tr
         "the processes disagree on the model's parameters and buffers: rank 1 has "
         "0.weight:(33, 64):float32 where rank 0 has 0.weight:(32, 64):float32 "
         "(name:shape:dtype); every process must build the same model"
+    )
+
+
+def test_ranks_that_train_different_parameters_stop_with_one_line(trained):
+    """Rank 0 freezes the last layer's bias, rank 1 the first's: gradient buffers that no
+    longer line up (of one size, MPI would sum them without complaint)."""
+    assert trained["frozen_mismatch"] == (
+        "the processes disagree on the parameters that require gradients: rank 1 has "
+        "2.weight:(10, 32):float32 where rank 0 has 0.bias:(32,):float32 (name:shape:dtype); "
+        "every process must build the same model"
     )
 
 
@@ -152,7 +171,8 @@ def test_under_mpirun_an_error_of_every_rank_is_told_once_and_one_of_a_rank_ends
 ):
     """A loss that diverges is seen by every rank at the same batch: rank 0 says so, once,
     and all exit 2. A checkpoint that rank 0 alone reads and cannot find: rank 0 says so,
-    naming itself, and ends the job (rank 1 waits for the file's bytes) with code 2."""
+    naming itself, and all exit 2. A bad setting that every rank meets while setting up:
+    one line, as from one process (no rank's duplicate, no MPI_Abort's words)."""
     diverged = _launch(
         *chainrule_command("train", "--optimizer", "sgd", "--lr", "1e30", "--quiet"), cwd=tmp_path
     )
@@ -163,10 +183,17 @@ def test_under_mpirun_an_error_of_every_rank_is_told_once_and_one_of_a_rank_ends
         "(it is 1e+30)"
     ]
     missing = _launch(*chainrule_command("train", "--resume", "nope", "--quiet"), cwd=tmp_path)
-    assert missing.returncode == 2
-    assert (
-        "chainrule train: error (rank 0 of 2): [Errno 2] No such file or directory: 'nope'"
-        in missing.stderr.splitlines()
+    assert (missing.returncode, missing.stderr.splitlines()) == (
+        2,
+        ["chainrule train: error (rank 0 of 2): [Errno 2] No such file or directory: 'nope'"],
+    )
+    wrong = _launch(*chainrule_command("train", "--layers", "10,10", "--quiet"), cwd=tmp_path)
+    assert (wrong.returncode, wrong.stderr.splitlines()) == (
+        2,
+        [
+            "chainrule train: error: --layers starts with 10 inputs, but digits has 64 features "
+            "per sample; start with 64"
+        ],
     )
 
 
@@ -180,8 +207,9 @@ def test_each_rank_gets_a_contiguous_share_of_every_global_batch():
     assert whole == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [10]]
     assert shares == [[[0, 1, 2], [5, 6, 7], [10]], [[3, 4], [8, 9], []]]
     assert len(data.DataLoader(dataset, 5, shard=(1, 2))) == 3
-    with pytest.raises(ValueError, match="0 <= rank < world_size"):
-        data.DataLoader(dataset, 5, shard=(2, 2))
+    for wrong in ((2, 2), (0, 1.5), (1,), 1, (True, 2)):
+        with pytest.raises(ValueError, match=r"two ints with 0 <= rank < world_size, got "):
+            data.DataLoader(dataset, 5, shard=wrong)
 
 
 class _Squares(data.Dataset):
@@ -307,3 +335,16 @@ def test_an_option_error_under_mpirun_is_told_by_rank_0_alone(monkeypatch, capsy
     monkeypatch.setenv("PMI_RANK", "1")
     assert run_main(["train", "--epochs", "0x"]) == 2
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(("rank", "told"), [("0", 1), ("1", 0)])
+def test_under_a_launcher_without_mpi4py_rank_0_alone_says_so(monkeypatch, capsys, rank, told):
+    monkeypatch.setitem(sys.modules, "mpi4py", None)
+    monkeypatch.setenv("PMI_SIZE", "2")
+    monkeypatch.setenv("PMI_RANK", rank)
+    assert run_main(["train", "--epochs", "1"]) == 2
+    expected = (
+        "chainrule train: error: training on several processes needs mpi4py: "
+        'pip install "chainrule[mpi]"\n'
+    )
+    assert capsys.readouterr().err == expected * told

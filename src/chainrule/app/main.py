@@ -48,11 +48,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def _failed(command: str, error: UserError) -> int:
     """Report ``error`` and return exit code 2. In a group of processes, an error that every
-    rank raised together is reported by rank 0 alone; one that this rank alone met is
-    reported with its rank and ends the whole job, since the others would wait for it."""
-    rank, world = distributed.get_rank(), distributed.get_world_size()
+    rank raised together is reported by rank 0 alone (naming the rank it comes from when
+    not every rank met it); one that this rank alone met is reported with its rank and ends
+    the whole job, since the others would wait for it. Under a launcher whose processes
+    never formed a group (no mpi4py), each met the error alike: the launcher's rank 0 says it."""
+    world = distributed.get_world_size()
+    rank = distributed.get_rank() if world > 1 else distributed.launched_rank()
     everywhere = world == 1 or getattr(error, "on_every_rank", False)
-    where = "" if everywhere else f" (rank {rank} of {world})"
+    origin = getattr(error, "rank", None) if everywhere else rank
+    where = "" if origin is None else f" (rank {origin} of {world})"
     if rank == 0 or not everywhere:
         print(f"chainrule {command}: error{where}: {error}", file=sys.stderr)
     if not everywhere:

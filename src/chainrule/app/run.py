@@ -298,16 +298,22 @@ def resume(
 def resume_everywhere(
     path: str | Path, changes: Mapping[str, Any] | None = None, download: bool = False
 ) -> Run:
-    """``resume`` in every process of a group: rank 0 reads ``path`` (its errors are its
-    own) and sends the file's bytes to the others, which resume from a private copy, so a
-    checkpoint on a disk only rank 0 sees will do."""
+    """``resume`` in every process of a group: rank 0 reads ``path`` and sends the file's
+    bytes to the others, which resume from a private copy, so a checkpoint on a disk only
+    rank 0 sees will do. If rank 0 cannot resume, it sends nothing and every rank raises."""
     if distributed.get_world_size() == 1:
         return resume(path, changes, download)
     if distributed.get_rank() == 0:
-        run = resume(path, changes, download)
+        try:
+            run = resume(path, changes, download)
+        except UserError:
+            distributed.broadcast_object(None)
+            raise
         distributed.broadcast_object(Path(path).read_bytes())
         return run
     blob = distributed.broadcast_object(None)
+    if blob is None:
+        raise TrainingError(f"rank 0 could not resume from {path}")
     with tempfile.TemporaryDirectory() as folder:
         copy = Path(folder) / Path(path).name
         copy.write_bytes(blob)

@@ -60,13 +60,12 @@ class DataLoader:
         self.drop_last = drop_last
         self.generator = generator
         self.device = None if device is None else as_device(device)
-        if shard is not None:
-            rank, world_size = shard
-            if not 0 <= rank < world_size:
-                raise ValueError(
-                    f"shard must be (rank, world_size) with 0 <= rank < world_size, got {shard}"
-                )
-        self.shard = shard
+        if shard is not None and not _is_shard(shard):
+            raise ValueError(
+                "shard must be (rank, world_size), two ints with 0 <= rank < world_size, "
+                f"got {shard!r}"
+            )
+        self.shard = None if shard is None else (int(shard[0]), int(shard[1]))
 
     def __len__(self) -> int:
         """The number of batches in one epoch."""
@@ -113,6 +112,14 @@ class DataLoader:
             f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, "
             f"batch_size={self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last})"
         )
+
+
+def _is_shard(shard: Any) -> bool:
+    """Whether ``shard`` is a (rank, world_size) pair of ints with 0 <= rank < world_size."""
+    if not isinstance(shard, tuple | list) or len(shard) != 2:
+        return False
+    whole = all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in shard)
+    return whole and 0 <= shard[0] < shard[1]
 
 
 def _share(start: int, stop: int, rank: int, world_size: int) -> tuple[int, int]:

@@ -61,7 +61,6 @@ class _Reducer:
                     f"DistributedDataParallel: the parameter {name} has no gradient after "
                     "backward(); every process must use every parameter that requires one"
                 )
-        group = distributed._group()
         for buffer, spans in self.buffers:
             xp = xp_of(buffer)
             weight = buffer.dtype.type(samples)
@@ -74,7 +73,7 @@ class _Reducer:
             buffer[-1] = weight
             host = to_numpy(buffer)
             started = time.perf_counter()
-            group.comm.Allreduce(group.mpi.IN_PLACE, host, op=group.mpi.SUM)
+            distributed.all_reduce(host)
             self.seconds += time.perf_counter() - started
             reduced = buffer if host is buffer else to_device(host, device_of(buffer))
             total = host[-1]
@@ -137,8 +136,9 @@ class DistributedDataParallel(Module):
     all stay identical.
 
     Made in every process after ``cr.distributed.init_process_group()``: it checks that all
-    have the same parameter and buffer names, shapes and dtypes (one line naming the
-    mismatch, on every process, if not) and copies rank 0's values to the others. The
+    have the same parameter and buffer names, shapes and dtypes, and the same parameters
+    requiring gradients (one line naming the mismatch, on every process, if not), and copies
+    rank 0's values to the others. The
     optimizer's state is each process's own: give every process rank 0's with
     ``cr.distributed.broadcast_optimizer_state``. Works under ``cr.compile``: the allreduce
     is part of the replayed step. On a GPU, gradients travel through host memory.
@@ -146,14 +146,15 @@ class DistributedDataParallel(Module):
 
     def __init__(self, module: Module) -> None:
         super().__init__()
-        distributed._group()
         self.module = module
         named = list(module.named_parameters())
         buffers = list(module.named_buffers())
         distributed.check_same_layout([*named, *buffers], "the model's parameters and buffers")
+        trained = [(name, p) for name, p in named if p.requires_grad]
+        # The gradient buffer holds these alone: another set on one rank would misalign it.
+        distributed.check_same_layout(trained, "the parameters that require gradients")
         for _, tensor in [*named, *buffers]:
             distributed.broadcast(tensor, src=0)
-        trained = [(name, p) for name, p in named if p.requires_grad]
         self._reducer = _Reducer([name for name, _ in trained], [p for _, p in trained])
 
     @property

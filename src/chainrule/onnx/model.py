@@ -20,7 +20,7 @@ import numpy as np
 from .. import nn
 from ..errors import UserError
 from ..function import no_grad
-from ..serialization import _atomic_write
+from ..serialization import atomic_write
 from ..tensor import Tensor
 from .layers import LAYERS, ExportError, Graph, qualified, where
 
@@ -174,7 +174,7 @@ def _name_output(graph: Graph, last: str, output_name: str, input_name: str) -> 
 def _write(model_proto: Any, path: str | os.PathLike[str]) -> None:
     """Write the file atomically: ``path`` holds the whole model or what it held before."""
     try:
-        _atomic_write(path, lambda file: file.write(model_proto.SerializeToString()))
+        atomic_write(path, lambda file: file.write(model_proto.SerializeToString()))
     except OSError as error:
         if error.filename is None:  # a message that names the path already
             raise ExportError(error.strerror) from None

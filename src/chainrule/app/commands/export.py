@@ -4,9 +4,11 @@ it wrote: the opset, and each input and output with its dtype and shape."""
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from ...creation import zeros
+from ...errors import UserError
 from ...onnx import export
 from ...onnx.model import DEFAULT_OPSET, INSTALL_HINT, OLDEST_OPSET
 from ..run import load_model
@@ -33,6 +35,11 @@ def register(subparsers: Any) -> None:
 
 def _export(args: argparse.Namespace) -> int:
     architecture, model, settings = load_model(args.model)
+    if os.path.exists(args.output) and os.path.samefile(args.model, args.output):
+        raise UserError(
+            f"OUTPUT {args.output} is the checkpoint MODEL itself, which it would overwrite; "
+            "give another file (model.onnx)"
+        )
     example = zeros(1, architecture.layers[0])
     proto = export(model, example, args.output, opset_version=args.opset)
     layers = "-".join(map(str, architecture.layers))

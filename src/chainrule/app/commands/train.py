@@ -233,11 +233,12 @@ def _train(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None
     }
     _join_processes()
-    if args.resume:
-        run = resume_everywhere(args.resume, given, args.download)
-        args.save = args.save or args.resume
-    else:
-        run = start(Settings(**given), args.download)
+    with distributed.failing_together():  # a bad setting or a missing file: one line
+        if args.resume:
+            run = resume_everywhere(args.resume, given, args.download)
+            args.save = args.save or args.resume
+        else:
+            run = start(Settings(**given), args.download)
     lead = distributed.get_rank() == 0
     human = not (args.json or args.quiet)
     if human:

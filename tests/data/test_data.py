@@ -3,6 +3,7 @@
 import dataclasses
 import gzip
 import hashlib
+import urllib.request
 
 import numpy as np
 import pytest
@@ -413,6 +414,39 @@ def test_fetch_tries_the_next_mirror(tmp_path):
     dest = tmp_path / "dest.gz"
     fetch([(tmp_path / "missing").as_uri(), source.as_uri()], dest, md5_of(source))
     assert dest.read_bytes() == b"data"
+
+
+def test_two_processes_fetching_one_file_at_once_both_keep_it(tmp_path, monkeypatch):
+    # Ranks of `mpirun ... --download` each fetch a missing file; a second process that
+    # starts while the first is writing must not take its temporary file from under it.
+    from chainrule.data import download
+
+    source = tmp_path / "published.gz"
+    source.write_bytes(b"0123456789" * 300_000)  # more than one read of 1 MiB
+    dest = tmp_path / "dest.gz"
+    opened = urllib.request.urlopen
+    started = []
+
+    def urlopen(url, timeout):
+        response = opened(url, timeout=timeout)
+        if not started:  # the first process, after its first read: the second one runs
+            started.append(True)
+            read = response.read
+
+            def read_then_other_process(size):
+                chunk = read(size)
+                monkeypatch.setattr(download.os, "getpid", lambda: 424242)
+                fetch([source.as_uri()], dest, md5_of(source))
+                monkeypatch.undo()
+                return chunk
+
+            response.read = read_then_other_process
+        return response
+
+    monkeypatch.setattr(download.urllib.request, "urlopen", urlopen)
+    fetch([source.as_uri()], dest, md5_of(source))
+    assert dest.read_bytes() == source.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dest.gz", "published.gz"]
 
 
 @pytest.fixture

@@ -23,12 +23,14 @@ def fetch(urls: Sequence[str], path: Path, md5: str) -> None:
     """Download the first of ``urls`` that answers to ``path``, keeping it only if its MD5
     digest is ``md5``.
 
-    The file is written beside ``path`` under a temporary name and moved into place once its
-    checksum matches, so a failed or interrupted download never leaves a bad file at ``path``.
+    The file is written beside ``path`` under a temporary name of this process's own and
+    moved into place once its checksum matches, so a failed or interrupted download never
+    leaves a bad file at ``path``, and processes fetching it at once (the ranks of an
+    ``mpirun``) each keep a whole one.
     Raises ``DatasetError`` naming every URL tried and why it failed (unreachable, or the
     wrong checksum).
     """
-    partial = path.with_name(path.name + ".part")
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
     failures = []
     for url in urls:
         try:

@@ -287,6 +287,34 @@ def test_resume_with_lr_applies_it_and_says_so(checkpoint, capsys):
         np.testing.assert_array_equal(saved["model"][name].numpy(), tensor.numpy(), err_msg=name)
 
 
+def test_resume_with_fewer_epochs_than_done_is_one_line(tmp_path, capsys):
+    path = tmp_path / "run.safetensors"
+    assert main(["train", "--epochs", "2", "--save", str(path), "--quiet"]) == 0
+    before = path.read_bytes()
+    err = _resume_error(capsys, str(path), "--epochs", "1")
+    assert err == (
+        f"chainrule train: error: {path} has trained 2 epochs already and --epochs is "
+        "the total: ask for 2 or more"
+    )
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("epochs", [[], ["--epochs", "1"]])
+def test_resume_of_a_finished_run_says_there_is_nothing_to_do(epochs, checkpoint, capsys):
+    # A restart script may resume whatever checkpoint survived, finished or not: that is not
+    # a mistake, but nothing is trained or written, and the command says so.
+    before = checkpoint.read_bytes()
+    capsys.readouterr()
+    assert main(["train", "--resume", str(checkpoint), *epochs]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"chainrule train: {checkpoint} has trained all 1 epochs; nothing to do "
+        "(--epochs N goes on to epoch N)\n"
+    )
+    assert "Saved" not in captured.out and "Final test accuracy" in captured.out
+    assert checkpoint.read_bytes() == before
+
+
 def test_resume_with_epochs_applies_it_and_says_so(checkpoint, capsys):
     assert main(["train", "--resume", str(checkpoint), "--epochs", "3", "--json"]) == 0
     captured = capsys.readouterr()

@@ -237,6 +237,11 @@ def _train(args: argparse.Namespace) -> int:
         if args.resume:
             run = resume_everywhere(args.resume, given, args.download)
             args.save = args.save or args.resume
+            if run.epochs_done > run.settings.epochs:
+                raise TrainingError(
+                    f"{args.resume} has trained {run.epochs_done} epochs already and --epochs "
+                    f"is the total: ask for {run.epochs_done} or more"
+                )
         else:
             run = start(Settings(**given), args.download)
     lead = distributed.get_rank() == 0
@@ -247,6 +252,13 @@ def _train(args: argparse.Namespace) -> int:
         for line in _processes(run) + _resumed_with(run):
             print(f"chainrule train: {line}", file=sys.stderr)
 
+    finished = run.epochs_done == run.settings.epochs and run.partial is None
+    if finished and lead:  # a resumed run that is complete: say so, and write nothing
+        print(
+            f"chainrule train: {args.resume} has trained all {run.epochs_done} epochs; "
+            f"nothing to do (--epochs N goes on to epoch N)",
+            file=sys.stderr,
+        )
     first_epoch = run.epochs_done + 1
 
     def on_epoch(metrics: EpochMetrics) -> None:
@@ -272,8 +284,6 @@ def _train(args: argparse.Namespace) -> int:
         if lead:
             print(f"chainrule train: {stop}{saved}", file=sys.stderr)
         return 130
-    if not history:
-        raise TrainingError("no epochs to train: --epochs must be larger than the epochs done")
     final = history[-1].test_accuracy
     if args.plot and lead:
         _plot(history, args.plot)
@@ -281,7 +291,7 @@ def _train(args: argparse.Namespace) -> int:
         print(json.dumps({"final_test_accuracy": final, "epochs": len(history)}))
     else:
         print(f"Final test accuracy: {final:.1%}")
-        if args.save and human:
+        if args.save and human and not finished:
             print(f"Saved the model and its training state to {args.save}")
         if args.plot and human:
             print(f"Plotted the curves to {args.plot}")

@@ -13,9 +13,10 @@ from __future__ import annotations
 import os
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-_LOCAL_SIZES = ("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE")
-"""What launchers set to the number of processes on this machine: Open MPI, MPICH
-(Hydra), Slurm."""
+_LOCAL_SIZES = ("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS")
+"""What launchers set to the number of processes on this machine: Open MPI, MPICH (Hydra);
+Slurm's ``SLURM_NTASKS_PER_NODE`` too, but only inside a job step (``srun``, which sets
+``SLURM_STEP_ID``): a batch script's own single process sees it as well."""
 
 
 def share_cores_among_ranks(environ: dict[str, str] | None = None) -> int | None:
@@ -24,7 +25,8 @@ def share_cores_among_ranks(environ: dict[str, str] | None = None) -> int | None
     environ = os.environ if environ is None else environ
     if any(name in environ for name in THREAD_VARIABLES):
         return None
-    local = next((environ[n] for n in _LOCAL_SIZES if environ.get(n, "").isdigit()), "")
+    names = [*_LOCAL_SIZES, *(("SLURM_NTASKS_PER_NODE",) if "SLURM_STEP_ID" in environ else ())]
+    local = next((environ[n] for n in names if environ.get(n, "").isdigit()), "")
     if not local or int(local) < 2:
         return None
     try:

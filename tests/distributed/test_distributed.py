@@ -313,6 +313,8 @@ CORES = len(os.sched_getaffinity(0))
         ({"OMPI_COMM_WORLD_LOCAL_SIZE": str(2 * CORES)}, 1),
         ({"MPI_LOCALNRANKS": "2", "OMP_NUM_THREADS": "3"}, None),
         ({"MPI_LOCALNRANKS": "1"}, None),
+        ({"SLURM_NTASKS_PER_NODE": "2", "SLURM_STEP_ID": "0"}, max(1, CORES // 2)),
+        ({"SLURM_NTASKS_PER_NODE": "2"}, None),  # a batch script's own process, not srun's
         ({}, None),
     ],
 )

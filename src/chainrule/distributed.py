@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -129,11 +130,18 @@ def _abort_on_exception(kind: type, error: BaseException, trace: Any) -> None:
     abort(1)
 
 
+_LAST_WORDS_S = 0.5
+
+
 def abort(code: int = 1) -> None:
     """End every process of the job now with exit code ``code`` (after flushing this one's
     output): for an error this process alone has met, which leaves the others waiting."""
     sys.stdout.flush()
     sys.stderr.flush()
+    # The launcher forwards each process's output through its own pipes, and an abort
+    # tears them down at once: what it has not yet passed on (a traceback's last lines) is
+    # lost. A moment's wait lets it pass on this process's last words.
+    time.sleep(_LAST_WORDS_S)
     _group().comm.Abort(code)
 
 

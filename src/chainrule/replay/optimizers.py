@@ -173,14 +173,15 @@ class SGDForm(_Form):
             momentum, damping = e.local("momentum"), e.local("damping")
             e.line(f"{momentum} = {read}['momentum']")
             e.line(f"{damping} = 1 - {read}['dampening']")
+        plain = not (group["momentum"] or group["weight_decay"] or group["maximize"])
         for chunk, start, stop, _ in store.runs(mine):
+            if e.cpu and plain and stop - start > 2 * _CHUNK:
+                _sgd_in_chunks(e, lr, chunk.params[start:stop], chunk.grads[start:stop])
+                continue
             p, g = _slices(e, chunk, start, stop, "params"), _slices(e, chunk, start, stop, "grads")
             g = _gradient(b, read, group, p, g)
             if not group["momentum"]:
-                plain = not (group["weight_decay"] or group["maximize"])
-                if e.cpu and plain and stop - start > 2 * _CHUNK:
-                    _sgd_in_chunks(e, lr, chunk.params[start:stop], chunk.grads[start:stop])
-                elif e.cpu:  # _sgd_step, with its temporary made once
+                if e.cpu:  # _sgd_step, with its temporary made once
                     scratch = e.buffer((stop - start,), chunk.dtype)
                     e.line(f"xp.multiply({g}, {lr}, out={scratch})")
                     e.line(f"xp.subtract({p}, {scratch}, out={p})")

@@ -70,13 +70,15 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
-        y = sigmoid_kernel(floating(x))
+        x = floating(x)
+        y = (_sigmoid if type(x) is np.ndarray else sigmoid_kernel)(x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> Any:
-        return sigmoid_backward_kernel(g, ctx.saved_tensors[-1])
+        backward = _sigmoid_backward if type(g) is np.ndarray else sigmoid_backward_kernel
+        return backward(g, ctx.saved_tensors[-1])
 
     @staticmethod
     def replay_forward(e: Any, op: Any) -> None:
@@ -141,7 +143,8 @@ class ReLU(Function):
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> Any:
-        return relu_backward_kernel(g, ctx.saved_tensors[-1])
+        backward = _relu_backward if type(g) is np.ndarray else relu_backward_kernel
+        return backward(g, ctx.saved_tensors[-1])
 
     @staticmethod
     def replay_forward(e: Any, op: Any) -> None:

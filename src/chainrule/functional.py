@@ -95,6 +95,8 @@ def _check_loss_args(loss: str, name: str, prediction: Any, target: Any, reducti
     """Raise unless ``prediction`` (the argument called ``name``) and ``target`` are Tensors,
     as PyTorch requires (a list or an array is refused, naming what to pass), and
     ``reduction`` is known."""
+    if isinstance(prediction, Tensor) and isinstance(target, Tensor) and reduction in _REDUCTIONS:
+        return  # the usual case, without the calls that say what is wrong
     _check_tensor(loss, name, prediction)
     _check_tensor(loss, "target", target)
     _check_reduction(reduction)

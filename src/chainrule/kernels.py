@@ -8,7 +8,11 @@ compiles into a single ``ElementwiseKernel``, and as array arithmetic, its refer
 reference runs wherever the compiled kernel cannot (no CUDA compiler, a dtype the kernel
 does not take, the test suite's CuPy stand-in), and the GPU tests check the two against
 each other. On the CPU the reference is what runs, so it is written for NumPy: in place,
-with few temporaries.
+with few temporaries. The hot paths (the activations' forward and backward, the
+cross-entropy's backward, SGD's step) call the reference themselves when the array is
+NumPy's, ``(reference if type(x) is np.ndarray else kernel)(x)``: a call through the
+kernel's ``__call__`` passes ``*args`` on, a call the interpreter does not inline, which
+cost about 0.3 µs a call in a training step.
 """
 
 from __future__ import annotations

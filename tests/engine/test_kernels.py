@@ -112,3 +112,42 @@ def test_gpu_arrays_go_to_one_kernel_compiled_once(monkeypatch):
     np.testing.assert_array_equal(kernel(half).get(), np.full(3, 2, np.float16))
     np.testing.assert_array_equal(kernel(np.ones(2)), [2.0, 2.0])
     assert len(compiler.compiled) == 1
+
+
+@pytest.mark.usefixtures("fake_gpu")
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_a_training_step_on_a_gpu_runs_the_kernels(momentum, monkeypatch):
+    # On the CPU the ops and SGD call the references themselves; a GPU array still goes to
+    # the compiled kernel (here a stand-in compiler that runs the reference and notes it).
+    import chainrule as cr
+    from chainrule import nn, optim
+
+    kernel_named = {f"chainrule_{k.name}": k for k in KERNEL_OF.values()}
+    compiled = []
+
+    def compile_kernel(in_params: str, out_params: str, operation: str, name: str) -> Any:
+        compiled.append(name)
+        return kernel_named[name].reference
+
+    monkeypatch.setattr(fake_cupy, "ElementwiseKernel", compile_kernel, raising=False)
+    for kernel in kernel_named.values():
+        monkeypatch.setattr(kernel, "_compiled", None)
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid(), nn.Linear(4, 4), nn.ReLU())
+    model.to("cuda")
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=momentum)
+    for _ in range(2):  # SGD's momentum starts its buffer at the first step, updates at the next
+        x, t = cr.randn(5, 3).to("cuda"), cr.tensor([0, 1, 2, 3, 0]).to("cuda")
+        optimizer.zero_grad()
+        nn.CrossEntropyLoss()(model(x), t).backward()
+        optimizer.step()
+    step = "chainrule_sgd_momentum_step" if momentum else "chainrule_sgd_step"
+    assert sorted(compiled) == sorted(
+        [
+            "chainrule_sigmoid",
+            "chainrule_sigmoid_backward",
+            "chainrule_relu_backward",
+            "chainrule_cross_entropy_backward",
+            step,
+        ]
+    )

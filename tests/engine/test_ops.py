@@ -342,6 +342,22 @@ def test_stable_for_huge_inputs(name, op, value, grad, dtype):
     np.testing.assert_allclose(x.grad.numpy(), grad, atol=1e-6)
 
 
+@pytest.mark.parametrize("way", ["numpy's error state", "np.errstate"])
+def test_the_sigmoid_quiets_only_its_overflow_and_puts_the_error_state_back(way, monkeypatch):
+    # The sigmoid sets NumPy's error state around its exp (chainrule._fpstate), directly or,
+    # where NumPy lacks that state, with np.errstate: the overflow is silent even where the
+    # user made overflows raise, and the user's settings are the same after it.
+    from chainrule import _fpstate
+
+    if way == "np.errstate":
+        monkeypatch.setattr(_fpstate, "ERROR_STATE", None)
+    with np.errstate(over="raise", divide="raise", invalid="warn"):
+        before = np.geterr()
+        y = cr.tensor([-1000.0, 0.0, 1000.0]).sigmoid()
+        assert np.geterr() == before
+    assert y.tolist() == [0.0, 0.5, 1.0]
+
+
 @pytest.mark.parametrize("op", ["softmax", "log_softmax"])
 def test_softmax_of_equal_huge_rows_is_uniform(op):
     x = cr.tensor([[1000.0, 1000.0], [-1000.0, -1000.0]])

@@ -14,29 +14,28 @@ from typing import Any
 import numpy as np
 
 from .._backend import xp_of
+from .._fpstate import quiet_overflow, restore
 from ..function import Function
 from ..kernels import FusedKernel
 from .dtype_rules import check_floating, check_not_bool, floating
 
-# The largest argument whose exp is finite, per dtype (rounded down); 709 for float64. The
-# sigmoid op gives integers and bools to this kernel in float32, as PyTorch computes them.
-_EXP_LIMIT = {np.dtype(np.float32): 88.0}
 _FLOAT16 = np.dtype(np.float16)
 
 
 def _sigmoid(x: Any) -> Any:
     # Where exp(-x) overflows (x < -88 in float32, -709 in float64) it is inf and the output
-    # 1 / inf = 0, as PyTorch gives; NumPy would warn of the overflow, so an input that
-    # reaches that far (rare: one reduction finds it) is computed with the warning off.
+    # 1 / inf = 0, as PyTorch gives; NumPy would warn of the overflow, so it is computed with
+    # that warning off (cheaper than a reduction that finds whether an input reaches so far).
     if x.dtype == _FLOAT16:
         # In float32, rounded once, as PyTorch does: float16's own exp overflows past 11, and
         # its tail (σ(-15) ≈ 3e-7) lies far below 1 / (1 + e^11).
         return _sigmoid(x.astype(np.float32)).astype(np.float16)
     xp = xp_of(x)
-    if x.size == 0 or x.min() >= -_EXP_LIMIT.get(x.dtype, 709.0):
+    token = quiet_overflow()
+    try:
         return _logistic(xp, x)
-    with np.errstate(over="ignore"):
-        return _logistic(xp, x)
+    finally:
+        restore(token)
 
 
 def _logistic(xp: Any, x: Any) -> Any:
@@ -71,13 +70,15 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx: Function, x: Any) -> Any:
-        y = sigmoid_kernel(floating(x))
+        x = floating(x)
+        y = (_sigmoid if type(x) is np.ndarray else sigmoid_kernel)(x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> Any:
-        return sigmoid_backward_kernel(g, ctx.saved_tensors[-1])
+        backward = _sigmoid_backward if type(g) is np.ndarray else sigmoid_backward_kernel
+        return backward(g, ctx.saved_tensors[-1])
 
     @staticmethod
     def replay_forward(e: Any, op: Any) -> None:
@@ -142,7 +143,8 @@ class ReLU(Function):
 
     @staticmethod
     def backward(ctx: Function, g: Any) -> Any:
-        return relu_backward_kernel(g, ctx.saved_tensors[-1])
+        backward = _relu_backward if type(g) is np.ndarray else relu_backward_kernel
+        return backward(g, ctx.saved_tensors[-1])
 
     @staticmethod
     def replay_forward(e: Any, op: Any) -> None:

@@ -184,7 +184,9 @@ class SoftmaxCrossEntropy(Function):
             scale = scale[:, None]
         if not rest:  # class indices
             labels = target.astype(np.int64, copy=False)
-            return cross_entropy_backward_kernel(probs, labels, probs.shape[1], scale), None, None
+            cpu = type(probs) is np.ndarray
+            kernel = _cross_entropy_backward if cpu else cross_entropy_backward_kernel
+            return kernel(probs, labels, probs.shape[1], scale), None, None
         (log_probs,) = rest
         need_x, need_target, _ = ctx.needs_input_grad
         grad = grad_target = None

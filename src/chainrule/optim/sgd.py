@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .._backend import xp_of
 from ..kernels import FusedKernel
 from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
@@ -94,7 +96,7 @@ class SGD(Optimizer):
             if weight_decay or maximize:
                 g = effective_grad(data, g, weight_decay, maximize)
             if not momentum:
-                sgd_step(g, lr, data)
+                (_sgd_step if type(g) is np.ndarray else sgd_step)(g, lr, data)
                 continue
             state = self.state.setdefault(p, {})
             buf = state.get("momentum_buffer")
@@ -102,4 +104,5 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = xp_of(data).array(g, dtype=data.dtype)
                 data -= lr * (g + momentum * buf if nesterov else buf)
             else:
-                sgd_momentum_step(g, lr, momentum, 1 - dampening, nesterov, data, buf)
+                step = _sgd_momentum_step if type(g) is np.ndarray else sgd_momentum_step
+                step(g, lr, momentum, 1 - dampening, nesterov, data, buf)

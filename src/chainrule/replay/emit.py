@@ -20,15 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import _fpstate
 from .._backend import as_array
 from ..function import _UNRECORDED, _as_saved_output
 from .capture import OpEvent, Value
-
-try:  # what np.errstate sets and resets, at a third of its cost (NumPy 2; else errstate)
-    from numpy._core._ufunc_config import _extobj_contextvar as _ERROR_STATE
-    from numpy._core.umath import _make_extobj as _make_error_state
-except ImportError:
-    _ERROR_STATE = _make_error_state = None
 
 MISS = object()
 """What a replay returns, having changed nothing, when its guards do not hold."""
@@ -224,14 +219,15 @@ class Emitter:
 
     def _quieted(self) -> list[str]:
         """The body, with the lines from the first to the last that may overflow inside one
-        ``np.errstate(over="ignore")``: one context for the whole stretch costs less than
-        eager's test of each input (a sigmoid's ``x.min()``), and gives the same numbers; an
-        overflow elsewhere in that stretch (a bias added to a huge product) does not warn."""
+        ``np.errstate(over="ignore")``, set and reset as ``chainrule._fpstate`` does it: one
+        setting for the whole stretch costs less than eager's around each op, and gives the
+        same numbers; an overflow elsewhere in that stretch (a bias added to a huge product)
+        does not warn."""
         if not self._overflowing:
             return self.lines
         first, last = self._overflowing[0], self._overflowing[-1] + 1
         inside = ["    " + line for line in self.lines[first:last]]
-        if _ERROR_STATE is None:
+        if _fpstate.ERROR_STATE is None:
             quiet = self.const(np.errstate, "errstate")
             return [
                 *self.lines[:first],
@@ -239,7 +235,8 @@ class Emitter:
                 *inside,
                 *self.lines[last:],
             ]
-        state, make = self.const(_ERROR_STATE, "errors"), self.const(_make_error_state, "quiet")
+        state = self.const(_fpstate.ERROR_STATE, "errors")
+        make = self.const(_fpstate.make_error_state, "quiet")
         token = self.local("token")
         return [
             *self.lines[:first],

@@ -2,10 +2,12 @@
 with 128 samples per rank, trained by 1 process and by 2 (``mpirun -np 2``), one BLAS
 thread per process, compiled steps (``cr.compile``) with ``DistributedDataParallel``.
 
-    python benchmarks/distributed.py [--steps 150] [--repeats 3] [--json PATH]
+    python benchmarks/distributed.py [--steps 150] [--repeats 3] [--rounds 3] [--json PATH]
 
-Prints samples/s of each, the parallel efficiency (2-rank samples/s over twice the 1-rank
-figure; weak scaling: each rank keeps 128 samples a step), the share of the 2-rank step
+Each round launches 1 process, then 2; the rounds alternate so that a change in the
+machine's background load meets both. Prints, per round and as the median over rounds,
+samples/s of each, the parallel efficiency (2-rank samples/s over twice the 1-rank figure
+of the same round; weak scaling: each rank keeps 128 samples a step), the share of the 2-rank step
 spent in the gradient allreduce (waiting for the other rank included), and the allreduce's
 latency and bandwidth measured alone, the inputs of the cost model in docs/DISTRIBUTED.md.
 Needs mpi4py and an mpirun (``pip install "chainrule[mpi]"``).
@@ -126,6 +128,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=150, help="timed steps per run")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs (the median)")
+    parser.add_argument("--rounds", type=int, default=3, help="1-rank, 2-rank launch pairs")
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON too")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -133,28 +136,33 @@ def main() -> int:
         _worker(args.steps, args.repeats)
         return 0
     load_before = os.getloadavg()
-    one, two = (_launch(ranks, args.steps, args.repeats) for ranks in (1, 2))
-    efficiency = two["samples_per_second"] / (2 * one["samples_per_second"])
-    # The cost model of docs/DISTRIBUTED.md: one rank's step, then the allreduce as timed
-    # alone, nothing overlapping; what two free cores would give.
-    predicted = one["step_ms"] / (one["step_ms"] + two["allreduce_gradients_ms"])
+    rounds = []
+    for _ in range(args.rounds):
+        one, two = (_launch(ranks, args.steps, args.repeats) for ranks in (1, 2))
+        efficiency = two["samples_per_second"] / (2 * one["samples_per_second"])
+        # The cost model of docs/DISTRIBUTED.md: one rank's step, then the allreduce as timed
+        # alone, nothing overlapping; what two free cores would give.
+        predicted = one["step_ms"] / (one["step_ms"] + two["allreduce_gradients_ms"])
+        rounds.append({"one": one, "two": two, "efficiency": efficiency, "predicted": predicted})
     load = {"load_average_before": load_before, "load_average_after": os.getloadavg()}
-    result = {"one": one, "two": two, "efficiency": efficiency, "predicted": predicted, **load}
+    median = statistics.median(r["efficiency"] for r in rounds)
+    result = {"rounds": rounds, "efficiency": median, **load}
     print(f"(c) 784-256-256-10, {PER_RANK} samples per rank, 1 BLAS thread per rank, compiled")
-    for run in (one, two):
+    for number, r in enumerate(rounds, 1):
+        one, two = r["one"], r["two"]
         print(
-            f"  {run['ranks']} rank{'s' if run['ranks'] > 1 else ' '}: "
-            f"{run['samples_per_second']:8,.0f} samples/s, {run['step_ms']:.2f} ms a step, "
-            f"allreduce {run['allreduce_share']:.1%} of it"
+            f"  round {number}: 1 rank {one['samples_per_second']:8,.0f} samples/s "
+            f"({one['step_ms']:.2f} ms a step), 2 ranks {two['samples_per_second']:8,.0f} "
+            f"({two['step_ms']:.2f} ms, allreduce {two['allreduce_share']:.1%} of it): "
+            f"efficiency {r['efficiency']:.2f}, model {r['predicted']:.2f}; the allreduce "
+            f"alone {two['allreduce_latency_us']:.1f} us for 8 bytes, "
+            f"{two['allreduce_gradients_ms']:.3f} ms for the {two['parameters']:,} gradients"
         )
     print(
-        f"  parallel efficiency {efficiency:.2f} (target >= 0.8); the model predicts "
-        f"{predicted:.2f} on two free cores (load average here {load_before[0]:.1f} before, "
-        f"{load['load_average_after'][0]:.1f} after, on {os.cpu_count()} cores)"
-    )
-    print(
-        f"  the allreduce alone: {two['allreduce_latency_us']:.1f} us for 8 bytes, "
-        f"{two['allreduce_gradients_ms']:.3f} ms for the {two['parameters']:,} gradients"
+        f"  parallel efficiency {median:.2f}, the median of {len(rounds)} rounds (target >= "
+        f"0.8); the model is what two free cores would give (load average here "
+        f"{load_before[0]:.1f} before, {load['load_average_after'][0]:.1f} after, on "
+        f"{os.cpu_count()} cores)"
     )
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")

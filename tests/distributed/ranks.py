@@ -99,6 +99,10 @@ def train() -> None:
         DistributedDataParallel(frozen)
     except dist.DistributedError as error:
         report["frozen_mismatch"] = str(error)
+    try:
+        DistributedDataParallel(_model()).join_without_samples()  # on every rank: no samples
+    except dist.DistributedError as error:
+        report["no_samples"] = str(error)
     report["failing_together"] = [_failed_together(failing) for failing in ({1}, {0, 1})]
     if rank == 0:
         cr.manual_seed(SEED)  # rank 0's initial weights, which DDP gave every rank

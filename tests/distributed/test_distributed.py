@@ -74,6 +74,13 @@ def test_all_reduce_sums_or_takes_the_largest_on_every_rank(trained):
     assert trained["all_reduce"] == [3.0, 4.0, 2.0]
 
 
+def test_a_step_without_samples_on_any_rank_is_refused_on_every_rank(trained):
+    assert trained["no_samples"] == (
+        "DistributedDataParallel: no process had samples in this step; a step needs at least "
+        "one sample in the global batch"
+    )
+
+
 def test_an_error_of_some_ranks_is_raised_on_every_rank_naming_the_first(trained):
     """Rank 1 alone fails: both ranks raise its message, naming it; both fail alike: the
     message alone. Neither rank is left waiting for the other."""
@@ -293,6 +300,45 @@ def test_an_effect_after_backward_runs_once_per_call_compiled_or_checked():
     assert np.array_equal(layer.bias.grad.numpy(), [8.0, 8.0])  # 4 rows of ones, doubled
     with pytest.raises(RuntimeError, match="for an op's backward, during backward"):
         queue_after_backward(_double, PARAMS)
+
+
+class _TwoLikeRanks:
+    """Stands in for a group of two processes holding the same gradients, in this process:
+    each allreduce doubles its array, and says which array it was given."""
+
+    def __init__(self, samples: int) -> None:
+        self.samples = samples
+        self.reduced: list = []
+
+    def sum_over_ranks(self, values):
+        return [2 * v for v in values]
+
+    def all_reduce(self, array):
+        self.reduced.append(array)
+        array *= 2
+
+
+@pytest.mark.parametrize("laid_out", [True, False])
+def test_gradients_lying_end_to_end_are_reduced_where_they_lie(monkeypatch, laid_out):
+    """As a compiled step keeps them (one flat array), they travel without a copy; apart,
+    they are packed into the reducer's buffer. Either way: the mean, the same bits."""
+    from chainrule.nn import parallel
+
+    group = _TwoLikeRanks(samples=3)
+    monkeypatch.setattr(distributed, "sum_over_ranks", group.sum_over_ranks)
+    monkeypatch.setattr(distributed, "all_reduce", group.all_reduce)
+    monkeypatch.setattr(distributed, "get_world_size", lambda: 2)
+    params = [cr.zeros(2, 3), cr.zeros(3)]
+    flat = np.random.default_rng(0).standard_normal(9).astype(np.float32)
+    if laid_out:
+        grads = [flat[:6].reshape(2, 3), flat[6:]]
+    else:
+        grads = [flat[:6].reshape(2, 3).copy(), flat[6:].copy()]
+    expected = [g.copy() for g in grads]
+    reducer = parallel._Reducer(["weight", "bias"], params)
+    reducer.reduce(grads, group.samples)
+    assert all(np.array_equal(g, e) for g, e in zip(grads, expected, strict=True))
+    assert group.reduced[0] is (flat if laid_out else reducer.buffers[0][0])
 
 
 def test_without_a_process_group_there_is_one_process_and_ddp_says_what_to_do():

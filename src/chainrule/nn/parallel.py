@@ -1,17 +1,21 @@
 """``nn.parallel.DistributedDataParallel``: the same model on every process, each computing
 gradients on its share of a global batch, averaged across processes after ``backward()``.
 
-The average is weighted by samples: each process sends ``n_r * grad_r`` (its share's size
-times its mean gradient) and its ``n_r``, one allreduce sums both, and every process divides
-the sums by the global count. So a global batch split unevenly (the last of an epoch) gives
-the gradient one process computes on the whole batch, up to float rounding; and every
-process divides the same sums, so all hold the same bits.
+The average is weighted by samples. One small allreduce first sums every process's count
+``n_r`` (and its square, which tells whether all counts are equal). Where they are, each
+process sends its gradient as it is and the sum is divided by the number of processes; else
+each sends ``n_r * grad_r`` (its share's size times its mean gradient) and the sum is divided
+by the global count. So a global batch split unevenly (the last of an epoch) gives the
+gradient one process computes on the whole batch, up to float rounding; and every process
+divides the same sums, so all hold the same bits.
 """
 
 from __future__ import annotations
 
 import time
 from typing import Any
+
+import numpy as np
 
 from .. import distributed
 from .._backend import device_of, to_device, to_numpy, xp_of
@@ -21,11 +25,12 @@ from .module import Module
 
 
 class _Reducer:
-    """The gradients of ``params`` averaged across processes, through one flat buffer per
-    dtype and device (a float32 model: one buffer, one allreduce per step); the last element
-    of each buffer carries the process's sample count. A GPU buffer is packed on its GPU and
-    travels through host memory (NCCL is not written yet). ``seconds``: time spent in the
-    allreduce."""
+    """The gradients of ``params`` averaged across processes, one allreduce per dtype and
+    device (a float32 model: one per step). Where the gradients already lie end to end in
+    one array, as a compiled step keeps them (``replay.flat``), that array travels as it is;
+    else they are packed into a flat buffer of the reducer's own, and unpacked after. A GPU
+    buffer is packed on its GPU and travels through host memory (NCCL is not written yet).
+    ``seconds``: time spent in the allreduce."""
 
     def __init__(self, names: list[str], params: list[Tensor]) -> None:
         self.names = names
@@ -41,7 +46,7 @@ class _Reducer:
                 spans.append((index, start, start + size))
                 start += size
             first = params[indices[0]].data
-            self.buffers.append((xp_of(first).empty(start + 1, first.dtype), spans))
+            self.buffers.append((xp_of(first).empty(start, first.dtype), spans))
         self.shares: dict[int, _Share] = {}
         self.seconds = 0.0
 
@@ -54,32 +59,89 @@ class _Reducer:
 
     def reduce(self, grads: list[Any], samples: int) -> None:
         """Replace ``grads`` (of ``params``, in order), in place, by the sample-weighted mean
-        of every process's."""
+        of every process's.
+
+        Where every process had the same number of samples, that mean is the plain mean of
+        their gradients, and the gradients travel unweighted; else each process sends its
+        gradient times its count, and the sum is divided by the total count. Every process
+        takes the same branch and divides the same sums, so all hold the same bits.
+        """
         for name, g in zip(self.names, grads, strict=True):
             if g is None:
                 raise distributed.DistributedError(
                     f"DistributedDataParallel: the parameter {name} has no gradient after "
                     "backward(); every process must use every parameter that requires one"
                 )
+        started = time.perf_counter()  # the counts' allreduce is where a faster process waits
+        total, squares = map(int, distributed.sum_over_ranks([samples, samples * samples]))
+        self.seconds += time.perf_counter() - started
+        if not total:
+            raise distributed.DistributedError(
+                "DistributedDataParallel: no process had samples in this step; a step needs "
+                "at least one sample in the global batch"
+            )
+        processes = distributed.get_world_size()
+        # Σn² · processes = (Σn)² exactly when every process has the same n (Cauchy–Schwarz).
+        weighted = squares * processes != total * total
         for buffer, spans in self.buffers:
-            xp = xp_of(buffer)
-            weight = buffer.dtype.type(samples)
-            for index, start, stop in spans:
-                view = buffer[start:stop].reshape(grads[index].shape)
-                if samples:
-                    xp.multiply(grads[index], weight, out=view)
-                else:
-                    view[...] = 0
-            buffer[-1] = weight
-            host = to_numpy(buffer)
+            views = [grads[index] for index, _, _ in spans]
+            flat = _laid_end_to_end(views)
+            weight = buffer.dtype.type(samples) if weighted else None
+            if flat is None:
+                flat = buffer
+                for g, (_, start, stop) in zip(views, spans, strict=True):
+                    _weigh(g, weight, buffer[start:stop].reshape(g.shape))
+            else:
+                _weigh(flat, weight, flat)
+            host = to_numpy(flat)
             started = time.perf_counter()
             distributed.all_reduce(host)
             self.seconds += time.perf_counter() - started
-            reduced = buffer if host is buffer else to_device(host, device_of(buffer))
-            total = host[-1]
-            for index, start, stop in spans:
-                g = grads[index]
-                xp.divide(reduced[start:stop].reshape(g.shape), total, out=g)
+            reduced = flat if host is flat else to_device(host, device_of(flat))
+            divisor = total if weighted else processes
+            if flat is buffer:
+                for g, (_, start, stop) in zip(views, spans, strict=True):
+                    _divide(reduced[start:stop].reshape(g.shape), divisor, g)
+            else:
+                _divide(reduced, divisor, flat)
+
+
+def _laid_end_to_end(arrays: list[Any]) -> Any:
+    """The one flat NumPy array that ``arrays`` are views of, in order, end to end and
+    covering all of it, or None."""
+    base = arrays[0].base
+    if type(base) is not np.ndarray or base.ndim != 1 or not base.flags.c_contiguous:
+        return None
+    address = base.__array_interface__["data"][0]
+    for a in arrays:
+        if a.base is not base or not a.flags.c_contiguous:
+            return None
+        if a.__array_interface__["data"][0] != address:
+            return None
+        address += a.nbytes
+    return base if address == base.__array_interface__["data"][0] + base.nbytes else None
+
+
+def _weigh(g: Any, weight: Any, out: Any) -> None:
+    """``out`` = ``g`` times ``weight`` (a count; 0 gives zeros, whatever ``g`` holds), or
+    ``g`` itself where ``weight`` is None."""
+    if weight is None:
+        if out is not g:
+            out[...] = g
+    elif weight:
+        xp_of(g).multiply(g, weight, out=out)
+    else:
+        out[...] = 0
+
+
+def _divide(summed: Any, divisor: int, out: Any) -> None:
+    """``out`` = ``summed`` / ``divisor``: by a power of two as a product with its reciprocal,
+    the same bits (both are exact scalings) at half a division's cost."""
+    xp = xp_of(summed)
+    if divisor & (divisor - 1) == 0:
+        xp.multiply(summed, summed.dtype.type(1 / divisor), out=out)
+    else:
+        xp.divide(summed, summed.dtype.type(divisor), out=out)
 
 
 class _Share:

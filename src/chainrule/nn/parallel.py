@@ -2,16 +2,18 @@
 gradients on its share of a global batch, averaged across processes after ``backward()``.
 
 The average is weighted by samples. One small allreduce first sums every process's count
-``n_r`` (and its square, which tells whether all counts are equal). Where they are, each
-process sends its gradient as it is and the sum is divided by the number of processes; else
-each sends ``n_r * grad_r`` (its share's size times its mean gradient) and the sum is divided
-by the global count. So a global batch split unevenly (the last of an epoch) gives the
-gradient one process computes on the whole batch, up to float rounding; and every process
-divides the same sums, so all hold the same bits.
+``n_r`` into the global batch's ``N``; then each process scales its gradient (the mean over
+its share) by its share of the samples, ``n_r / N``, and one allreduce sums them: the mean
+gradient of the global batch. So a global batch split unevenly (the last of an epoch) gives
+the gradient one process computes on the whole batch, up to float rounding; where the shares
+are equal and their number a power of two, the scaling is exact and the result is the plain
+mean of the processes' gradients to the last bit. Every process receives the same sums, so
+all hold the same bits.
 """
 
 from __future__ import annotations
 
+import operator
 import time
 from typing import Any
 
@@ -27,8 +29,9 @@ from .module import Module
 class _Reducer:
     """The gradients of ``params`` averaged across processes, one allreduce per dtype and
     device (a float32 model: one per step). Where the gradients already lie end to end in
-    one array, as a compiled step keeps them (``replay.flat``), that array travels as it is;
-    else they are packed into a flat buffer of the reducer's own, and unpacked after. A GPU
+    one array, as a compiled step keeps them (``replay.flat``), that array is scaled and
+    travels as it is; else they are packed into a flat buffer of the reducer's own, scaled
+    on the way, and unpacked after. A GPU
     buffer is packed on its GPU and travels through host memory (NCCL is not written yet).
     ``seconds``: time spent in the allreduce."""
 
@@ -48,6 +51,7 @@ class _Reducer:
             first = params[indices[0]].data
             self.buffers.append((xp_of(first).empty(start, first.dtype), spans))
         self.shares: dict[int, _Share] = {}
+        self.laid: dict[int, tuple[list[Any], Any]] = {}
         self.seconds = 0.0
 
     def share(self, samples: int) -> _Share:
@@ -59,13 +63,7 @@ class _Reducer:
 
     def reduce(self, grads: list[Any], samples: int) -> None:
         """Replace ``grads`` (of ``params``, in order), in place, by the sample-weighted mean
-        of every process's.
-
-        Where every process had the same number of samples, that mean is the plain mean of
-        their gradients, and the gradients travel unweighted; else each process sends its
-        gradient times its count, and the sum is divided by the total count. Every process
-        takes the same branch and divides the same sums, so all hold the same bits.
-        """
+        of every process's."""
         for name, g in zip(self.names, grads, strict=True):
             if g is None:
                 raise distributed.DistributedError(
@@ -73,37 +71,42 @@ class _Reducer:
                     "backward(); every process must use every parameter that requires one"
                 )
         started = time.perf_counter()  # the counts' allreduce is where a faster process waits
-        total, squares = map(int, distributed.sum_over_ranks([samples, samples * samples]))
+        total = int(distributed.sum_over_ranks([samples])[0])
         self.seconds += time.perf_counter() - started
         if not total:
             raise distributed.DistributedError(
                 "DistributedDataParallel: no process had samples in this step; a step needs "
                 "at least one sample in the global batch"
             )
-        processes = distributed.get_world_size()
-        # Σn² · processes = (Σn)² exactly when every process has the same n (Cauchy–Schwarz).
-        weighted = squares * processes != total * total
-        for buffer, spans in self.buffers:
+        for position, (buffer, spans) in enumerate(self.buffers):
             views = [grads[index] for index, _, _ in spans]
-            flat = _laid_end_to_end(views)
-            weight = buffer.dtype.type(samples) if weighted else None
+            flat = self._laid_end_to_end(position, views)
+            share = buffer.dtype.type(samples / total)
             if flat is None:
-                flat = buffer
                 for g, (_, start, stop) in zip(views, spans, strict=True):
-                    _weigh(g, weight, buffer[start:stop].reshape(g.shape))
+                    _scale(g, share, buffer[start:stop].reshape(g.shape))
             else:
-                _weigh(flat, weight, flat)
-            host = to_numpy(flat)
+                _scale(flat, share, flat)
+            host = to_numpy(buffer if flat is None else flat)
             started = time.perf_counter()
             distributed.all_reduce(host)
             self.seconds += time.perf_counter() - started
-            reduced = flat if host is flat else to_device(host, device_of(flat))
-            divisor = total if weighted else processes
-            if flat is buffer:
+            if flat is None:
+                reduced = to_device(host, device_of(buffer))
                 for g, (_, start, stop) in zip(views, spans, strict=True):
-                    _divide(reduced[start:stop].reshape(g.shape), divisor, g)
-            else:
-                _divide(reduced, divisor, flat)
+                    g[...] = reduced[start:stop].reshape(g.shape)
+
+    def _laid_end_to_end(self, position: int, views: list[Any]) -> Any:
+        """The one flat NumPy array that ``views`` (the gradients of buffer ``position``'s
+        parameters) are, in order, end to end and covering all of it, or None. A compiled
+        step passes the same views every time: they are looked at once."""
+        seen, flat = self.laid.get(position, ((), None))
+        if len(seen) == len(views) and all(map(operator.is_, seen, views)):
+            return flat
+        flat = _laid_end_to_end(views)
+        if flat is not None:  # kept only then: eager gradients are not held past their step
+            self.laid[position] = views, flat
+        return flat
 
 
 def _laid_end_to_end(arrays: list[Any]) -> Any:
@@ -122,26 +125,16 @@ def _laid_end_to_end(arrays: list[Any]) -> Any:
     return base if address == base.__array_interface__["data"][0] + base.nbytes else None
 
 
-def _weigh(g: Any, weight: Any, out: Any) -> None:
-    """``out`` = ``g`` times ``weight`` (a count; 0 gives zeros, whatever ``g`` holds), or
-    ``g`` itself where ``weight`` is None."""
-    if weight is None:
+def _scale(g: Any, share: Any, out: Any) -> None:
+    """``out`` = ``g`` times ``share`` (of the global batch's samples: 0 gives zeros, whatever
+    ``g`` holds; 1, a process alone, leaves ``g`` as it is)."""
+    if share == 1:
         if out is not g:
             out[...] = g
-    elif weight:
-        xp_of(g).multiply(g, weight, out=out)
+    elif share:
+        xp_of(g).multiply(g, share, out=out)
     else:
         out[...] = 0
-
-
-def _divide(summed: Any, divisor: int, out: Any) -> None:
-    """``out`` = ``summed`` / ``divisor``: by a power of two as a product with its reciprocal,
-    the same bits (both are exact scalings) at half a division's cost."""
-    xp = xp_of(summed)
-    if divisor & (divisor - 1) == 0:
-        xp.multiply(summed, summed.dtype.type(1 / divisor), out=out)
-    else:
-        xp.divide(summed, summed.dtype.type(divisor), out=out)
 
 
 class _Share:

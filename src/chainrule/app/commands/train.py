@@ -94,7 +94,7 @@ def _describe(run: Run) -> list[str]:
         f"Training {'-'.join(map(str, s.layers))} ({s.activation}, {s.loss} loss) on "
         f"{bundle.name}: {len(bundle.train):,} training / {len(bundle.test):,} test samples",
         f"{s.optimizer}, lr {s.lr:g}, batch {s.batch_size}, {s.epochs} epochs, seed {s.seed}"
-        + ("" if s.device == "cpu" else f", on {s.device}"),
+        + ("" if run.device == "cpu" else f", on {run.device}"),
     ]
     if bundle.note:
         lines.append(f"Note: {bundle.note}")

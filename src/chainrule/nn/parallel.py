@@ -214,7 +214,8 @@ class DistributedDataParallel(Module):
 
     @property
     def allreduce_seconds(self) -> float:
-        """Seconds this process has spent inside the gradient allreduce (waiting included)."""
+        """Seconds this process has spent inside the gradient allreduce (waiting included);
+        through NCCL, the seconds to queue it on the GPU's stream, which runs it later."""
         return self._reducer.seconds
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:

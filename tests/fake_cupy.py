@@ -9,7 +9,11 @@ their own and behave as CuPy's do wherever chainrule could go wrong:
 - NumPy's functions and ufuncs refuse its arrays. CuPy itself dispatches some of them;
   the stand-in is stricter on purpose, because chainrule must call the array module that
   owns its inputs, never NumPy by name;
-- reductions give 0-d arrays, not scalars; ``.get()`` and ``asnumpy`` copy back to NumPy.
+- reductions give 0-d arrays, not scalars; ``.get()`` and ``asnumpy`` copy back to NumPy
+  (``COPIES_TO_HOST`` counts them);
+- it has ``GPUS`` devices (1 unless a test sets it), a current one (``cuda.Device(n).use()``
+  or ``with cuda.Device(n)``) on which new arrays are made, and arrays that know theirs;
+- ``use_nccl()`` gives it ``cupy.cuda.nccl`` (below), as a CuPy built with NCCL has.
 
 It computes nothing on a GPU and measures nothing: it shows that the code is routed
 through the array module, and that its numbers match the CPU's.
@@ -17,7 +21,9 @@ through the array module, and that its numbers match the CPU's.
 
 from __future__ import annotations
 
+import ctypes
 import operator
+import os
 import sys
 import types
 from collections.abc import Callable
@@ -29,20 +35,32 @@ float16, float32, float64 = np.float16, np.float32, np.float64
 int32, int64, bool_ = np.int32, np.int64, np.bool_
 
 
-class _DeviceId:
-    id = 0
+GPUS = 1
+COPIES_TO_HOST = 0
 
 
 class ndarray:
-    """A "GPU" array: a NumPy array that only this module's functions may touch."""
+    """A "GPU" array: a NumPy array that only this module's functions may touch, on the
+    device that was current when it was made."""
 
-    __slots__ = ("_array",)
+    __slots__ = ("_array", "_device")
     __hash__ = None  # type: ignore[assignment]
 
     def __init__(self, array: np.ndarray) -> None:
         self._array = array
+        self._device = _current[-1]
 
-    device = _DeviceId()
+    @property
+    def device(self) -> _DeviceContext:
+        return _DeviceContext(self._device, check=False)
+
+    @property
+    def data(self) -> types.SimpleNamespace:
+        """CuPy's memory pointer: ``.ptr``, the address, here of the NumPy array's values
+        (noted with this array's device, for the stand-in NCCL to check)."""
+        address = self._array.__array_interface__["data"][0]
+        _devices_at[address] = self._device
+        return types.SimpleNamespace(ptr=address)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TypeError(
@@ -57,6 +75,8 @@ class ndarray:
         raise TypeError(f"numpy.{func.__name__} called on a GPU array")
 
     def get(self) -> np.ndarray:
+        global COPIES_TO_HOST
+        COPIES_TO_HOST += 1
         return self._array.copy()
 
     def __getattr__(self, name: str) -> Any:
@@ -234,27 +254,45 @@ class _Generator:
         return _on_gpu(getattr(self._rng, name))
 
 
+_current = [0]
+"""The current device, last; ``with cuda.Device(n)`` adds one for its block."""
+
+_devices_at: dict[int, int] = {}
+"""The device of the array at each address handed out as ``.data.ptr``."""
+
+
 class _DeviceContext:
-    def __init__(self, index: int = 0) -> None:
-        if index != 0:
-            raise RuntimeError(f"no CUDA device {index} (this stand-in has one)")
+    def __init__(self, index: int | None = None, check: bool = True) -> None:
+        index = _current[-1] if index is None else index
+        if check and not 0 <= index < GPUS:
+            raise RuntimeError(f"no CUDA device {index} (this stand-in has {GPUS})")
         self.id = index
 
     def __enter__(self) -> _DeviceContext:
+        _current.append(self.id)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        return None
+        _current.pop()
+
+    def use(self) -> None:
+        _current[-1] = self.id
 
     def synchronize(self) -> None:
         return None
+
+
+def _pci_bus_id(index: int) -> str:
+    _DeviceContext(index)
+    return f"0000:{index + 1:02x}:00.0"
 
 
 __version__ = "stand-in"
 random = types.SimpleNamespace(default_rng=_Generator)
 cuda = types.SimpleNamespace(
     runtime=types.SimpleNamespace(
-        getDeviceCount=lambda: 1,
+        getDeviceCount=lambda: GPUS,
+        deviceGetPCIBusId=_pci_bus_id,
         getDeviceProperties=lambda index: {
             "name": b"CuPy stand-in",
             "totalGlobalMem": 2**34,
@@ -263,7 +301,82 @@ cuda = types.SimpleNamespace(
         },
     ),
     Device=_DeviceContext,
+    get_current_stream=lambda: types.SimpleNamespace(ptr=0),  # the default stream's
 )
+
+
+class NcclError(RuntimeError):
+    pass
+
+
+class _NcclCommunicator:
+    """What NCCL's communicator does, between the real MPI processes of a test: made by
+    every process at once (with the same unique id, its own rank, on its current device,
+    which no other process of its machine may use), it sums and broadcasts the values at
+    the device addresses it is given, through mpi4py. ``nccl.CALLS`` counts its calls."""
+
+    def __init__(self, ndev: int, comm_id: Any, rank: int) -> None:
+        from mpi4py import MPI
+
+        self._mpi, self._world = MPI, MPI.COMM_WORLD
+        self._device = _current[-1]
+        place = (MPI.Get_processor_name(), self._device)
+        everyone = self._world.allgather((comm_id, rank, place))
+        if any(other != comm_id for other, _, _ in everyone):
+            raise NcclError("NCCL_ERROR_INVALID_ARGUMENT: the processes have different ids")
+        if sorted(r for _, r, _ in everyone) != list(range(ndev)) or ndev != len(everyone):
+            raise NcclError("NCCL_ERROR_INVALID_ARGUMENT: ranks are not 0 to ndev - 1")
+        if len({p for _, _, p in everyone}) < ndev:
+            raise NcclError("NCCL_ERROR_INVALID_USAGE: Duplicate GPU detected")
+        nccl.CALLS["NcclCommunicator"] += 1
+
+    def _values(self, ptr: int, count: int, datatype: int, stream: int) -> np.ndarray:
+        if not isinstance(ptr, int) or not isinstance(stream, int):
+            raise TypeError("NCCL takes addresses as ints")
+        if _devices_at.get(ptr) != self._device:
+            raise NcclError("NCCL_ERROR_INVALID_ARGUMENT: the buffer is not on my device")
+        dtype = np.dtype(_NCCL_TYPES[datatype])
+        memory = (ctypes.c_char * (count * dtype.itemsize)).from_address(ptr)
+        return np.frombuffer(memory, dtype)
+
+    def allReduce(self, sendbuf, recvbuf, count, datatype, op, stream) -> None:
+        received = self._values(recvbuf, count, datatype, stream)
+        sent = self._values(sendbuf, count, datatype, stream)
+        mpi_op = getattr(self._mpi, ("SUM", "PROD", "MAX", "MIN")[op])
+        mine = self._mpi.IN_PLACE if sendbuf == recvbuf else sent
+        self._world.Allreduce(mine, received, op=mpi_op)
+        nccl.CALLS["allReduce"] += 1
+
+    def bcast(self, buff, count, datatype, root, stream) -> None:
+        self._world.Bcast(self._values(buff, count, datatype, stream), root=root)
+        nccl.CALLS["bcast"] += 1
+
+
+_NCCL_TYPES = [
+    *(np.int8, np.uint8, np.int32, np.uint32, np.int64, np.uint64),
+    *(np.float16, np.float32, np.float64),
+]
+"""NCCL's datatypes, in the order of their numbers."""
+
+nccl = types.SimpleNamespace(
+    NCCL_SUM=0,
+    NCCL_PROD=1,
+    NCCL_MAX=2,
+    NCCL_MIN=3,
+    **{f"NCCL_{np.dtype(t).name.upper()}": n for n, t in enumerate(_NCCL_TYPES)},
+    NcclError=NcclError,
+    NcclCommunicator=_NcclCommunicator,
+    get_unique_id=lambda: tuple(os.urandom(16)),  # older CuPy's form; newer gives bytes
+    CALLS={"NcclCommunicator": 0, "allReduce": 0, "bcast": 0},
+)
+
+
+def use_nccl() -> None:
+    """Let ``from cupy.cuda import nccl`` find the stand-in's (without this call it raises
+    ImportError, as in a CuPy built without NCCL)."""
+    cuda.nccl = nccl
+    sys.modules["cupy.cuda"] = cuda  # type: ignore[assignment]
+    sys.modules["cupy.cuda.nccl"] = nccl  # type: ignore[assignment]
 
 
 def __getattr__(name: str) -> Any:

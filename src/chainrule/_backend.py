@@ -47,7 +47,9 @@ class Device:
     """Where a tensor's data lives: ``cpu``, or ``cuda:N`` for the N-th NVIDIA GPU.
 
     Made from the same strings PyTorch takes (``"cpu"``, ``"cuda"``, ``"cuda:1"``), and equal
-    to them, so ``x.device == "cpu"`` reads as it does in PyTorch.
+    to them, so ``x.device == "cpu"`` reads as it does in PyTorch. ``"cuda"`` alone is
+    ``cuda:0``, or in a process group of several on one machine each rank's own GPU
+    (``default_gpu``).
     """
 
     __slots__ = ("index", "type")
@@ -73,7 +75,7 @@ class Device:
         if kind == "cpu" and index not in (None, 0):
             raise ValueError(f"the CPU has no device index {index}; use 'cpu'")
         if kind == "cuda" and index is None:
-            index = 0
+            index = default_gpu()
         self.type = kind
         self.index = index if kind == "cuda" else None
 
@@ -127,6 +129,8 @@ def cupy() -> ModuleType:
             f"device 'cuda' was asked for, but CuPy finds no NVIDIA GPU: {count}"
         )
     _cupy = module
+    if _local_rank:
+        module.cuda.Device(default_gpu()).use()
     return module
 
 
@@ -137,6 +141,36 @@ def _gpu_count(module: ModuleType) -> int | str:
     except Exception as error:  # CuPy raises its own CUDA error types, and only at runtime
         return f"{type(error).__name__}: {error}"
     return count if count > 0 else "the CUDA driver reports no devices"
+
+
+_local_rank = 0
+"""This process's rank among the processes of its machine, in a process group that an MPI
+launcher started (``distributed.init_process_group`` sets it): it picks the GPU "cuda" means."""
+
+
+def set_local_rank(rank: int) -> None:
+    """Make ``rank`` (among the processes of this machine) pick this process's GPU, and make
+    that GPU CuPy's current device, where CuPy runs its kernels, if CuPy is loaded already
+    (else once it is)."""
+    global _local_rank
+    _local_rank = rank
+    if _cupy is not None:
+        _cupy.cuda.Device(default_gpu()).use()
+
+
+def default_gpu() -> int:
+    """The GPU that "cuda" means without a number: 0, or in a process group the GPU numbered
+    by this process's local rank, modulo the GPUs it sees. So the ranks of a machine each have
+    their own GPU while there are enough, and ranks that a launcher shows one GPU each (by
+    ``CUDA_VISIBLE_DEVICES``) each take the one they see. 0 where CuPy finds no GPU: using it
+    then says why."""
+    if not _local_rank:
+        return 0
+    try:
+        module = cupy()
+    except DeviceUnavailableError:
+        return 0
+    return _local_rank % int(module.cuda.runtime.getDeviceCount())
 
 
 def cuda_available() -> bool:
@@ -154,7 +188,7 @@ def cuda_device_count() -> int:
 
 
 def as_gpu(device: int | str | Device | None = None) -> Device:
-    """The GPU that ``x.cuda(device)`` means: ``cuda:0`` for None, ``cuda:N`` for N, else
+    """The GPU that ``x.cuda(device)`` means: ``"cuda"`` for None, ``cuda:N`` for N, else
     ``device`` itself."""
     if device is None:
         return Device("cuda")

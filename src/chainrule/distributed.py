@@ -9,9 +9,11 @@ only by ``init_process_group``, so the rest of chainrule never needs it
 ends one process prints its traceback and aborts the whole job (``MPI.COMM_WORLD.Abort``),
 so no process waits for ever on a peer that has died.
 
-Tensors travel through host memory as NumPy buffers (one ``Allreduce`` of the array, never
-a pickled object); a CUDA tensor is copied to host memory and back (NCCL is not written
-yet: docs/DISTRIBUTED.md).
+CPU tensors travel as NumPy buffers (one ``Allreduce`` of the array, never a pickled
+object). CUDA tensors go from GPU to GPU through NCCL where CuPy has it, each process on
+its own GPU ("cuda" is the GPU of its rank among those of its machine); else, or when told
+(``nccl=False``, ``CHAINRULE_NCCL=0``), they are copied to host memory and back
+(docs/DISTRIBUTED.md).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import device_of, is_array, to_device, to_numpy
+from . import _nccl
+from ._backend import device_of, is_array, is_gpu_array, set_local_rank, to_device, to_numpy
 from .errors import UserError
 from .tensor import Tensor
 
@@ -43,6 +46,7 @@ __all__ = [
     "failing_together",
     "get_rank",
     "get_world_size",
+    "gpu_transport",
     "init_process_group",
     "is_initialized",
     "launched_rank",
@@ -95,22 +99,40 @@ def launched_rank() -> int:
 
 
 class _Group:
-    """The started process group: MPI's world communicator and its ranks."""
+    """The started process group: MPI's world communicator and its ranks; ``machine``, the
+    lowest rank on this process's machine; ``nccl``, CuPy's NCCL bindings when CUDA tensors
+    go through NCCL, else why they go through host memory (a string), or None until asked
+    (CuPy is imported only then); ``gpus``, the NCCL communicator, once the first CUDA
+    tensor has travelled."""
 
     comm: Any = None
     mpi: Any = None
     rank = 0
     size = 1
+    machine = 0
     hook: Any = None
+    nccl: Any = None
+    gpus: Any = None
 
 
-def init_process_group(backend: str = "mpi") -> None:
+NCCL_VARIABLE = "CHAINRULE_NCCL"
+"""Set to 0 in the launcher's environment, it sends CUDA tensors through host memory."""
+
+
+def init_process_group(backend: str = "mpi", nccl: bool | None = None) -> None:
     """Join the processes the MPI launcher started; afterwards an exception that ends this
-    process aborts them all. Calling it again does nothing. ``backend`` must be "mpi"."""
+    process aborts them all, and "cuda" names this process's own GPU (that of its rank among
+    the processes on its machine, modulo the GPUs it sees). Calling it again does nothing.
+    ``backend`` must be "mpi". CUDA tensors travel through NCCL where CuPy has it, unless
+    ``nccl`` is False or, with ``nccl`` None, the environment says ``CHAINRULE_NCCL=0``:
+    then through host memory (``gpu_transport`` says which)."""
     if backend != "mpi":
         raise DistributedError(f"backend {backend!r} is not available; chainrule speaks 'mpi'")
     if _Group.comm is not None:
         return
+    told = os.environ.get(NCCL_VARIABLE, "1")
+    if nccl is None and told not in ("0", "1"):
+        raise DistributedError(f"{NCCL_VARIABLE} must be 0 or 1, not {told!r}")
     try:
         from mpi4py import MPI
     except ImportError:
@@ -119,6 +141,12 @@ def init_process_group(backend: str = "mpi") -> None:
         ) from None
     _Group.mpi, _Group.comm = MPI, MPI.COMM_WORLD
     _Group.rank, _Group.size = MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_size()
+    machine = MPI.COMM_WORLD.Split_type(MPI.COMM_TYPE_SHARED)
+    _Group.machine = machine.allreduce(_Group.rank, op=MPI.MIN)
+    set_local_rank(machine.Get_rank())
+    machine.Free()
+    if nccl is False or (nccl is None and told == "0"):
+        _Group.nccl = "nccl=False" if nccl is False else f"{NCCL_VARIABLE}=0"
     if _Group.size > 1:
         _Group.hook = sys.excepthook
         sys.excepthook = _abort_on_exception
@@ -150,6 +178,8 @@ def destroy_process_group() -> None:
     if _Group.hook is not None:
         sys.excepthook, _Group.hook = _Group.hook, None
     _Group.comm, _Group.rank, _Group.size = None, 0, 1
+    _Group.nccl, _Group.gpus = None, None
+    set_local_rank(0)
 
 
 def is_initialized() -> bool:
@@ -175,12 +205,56 @@ def _group() -> type[_Group]:
     return _Group
 
 
-def _through_host(tensor: Tensor, what: str, exchange: Any) -> None:
-    """Run ``exchange`` on ``tensor``'s values as a contiguous NumPy array, in place: a CPU
+def gpu_transport() -> str:
+    """How CUDA tensors travel between the processes: "NCCL", or "host memory (why)", the
+    reason being ``nccl=False``, ``CHAINRULE_NCCL=0``, or CuPy without NCCL."""
+    nccl = _bindings()
+    return "NCCL" if not isinstance(nccl, str) else f"host memory ({nccl})"
+
+
+def _bindings() -> Any:
+    """CuPy's NCCL bindings, or why CUDA tensors go through host memory; asked once."""
+    _group()
+    if _Group.nccl is None:
+        _Group.nccl = _nccl.bindings()
+    return _Group.nccl
+
+
+def _on_gpus(array: Any, what: str) -> Any:
+    """The NCCL communicator that carries ``array`` (contiguous, on this process's GPU),
+    started by the first array every process passes; None for arrays that go through host
+    memory. Starting it stops every process with one line if two share a GPU."""
+    if not is_gpu_array(array) or not _nccl.carries(array) or isinstance(_bindings(), str):
+        return None
+    if not array.flags.c_contiguous:
+        raise DistributedError(f"{what}: the tensor must be contiguous (.contiguous())")
+    gpu = int(array.device.id)
+    if _Group.gpus is None:
+        places = _Group.comm.allgather((_Group.machine, _nccl.pci_bus_id(gpu)))
+        first = {}
+        for rank, place in enumerate(places):
+            if place in first:
+                raise DistributedError(
+                    f"ranks {first[place]} and {rank} share the GPU {place[1]} of one machine, "
+                    "and NCCL needs a GPU for each: start at most as many processes per machine "
+                    f"as it has GPUs, or go through host memory with {NCCL_VARIABLE}=0 "
+                    "(init_process_group(nccl=False))",
+                    on_every_rank=True,
+                )
+            first[place] = rank
+        unique_id = broadcast_object(_Group.nccl.get_unique_id() if _Group.rank == 0 else None)
+        _Group.gpus = _nccl.Communicator(_Group.nccl, _Group.size, unique_id, _Group.rank, gpu)
+    if gpu != _Group.gpus.gpu:
+        raise DistributedError(
+            f"{what}: the tensor is on cuda:{gpu}, but this process's tensors travel through "
+            f"NCCL on cuda:{_Group.gpus.gpu}; keep each process's tensors on one GPU"
+        )
+    return _Group.gpus
+
+
+def _through_host(array: Any, what: str, exchange: Any) -> None:
+    """Run ``exchange`` on ``array``'s values as a contiguous NumPy array, in place: a CPU
     tensor's own array, a GPU tensor's copied to host memory and back."""
-    array = tensor.data if isinstance(tensor, Tensor) else tensor
-    if not is_array(array):
-        raise TypeError(f"{what}: expected a tensor, got {type(tensor).__name__}")
     host = to_numpy(array)
     if host is array and not array.flags.c_contiguous:
         raise DistributedError(f"{what}: the tensor must be contiguous (.contiguous())")
@@ -192,24 +266,41 @@ def _through_host(tensor: Tensor, what: str, exchange: Any) -> None:
 _OPS = {"sum": "SUM", "max": "MAX", "min": "MIN", "product": "PROD"}
 
 
+def _array(tensor: Any, what: str) -> Any:
+    array = tensor.data if isinstance(tensor, Tensor) else tensor
+    if not is_array(array):
+        raise TypeError(f"{what}: expected a tensor, got {type(tensor).__name__}")
+    return array
+
+
 def all_reduce(tensor: Tensor | np.ndarray, op: str = "sum") -> None:
     """Replace ``tensor``'s values (a tensor's, or an array's), in place, by their sum (or
     "max", "min", "product") over all processes: every process ends with the same values. A
-    GPU tensor travels through host memory."""
+    GPU tensor goes through NCCL, or host memory (``gpu_transport``)."""
     group = _group()
     if op not in _OPS:
         raise ValueError(f"all_reduce: op must be one of {', '.join(_OPS)}, not {op!r}")
+    array = _array(tensor, "all_reduce")
+    gpus = _on_gpus(array, "all_reduce")
+    if gpus is not None:
+        gpus.all_reduce(array, op)
+        return
     mpi_op = getattr(group.mpi, _OPS[op])
     _through_host(
-        tensor, "all_reduce", lambda a: group.comm.Allreduce(group.mpi.IN_PLACE, a, op=mpi_op)
+        array, "all_reduce", lambda a: group.comm.Allreduce(group.mpi.IN_PLACE, a, op=mpi_op)
     )
 
 
 def broadcast(tensor: Tensor, src: int = 0) -> None:
     """Replace ``tensor``'s values, in place, by those of process ``src`` (a GPU tensor's
-    through host memory)."""
+    through NCCL, or host memory)."""
     group = _group()
-    _through_host(tensor, "broadcast", lambda a: group.comm.Bcast(a, root=src))
+    array = _array(tensor, "broadcast")
+    gpus = _on_gpus(array, "broadcast")
+    if gpus is not None:
+        gpus.broadcast(array, src)
+        return
+    _through_host(array, "broadcast", lambda a: group.comm.Bcast(a, root=src))
 
 
 def broadcast_object(value: Any, src: int = 0) -> Any:

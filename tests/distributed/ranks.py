@@ -1,12 +1,13 @@
 """Programs that the tests of this folder run under ``mpirun -np 2``; rank 0 prints one JSON
 line of what it found. ``python ranks.py train``: data-parallel training on the digits, with
-the checks only several processes can make; ``gpu``: the same on a stand-in GPU; ``raise``:
+the checks only several processes can make; ``gpu``: the same on stand-in GPUs; ``raise``:
 rank 1 fails in the middle of training while rank 0 waits for it in the allreduce."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -128,22 +129,56 @@ def _failed_together(failing: set[int]) -> list:
 
 
 def gpu() -> None:
-    """The same data-parallel training on a stand-in GPU (tests/fake_cupy.py): gradients go
-    through host memory; the weights must be the CPU run's."""
+    """The same data-parallel training on two stand-in GPUs (tests/fake_cupy.py) with its
+    stand-in NCCL: each rank on its own GPU, gradients through NCCL, the weights the CPU
+    run's; then through host memory, when told; then two ranks on one GPU, refused."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import fake_cupy
 
     sys.modules["cupy"] = fake_cupy
+    fake_cupy.GPUS = 2
+    fake_cupy.use_nccl()
     dataset = data.digits(train=True)
     shard = (dist.get_rank(), 2)
+    report: dict = {"transport": dist.gpu_transport()}
     on_gpu, same = _train(dataset, True, shard, device="cuda")
+    mine = str(next(on_gpu.parameters()).device)
+    report["devices"] = [dist.broadcast_object(mine, src) for src in (0, 1)]
+    report["nccl_calls"] = dict(fake_cupy.nccl.CALLS)
+    summed = cr.tensor([dist.get_rank() + 1.0, 2.0], device="cuda")
+    copies = fake_cupy.COPIES_TO_HOST
+    dist.all_reduce(summed)
+    report["copies_to_host_in_all_reduce"] = fake_cupy.COPIES_TO_HOST - copies
+    report["all_reduce"] = summed.cpu().numpy().tolist()
     on_cpu, _ = _train(dataset, True, shard)
-    report = {
-        "steps_identical_on_every_rank": int(dist.sum_over_ranks([sum(same)])[0]),
-        "steps": len(same),
-        "weights_on_gpu": type(next(on_gpu.parameters()).data).__module__,
-        "equals_cpu": _digest(on_gpu) == _digest(on_cpu),
-    }
+    report["equals_cpu"] = _digest(on_gpu) == _digest(on_cpu)
+
+    dist.destroy_process_group()
+    dist.init_process_group(nccl=False)
+    report["told"] = dist.gpu_transport()
+    calls, copies = sum(fake_cupy.nccl.CALLS.values()), fake_cupy.COPIES_TO_HOST
+    dist.all_reduce(summed)
+    report["copies_to_host_when_told"] = fake_cupy.COPIES_TO_HOST - copies
+    through_host, same_through_host = _train(dataset, True, shard, device="cuda")
+    report["through_host_equals_cpu"] = _digest(through_host) == _digest(on_cpu)
+    report["nccl_calls_when_told"] = sum(fake_cupy.nccl.CALLS.values()) - calls
+    steps = [a and b for a, b in zip(same, same_through_host, strict=True)]
+    report["steps"] = len(steps)
+    report["steps_identical_on_every_rank"] = int(dist.sum_over_ranks([sum(steps)])[0])
+
+    dist.destroy_process_group()
+    os.environ["CHAINRULE_NCCL"] = "0"
+    dist.init_process_group()
+    report["told_by_environment"] = dist.gpu_transport()
+    del os.environ["CHAINRULE_NCCL"]
+
+    dist.destroy_process_group()
+    fake_cupy.GPUS = 1  # two ranks, one GPU: both take cuda:0
+    dist.init_process_group()
+    try:
+        DistributedDataParallel(_model().to("cuda"))
+    except dist.DistributedError as error:
+        report["shared"] = [str(error), error.on_every_rank]
     if dist.get_rank() == 0:
         print(json.dumps(report), flush=True)
 

@@ -11,12 +11,15 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import _threads, data, distributed, nn
+import fake_cupy
+from chainrule import _backend, _nccl, _threads, data, distributed, nn
+from chainrule._backend import Device
 from chainrule.function import queue_after_backward
 from chainrule.nn.parallel import DistributedDataParallel
 from helpers import chainrule_command, chainrule_environment, run_main
@@ -90,18 +93,47 @@ def test_an_error_of_some_ranks_is_raised_on_every_rank_naming_the_first(trained
     ]
 
 
-def test_on_a_gpu_the_gradients_travel_through_host_memory_to_the_same_weights():
-    """On the stand-in GPU (tests/fake_cupy.py), compiled: the CPU run's bits, every step
-    identical on both ranks. A real GPU has not been tried."""
+@pytest.fixture(scope="module")
+def on_gpus() -> dict:
+    """Two ranks on two stand-in GPUs with the stand-in's NCCL (tests/fake_cupy.py), compiled:
+    what NCCL would do, done through MPI between the two processes. No real GPU has run it."""
     done = _launch(sys.executable, RANKS, "gpu")
     assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
-    assert report == {
-        "steps_identical_on_every_rank": 18,
-        "steps": 9,
-        "weights_on_gpu": "fake_cupy",
-        "equals_cpu": True,
-    }
+    return json.loads(done.stdout)
+
+
+def test_each_rank_takes_its_own_gpu_and_gradients_travel_through_nccl(on_gpus):
+    """One communicator; each step's gradients in one allReduce; DDP's start, a bcast per
+    parameter; an all_reduce of a CUDA tensor copies nothing to host memory."""
+    assert on_gpus["transport"] == "NCCL"
+    assert on_gpus["devices"] == ["cuda:0", "cuda:1"]
+    assert on_gpus["nccl_calls"] == {"NcclCommunicator": 1, "allReduce": 9, "bcast": 4}
+    assert on_gpus["copies_to_host_in_all_reduce"] == 0
+    assert on_gpus["all_reduce"] == [3.0, 4.0]
+
+
+def test_on_gpus_the_ranks_end_with_the_cpu_runs_bits_through_nccl_or_host_memory(on_gpus):
+    """Every step identical on both ranks, by either path; both end bit for bit where the
+    2-rank CPU run ends."""
+    assert on_gpus["steps"] == 9
+    assert on_gpus["steps_identical_on_every_rank"] == 2 * on_gpus["steps"]
+    assert on_gpus["equals_cpu"] and on_gpus["through_host_equals_cpu"]
+
+
+def test_told_nccl_false_gpu_tensors_go_through_host_memory(on_gpus):
+    assert on_gpus["told"] == "host memory (nccl=False)"
+    assert on_gpus["told_by_environment"] == "host memory (CHAINRULE_NCCL=0)"
+    assert on_gpus["nccl_calls_when_told"] == 0
+    assert on_gpus["copies_to_host_when_told"] == 1
+
+
+def test_ranks_that_would_share_a_gpu_under_nccl_stop_with_one_line(on_gpus):
+    assert on_gpus["shared"] == [
+        "ranks 0 and 1 share the GPU 0000:01:00.0 of one machine, and NCCL needs a GPU for "
+        "each: start at most as many processes per machine as it has GPUs, or go through host "
+        "memory with CHAINRULE_NCCL=0 (init_process_group(nccl=False))",
+        True,
+    ]
 
 
 def test_ranks_with_different_models_stop_with_one_line_naming_the_difference(trained):
@@ -153,6 +185,7 @@ def test_mpirun_chainrule_train_is_one_process_to_rounding_and_resumes_exactly(t
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
     assert lines[0].startswith("2 processes (MPI), each training on its share of every batch")
+    assert "; gradients over MPI;" in lines[0]
     assert first.stdout.count("Final test accuracy") == 1  # rank 0 alone prints
     assert run_main(["train", *options, "--epochs", "1", "--save", str(tmp_path / "one")]) == 0
     alone, together = _weights(tmp_path / "one"), _weights(tmp_path / "a")
@@ -369,6 +402,77 @@ def test_ranks_on_one_machine_share_its_cores_unless_told(environ, threads):
     assert _threads.share_cores_among_ranks(given) == threads
     if threads is not None:
         assert {given[name] for name in _threads.THREAD_VARIABLES} == {str(threads)}
+
+
+def test_under_a_launcher_cuda_is_the_gpu_of_the_local_rank_modulo_those_seen(
+    fake_gpu, monkeypatch
+):
+    """Local rank 1 of a machine with 2 GPUs: "cuda" is cuda:1, and CuPy's current device
+    (where its kernels run) too; 3 is cuda:1 again; a machine whose launcher shows each rank
+    one GPU: cuda:0. A number given stays as given."""
+    monkeypatch.setattr(fake_cupy, "GPUS", 2)
+    monkeypatch.setattr(fake_cupy, "_current", [0])
+    try:
+        _backend.set_local_rank(1)
+        assert cr.zeros(2, device="cuda").device == "cuda:1"
+        assert fake_cupy.cuda.Device().id == 1
+        assert Device("cuda:0") == "cuda:0"
+        _backend.set_local_rank(3)
+        assert Device("cuda") == "cuda:1"
+        monkeypatch.setattr(fake_cupy, "GPUS", 1)
+        assert Device("cuda") == "cuda:0"
+    finally:
+        _backend.set_local_rank(0)
+    assert (Device("cuda"), fake_cupy.cuda.Device().id) == ("cuda:0", 0)
+
+
+def test_without_cupy_a_local_rank_leaves_cuda_to_say_what_is_missing(no_cupy):
+    try:
+        _backend.set_local_rank(1)
+        assert Device("cuda") == "cuda:0"
+        with pytest.raises(_backend.DeviceUnavailableError, match="needs CuPy"):
+            cr.zeros(2, device="cuda")
+    finally:
+        _backend.set_local_rank(0)
+
+
+def test_nccl_is_there_when_cupy_has_it(fake_gpu, monkeypatch):
+    """Without ``cupy.cuda.nccl`` (a CuPy built without NCCL) the reason, to be told."""
+    assert _nccl.bindings().startswith(
+        "CuPy has no NCCL: ModuleNotFoundError: No module named 'cupy.cuda'"
+    )
+    monkeypatch.setattr(fake_cupy.cuda, "nccl", fake_cupy.nccl, raising=False)
+    monkeypatch.setitem(sys.modules, "cupy.cuda", fake_cupy.cuda)
+    monkeypatch.setitem(sys.modules, "cupy.cuda.nccl", fake_cupy.nccl)
+    assert _nccl.bindings() is fake_cupy.nccl
+
+
+def test_chainrule_nccl_is_0_or_1(monkeypatch):
+    monkeypatch.setenv("CHAINRULE_NCCL", "no")
+    with pytest.raises(distributed.DistributedError, match=r"^CHAINRULE_NCCL must be 0 or 1, "):
+        distributed.init_process_group()
+
+
+@pytest.mark.parametrize(
+    ("device", "transport", "said"),
+    [
+        ("cpu", None, "gradients over MPI"),
+        ("cuda", "NCCL", "gradients over NCCL"),
+        ("cuda", "host memory (nccl=False)", "gradients through host memory (nccl=False)"),
+    ],
+)
+def test_the_first_line_under_mpirun_says_how_gradients_travel(
+    monkeypatch, device, transport, said
+):
+    from chainrule.app.commands import train
+
+    monkeypatch.setattr(distributed, "get_world_size", lambda: 2)
+    monkeypatch.setattr(distributed, "gpu_transport", lambda: transport)
+    run = SimpleNamespace(device=Device(device), settings=SimpleNamespace(batch_size=64))
+    assert train._processes(run) == [
+        f"2 processes (MPI), each training on its share of every batch of 64; {said}; "
+        "rank 0 reports and saves"
+    ]
 
 
 def test_the_launchers_world_size_is_read_before_mpi_is_imported(monkeypatch):

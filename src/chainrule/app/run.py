@@ -51,8 +51,13 @@ class Interrupted(Exception):
 
 
 def device_named(name: str) -> str:
-    """The device that ``name`` spells, as "cpu" or "cuda:N"; a UserError if it spells
-    none. Whether this machine has that device is asked only when it is used."""
+    """The device that ``name`` spells, as "cpu", "cuda:N" or "cuda" (kept unnumbered: the
+    GPU of the process that reads it, each rank's own under mpirun, also on resuming); a
+    UserError if it spells none. Whether this machine has that device is asked only when it
+    is used."""
+    spelled = name.strip().lower() if isinstance(name, str) else name
+    if spelled == "cuda":
+        return spelled
     try:
         return str(Device(name))
     except (TypeError, ValueError):

@@ -94,7 +94,7 @@ def _describe(run: Run) -> list[str]:
         f"Training {'-'.join(map(str, s.layers))} ({s.activation}, {s.loss} loss) on "
         f"{bundle.name}: {len(bundle.train):,} training / {len(bundle.test):,} test samples",
         f"{s.optimizer}, lr {s.lr:g}, batch {s.batch_size}, {s.epochs} epochs, seed {s.seed}"
-        + ("" if s.device == "cpu" else f", on {s.device}"),
+        + ("" if run.device == "cpu" else f", on {run.device}"),
     ]
     if bundle.note:
         lines.append(f"Note: {bundle.note}")
@@ -207,13 +207,19 @@ def _resumed_with(run: Run) -> list[str]:
 
 
 def _processes(run: Run) -> list[str]:
-    """The line that says how many processes take part, when several do."""
+    """The line that says how many processes take part, when several do, and how their
+    gradients travel."""
     world = distributed.get_world_size()
     if world == 1:
         return []
+    if run.device.type == "cpu":
+        how = "over MPI"
+    else:
+        transport = distributed.gpu_transport()
+        how = "over NCCL" if transport == "NCCL" else f"through {transport}"
     return [
         f"{world} processes (MPI), each training on its share of every batch of "
-        f"{run.settings.batch_size}; rank 0 reports and saves"
+        f"{run.settings.batch_size}; gradients {how}; rank 0 reports and saves"
     ]
 
 

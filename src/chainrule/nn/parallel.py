@@ -31,10 +31,9 @@ class _Reducer:
     device (a float32 model: one per step). Where the gradients already lie end to end in
     one array, as a compiled step keeps them (``replay.flat``), that array is scaled and
     travels as it is; else they are packed into a flat buffer of the reducer's own, scaled
-    on the way, and unpacked after. A GPU
-    buffer is packed on its GPU and travels through NCCL, GPU to GPU, or through host memory
-    (``distributed.gpu_transport``).
-    ``seconds``: time spent in the allreduce."""
+    on the way, and unpacked after. A GPU buffer is packed on its GPU and travels through
+    NCCL, GPU to GPU, or through host memory (``distributed.gpu_transport``). ``seconds``:
+    time spent in the allreduce."""
 
     def __init__(self, names: list[str], params: list[Tensor]) -> None:
         self.names = names

@@ -371,12 +371,15 @@ nccl = types.SimpleNamespace(
 )
 
 
-def use_nccl() -> None:
+def use_nccl(library: bool = True) -> None:
     """Let ``from cupy.cuda import nccl`` find the stand-in's (without this call it raises
-    ImportError, as in a CuPy built without NCCL)."""
-    cuda.nccl = nccl
+    ImportError, as in a CuPy built without NCCL); with ``library=False``, a module that says
+    ``available = False`` and has nothing else, as CuPy's where the NCCL library is missing
+    (a pip wheel's)."""
+    module = nccl if library else types.SimpleNamespace(available=False)
+    cuda.nccl = module
     sys.modules["cupy.cuda"] = cuda  # type: ignore[assignment]
-    sys.modules["cupy.cuda.nccl"] = nccl  # type: ignore[assignment]
+    sys.modules["cupy.cuda.nccl"] = module  # type: ignore[assignment]
 
 
 def __getattr__(name: str) -> Any:

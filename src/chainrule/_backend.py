@@ -148,12 +148,15 @@ _local_rank = 0
 launcher started (``distributed.init_process_group`` sets it): it picks the GPU "cuda" means."""
 
 
+_default_gpu: int | None = None  # default_gpu's answer for _local_rank, once found
+
+
 def set_local_rank(rank: int) -> None:
     """Make ``rank`` (among the processes of this machine) pick this process's GPU, and make
     that GPU CuPy's current device, where CuPy runs its kernels, if CuPy is loaded already
     (else once it is)."""
-    global _local_rank
-    _local_rank = rank
+    global _local_rank, _default_gpu
+    _local_rank, _default_gpu = rank, None
     if _cupy is not None:
         _cupy.cuda.Device(default_gpu()).use()
 
@@ -164,13 +167,17 @@ def default_gpu() -> int:
     their own GPU while there are enough, and ranks that a launcher shows one GPU each (by
     ``CUDA_VISIBLE_DEVICES``) each take the one they see. 0 where CuPy finds no GPU: using it
     then says why."""
+    global _default_gpu
     if not _local_rank:
         return 0
-    try:
-        module = cupy()
-    except DeviceUnavailableError:
-        return 0
-    return _local_rank % int(module.cuda.runtime.getDeviceCount())
+    if _default_gpu is None:  # found once: `x.device == "cuda"` asks on every comparison
+        try:
+            module = cupy()
+        except DeviceUnavailableError:  # no CuPy or no GPU: "cuda" then says why when used
+            _default_gpu = 0
+        else:
+            _default_gpu = _local_rank % int(module.cuda.runtime.getDeviceCount())
+    return _default_gpu
 
 
 def cuda_available() -> bool:

@@ -36,6 +36,9 @@ def bindings() -> Any:
         from cupy.cuda import nccl
     except Exception as error:  # ImportError, or what a broken NCCL library raises on load
         return f"CuPy has no NCCL: {type(error).__name__}: {error}"
+    if not getattr(nccl, "available", True) or not hasattr(nccl, "NcclCommunicator"):
+        # CuPy's module imports without the NCCL library (as from a pip wheel) and says so
+        return "CuPy has no NCCL library (cupy.cuda.nccl.available is False)"
     return nccl
 
 

@@ -112,6 +112,7 @@ class _Group:
     machine = 0
     hook: Any = None
     nccl: Any = None
+    agreed = False
     gpus: Any = None
 
 
@@ -178,7 +179,7 @@ def destroy_process_group() -> None:
     if _Group.hook is not None:
         sys.excepthook, _Group.hook = _Group.hook, None
     _Group.comm, _Group.rank, _Group.size = None, 0, 1
-    _Group.nccl, _Group.gpus = None, None
+    _Group.nccl, _Group.agreed, _Group.gpus = None, False, None
     set_local_rank(0)
 
 
@@ -207,7 +208,9 @@ def _group() -> type[_Group]:
 
 def gpu_transport() -> str:
     """How CUDA tensors travel between the processes: "NCCL", or "host memory (why)", the
-    reason being ``nccl=False``, ``CHAINRULE_NCCL=0``, or CuPy without NCCL."""
+    reason being ``nccl=False``, ``CHAINRULE_NCCL=0``, CuPy without NCCL, or another process
+    without it. Once a CUDA tensor has travelled, this is what every process agreed on;
+    before, what this process offers."""
     nccl = _bindings()
     return "NCCL" if not isinstance(nccl, str) else f"host memory ({nccl})"
 
@@ -220,11 +223,26 @@ def _bindings() -> Any:
     return _Group.nccl
 
 
+def _agreed_bindings() -> Any:
+    """``_bindings()`` as every process agrees: NCCL only where all have it and may use it,
+    else host memory for all, since a process on NCCL and one through host memory would
+    each wait for the other for ever. One small allreduce, at the first CUDA tensor that
+    travels (which every process passes at the same point)."""
+    if not _Group.agreed:
+        offered = not isinstance(_bindings(), str)
+        if _Group.comm.allreduce(int(offered), op=_Group.mpi.MIN) < offered:
+            _Group.nccl = "another process has no NCCL, or was told not to use it"
+        _Group.agreed = True
+    return _Group.nccl
+
+
 def _on_gpus(array: Any, what: str) -> Any:
     """The NCCL communicator that carries ``array`` (contiguous, on this process's GPU),
     started by the first array every process passes; None for arrays that go through host
     memory. Starting it stops every process with one line if two share a GPU."""
-    if not is_gpu_array(array) or not _nccl.carries(array) or isinstance(_bindings(), str):
+    if not is_gpu_array(array) or not _nccl.carries(array):
+        return None
+    if isinstance(_agreed_bindings(), str):
         return None
     if not array.flags.c_contiguous:
         raise DistributedError(f"{what}: the tensor must be contiguous (.contiguous())")
@@ -236,20 +254,39 @@ def _on_gpus(array: Any, what: str) -> Any:
             if place in first:
                 raise DistributedError(
                     f"ranks {first[place]} and {rank} share the GPU {place[1]} of one machine, "
-                    "and NCCL needs a GPU for each: start at most as many processes per machine "
-                    f"as it has GPUs, or go through host memory with {NCCL_VARIABLE}=0 "
+                    'and NCCL needs a GPU for each: name the device "cuda" (each process\'s '
+                    'own GPU) rather than "cuda:N", start at most as many processes per '
+                    f"machine as it has GPUs, or go through host memory with {NCCL_VARIABLE}=0 "
                     "(init_process_group(nccl=False))",
                     on_every_rank=True,
                 )
             first[place] = rank
-        unique_id = broadcast_object(_Group.nccl.get_unique_id() if _Group.rank == 0 else None)
-        _Group.gpus = _nccl.Communicator(_Group.nccl, _Group.size, unique_id, _Group.rank, gpu)
+        with failing_together():  # rank 0's failure reaches the others, waiting for the id
+            unique_id = (
+                _nccl_doing("make its id", _Group.nccl.get_unique_id) if not _Group.rank else None
+            )
+        unique_id = broadcast_object(unique_id)
+        _Group.gpus = _nccl_doing(
+            "start",
+            lambda: _nccl.Communicator(_Group.nccl, _Group.size, unique_id, _Group.rank, gpu),
+        )
     if gpu != _Group.gpus.gpu:
         raise DistributedError(
             f"{what}: the tensor is on cuda:{gpu}, but this process's tensors travel through "
             f"NCCL on cuda:{_Group.gpus.gpu}; keep each process's tensors on one GPU"
         )
     return _Group.gpus
+
+
+def _nccl_doing(what: str, call: Any) -> Any:
+    """``call()``, with an error of NCCL's (a driver, a network) told as one line."""
+    try:
+        return call()
+    except Exception as error:
+        raise DistributedError(
+            f"NCCL could not {what}: {type(error).__name__}: {error}; to go through host memory "
+            f"instead, set {NCCL_VARIABLE}=0 (init_process_group(nccl=False))"
+        ) from error
 
 
 def _through_host(array: Any, what: str, exchange: Any) -> None:
@@ -332,11 +369,12 @@ def sum_over_ranks(values: Iterable[float]) -> list[float]:
 
 def check_same_layout(entries: Iterable[tuple[str, Any]], what: str) -> None:
     """Stop every process with one line unless all hold ``entries`` (names and arrays) of the
-    same names, shapes and dtypes, in the same order: checked before any allreduce, since MPI
-    may silently sum buffers of different sizes. One small allgather of a digest each."""
+    same names, shapes, dtypes and kind of device (CPU or GPU), in the same order: checked
+    before any allreduce, since MPI may silently sum buffers of different sizes, and a GPU
+    tensor may travel another way than a CPU one. One small allgather of a digest each."""
     group = _group()
     described = [
-        f"{name}:{tuple(array.shape)}:{array.dtype}"
+        f"{name}:{tuple(array.shape)}:{array.dtype}" + (":cuda" if is_gpu_array(array) else "")
         for name, array in ((n, a.data if isinstance(a, Tensor) else a) for n, a in entries)
         if is_array(array)
     ]

@@ -396,3 +396,23 @@ def test_resume_of_a_damaged_record_of_an_interrupted_epoch_is_one_line(
         "chainrule train writes: "
     )
     assert message in err
+
+
+def test_a_checkpoint_that_says_cuda_0_resumes_on_cuda_without_a_device_change(
+    tmp_path, capsys, fake_gpu
+):
+    """Before "cuda" was kept unnumbered (for each rank's own GPU under mpirun), checkpoints
+    said cuda:0: for one process that is where "cuda" puts the model, so no change is told."""
+    path = tmp_path / "gpu.safetensors"
+    assert (
+        main(["train", "--data", "xor", "--epochs", "1", "--device", "cuda", "--save", str(path)])
+        == 0
+    )
+    stored = cr.load_checkpoint(path)
+    stored["settings"]["device"] = "cuda:0"
+    cr.save_checkpoint(path, **stored)
+    capsys.readouterr()
+    assert (
+        main(["train", "--resume", str(path), "--epochs", "2", "--device", "cuda", "--quiet"]) == 0
+    )
+    assert "resuming with --device" not in capsys.readouterr().err

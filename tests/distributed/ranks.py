@@ -179,6 +179,17 @@ def gpu() -> None:
         DistributedDataParallel(_model().to("cuda"))
     except dist.DistributedError as error:
         report["shared"] = [str(error), error.on_every_rank]
+
+    dist.destroy_process_group()
+    fake_cupy.GPUS = 2
+    dist.init_process_group()
+    fake_cupy.use_nccl(library=dist.get_rank() == 0)  # rank 1's CuPy lacks the NCCL library
+    DistributedDataParallel(_model().to("cuda"))  # its broadcasts: the first CUDA collective
+    report["disagreeing"] = [dist.broadcast_object(dist.gpu_transport(), src) for src in (0, 1)]
+    try:
+        DistributedDataParallel(_model().to("cuda" if dist.get_rank() == 0 else "cpu"))
+    except dist.DistributedError as error:
+        report["mixed_devices"] = str(error)
     if dist.get_rank() == 0:
         print(json.dumps(report), flush=True)
 

@@ -130,10 +130,29 @@ def test_told_nccl_false_gpu_tensors_go_through_host_memory(on_gpus):
 def test_ranks_that_would_share_a_gpu_under_nccl_stop_with_one_line(on_gpus):
     assert on_gpus["shared"] == [
         "ranks 0 and 1 share the GPU 0000:01:00.0 of one machine, and NCCL needs a GPU for "
-        "each: start at most as many processes per machine as it has GPUs, or go through host "
-        "memory with CHAINRULE_NCCL=0 (init_process_group(nccl=False))",
+        'each: name the device "cuda" (each process\'s own GPU) rather than "cuda:N", start at '
+        "most as many processes per machine as it has GPUs, or go through host memory with "
+        "CHAINRULE_NCCL=0 (init_process_group(nccl=False))",
         True,
     ]
+
+
+def test_processes_that_disagree_on_nccl_all_go_through_host_memory(on_gpus):
+    """Rank 1's CuPy has no NCCL library (its module imports and says ``available = False``,
+    as a pip wheel's): rank 0 must not wait in NCCL for a rank that goes through host memory."""
+    assert on_gpus["disagreeing"] == [
+        "host memory (another process has no NCCL, or was told not to use it)",
+        "host memory (CuPy has no NCCL library (cupy.cuda.nccl.available is False))",
+    ]
+
+
+def test_a_model_on_the_gpu_on_one_rank_and_the_cpu_on_another_is_one_line(on_gpus):
+    """A GPU tensor may travel another way than a CPU one: the layout check compares devices."""
+    assert on_gpus["mixed_devices"] == (
+        "the processes disagree on the model's parameters and buffers: rank 1 has "
+        "0.weight:(32, 64):float32 where rank 0 has 0.weight:(32, 64):float32:cuda "
+        "(name:shape:dtype); every process must build the same model"
+    )
 
 
 def test_ranks_with_different_models_stop_with_one_line_naming_the_difference(trained):
@@ -420,6 +439,7 @@ def test_under_a_launcher_cuda_is_the_gpu_of_the_local_rank_modulo_those_seen(
         _backend.set_local_rank(3)
         assert Device("cuda") == "cuda:1"
         monkeypatch.setattr(fake_cupy, "GPUS", 1)
+        _backend.set_local_rank(3)  # where the GPUs a rank sees are counted, once
         assert Device("cuda") == "cuda:0"
     finally:
         _backend.set_local_rank(0)
@@ -445,6 +465,9 @@ def test_nccl_is_there_when_cupy_has_it(fake_gpu, monkeypatch):
     monkeypatch.setitem(sys.modules, "cupy.cuda", fake_cupy.cuda)
     monkeypatch.setitem(sys.modules, "cupy.cuda.nccl", fake_cupy.nccl)
     assert _nccl.bindings() is fake_cupy.nccl
+    monkeypatch.setitem(sys.modules, "cupy.cuda.nccl", SimpleNamespace(available=False))
+    monkeypatch.setattr(fake_cupy.cuda, "nccl", sys.modules["cupy.cuda.nccl"])
+    assert _nccl.bindings() == "CuPy has no NCCL library (cupy.cuda.nccl.available is False)"
 
 
 def test_chainrule_nccl_is_0_or_1(monkeypatch):

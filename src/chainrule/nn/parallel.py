@@ -76,7 +76,8 @@ class _Reducer:
         if not total:
             raise distributed.DistributedError(
                 "DistributedDataParallel: no process had samples in this step; a step needs "
-                "at least one sample in the global batch"
+                "at least one sample in the global batch",
+                on_every_rank=True,
             )
         for position, (buffer, spans) in enumerate(self.buffers):
             views = [grads[index] for index, _, _ in spans]

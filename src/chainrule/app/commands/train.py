@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, fields
 from typing import Any
 
-from ... import distributed
+from ... import Device, distributed
 from ...errors import UserError
 from ..datasets import DATA_SPECS
 from ..files import user_files
@@ -202,8 +202,16 @@ def _resumed_with(run: Run) -> list[str]:
         f"resuming with {flag(name, getattr(run.settings, name))} "
         f"(the checkpoint had {spelled(getattr(before, name))})"
         for name in ("lr", "epochs", "device")
-        if getattr(run.settings, name) != getattr(before, name)
+        if _differs(name, getattr(run.settings, name), getattr(before, name))
     ]
+
+
+def _differs(name: str, now: Any, before: Any) -> bool:
+    """Whether a setting changed; a device by where it puts the model (a checkpoint from
+    before "cuda" was kept unnumbered says cuda:0, which one process's "cuda" is)."""
+    if name == "device":
+        return Device(now) != Device(before)
+    return now != before
 
 
 def _processes(run: Run) -> list[str]:

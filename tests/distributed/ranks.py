@@ -194,6 +194,32 @@ def gpu() -> None:
         print(json.dumps(report), flush=True)
 
 
+def real_gpus() -> None:
+    """On two real GPUs (CuPy with NCCL): the data-parallel training through NCCL, then
+    through host memory, then on the CPU; every step identical on both ranks each time."""
+    dataset = data.digits(train=True)
+    shard = (dist.get_rank(), 2)
+    report: dict = {"transport": dist.gpu_transport()}
+    through_nccl, same_nccl = _train(dataset, True, shard, device="cuda")
+    report["devices"] = [
+        dist.broadcast_object(str(next(through_nccl.parameters()).device), r) for r in (0, 1)
+    ]
+    dist.destroy_process_group()
+    dist.init_process_group(nccl=False)
+    through_host, same_host = _train(dataset, True, shard, device="cuda")
+    on_cpu, _ = _train(dataset, True, shard)
+    steps = [a and b for a, b in zip(same_nccl, same_host, strict=True)]
+    report["steps"] = len(steps)
+    report["steps_identical_on_every_rank"] = int(dist.sum_over_ranks([sum(steps)])[0])
+    report["nccl_equals_host_memory"] = _digest(through_nccl) == _digest(through_host)
+    report["largest_difference_from_cpu"] = max(
+        float(np.abs(to_numpy(a.data) - b.data).max())
+        for a, b in zip(through_nccl.parameters(), on_cpu.parameters(), strict=True)
+    )
+    if dist.get_rank() == 0:
+        print(json.dumps(report), flush=True)
+
+
 def fail() -> None:
     dist.init_process_group()
     model = _model()
@@ -207,4 +233,4 @@ def fail() -> None:
 
 if __name__ == "__main__":
     dist.init_process_group()
-    {"train": train, "raise": fail, "gpu": gpu}[sys.argv[1]]()
+    {"train": train, "raise": fail, "gpu": gpu, "real_gpus": real_gpus}[sys.argv[1]]()

@@ -102,6 +102,26 @@ def on_gpus() -> dict:
     return json.loads(done.stdout)
 
 
+def test_on_two_real_gpus_nccl_and_host_memory_give_the_same_bits():
+    """The stand-in's checks on real hardware, where there are two GPUs and CuPy has NCCL
+    (never run yet: no machine of this project's has had them)."""
+    _mpirun()
+    from chainrule import _backend, _nccl
+
+    if not _backend.cuda_available() or _backend.cuda_device_count() < 2:
+        pytest.skip("needs two CUDA GPUs: CuPy is not installed or finds fewer")
+    if isinstance(_nccl.bindings(), str):
+        pytest.skip(f"needs NCCL: {_nccl.bindings()}")
+    done = _launch(sys.executable, RANKS, "real_gpus")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["transport"] == "NCCL"
+    assert report["devices"] == ["cuda:0", "cuda:1"]
+    assert report["steps_identical_on_every_rank"] == 2 * report["steps"]
+    assert report["nccl_equals_host_memory"]
+    assert report["largest_difference_from_cpu"] < 1e-4  # cuBLAS against OpenBLAS: rounding
+
+
 def test_each_rank_takes_its_own_gpu_and_gradients_travel_through_nccl(on_gpus):
     """One communicator; each step's gradients in one allReduce; DDP's start, a bcast per
     parameter; an all_reduce of a CUDA tensor copies nothing to host memory."""

@@ -24,6 +24,7 @@ from .. import _fpstate
 from .._backend import as_array
 from ..function import _UNRECORDED, _as_saved_output
 from .capture import OpEvent, Value
+from .sharing import share_dead_buffers
 
 MISS = object()
 """What a replay returns, having changed nothing, when its guards do not hold."""
@@ -58,6 +59,8 @@ class Emitter:
         self._numbers: dict[tuple[Any, ...], str] = {}
         self._count = itertools.count()
         self._overflowing: list[int] = []
+        self._buffers: dict[str, Any] = {}
+        self._views: dict[str, tuple[str, str]] = {}
 
     # ------------------------------------------------------------------ names
     def local(self, hint: str = "v") -> str:
@@ -87,15 +90,20 @@ class Emitter:
 
     def buffer(self, shape: tuple[int, ...], dtype: Any, hint: str = "b") -> str:
         """A constant array of ``shape`` and ``dtype``, allocated once, for a form to write
-        into on every call."""
-        return self.const(self.array_module.empty(shape, dtype), hint)
+        into on every call; buffers whose values are never needed at once end up sharing
+        memory (``sharing``)."""
+        name = self.const(self.array_module.empty(shape, dtype), hint)
+        self._buffers[name] = self.namespace[name]
+        return name
 
     def view(self, name: str, suffix: str) -> str:
         """``name + suffix`` (``".T"``, ``".reshape(-1)"``): made once if ``name`` is a
         constant, else an expression to evaluate on every call."""
         if name not in self._constants:
             return f"{name}{suffix}"
-        return self._bind(eval(name + suffix, self.namespace), "d")  # our own text
+        view = self._bind(eval(name + suffix, self.namespace), "d")  # our own text
+        self._views[view] = name, suffix
+        return view
 
     def typed(self, value: float | int, dtype: Any) -> str:
         """A Python number as a 0-d array of ``dtype``: NumPy reads a Python number in the
@@ -212,6 +220,10 @@ class Emitter:
         if self.guards:
             body.append("if not (" + "\n        and ".join(self.guards) + "):")
             body.append("    return MISS")
+        around = "\n".join(body), result
+        self.lines, result = share_dead_buffers(
+            self.lines, self._buffers, self._views, around, self.namespace
+        )
         body += self._quieted()
         body.append(f"return {result}")
         text = "\n".join([head, *("    " + line for line in "\n".join(body).split("\n"))])

@@ -262,3 +262,16 @@ def test_a_crashed_measuring_process_fails_the_run_and_the_table_says_so():
     assert "FAILED (c): the measuring process failed: boom" in text
     assert "OMP_NUM_THREADS=1" in text and "PyTorch not importable" in text
     assert "4 (1 run)" in text  # PyTorch's one run of five, next to its median
+
+
+def test_the_eager_floor_tape_trains_as_the_hand_written_loop_does():
+    # benchmarks/eager_floor.py checks after every epoch that its weights agree with the
+    # hand-written loop's; a tape that trained something else would stop it here.
+    done = subprocess.run(
+        [sys.executable, BENCHMARKS / "eager_floor.py", "--workloads", "e,b", "--rounds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("of hand-written") == 4

@@ -92,8 +92,10 @@ class Emitter:
         """A constant array of ``shape`` and ``dtype``, allocated once, for a form to write
         into on every call; buffers whose values are never needed at once end up sharing
         memory (``sharing``)."""
-        name = self.const(self.array_module.empty(shape, dtype), hint)
-        self._buffers[name] = self.namespace[name]
+        array = self.array_module.empty(shape, dtype)
+        name = self._bind(array, hint)  # not by const: a 0-d one would be named by its bytes
+        self._named[id(array)] = name
+        self._buffers[name] = array
         return name
 
     def view(self, name: str, suffix: str) -> str:
@@ -220,9 +222,8 @@ class Emitter:
         if self.guards:
             body.append("if not (" + "\n        and ".join(self.guards) + "):")
             body.append("    return MISS")
-        around = "\n".join(body), result
         self.lines, result = share_dead_buffers(
-            self.lines, self._buffers, self._views, around, self.namespace
+            self.lines, self._buffers, self._views, "\n".join(body), result, self.namespace
         )
         body += self._quieted()
         body.append(f"return {result}")

@@ -42,6 +42,7 @@ def _worker(steps: int, repeats: int) -> None:
     from chainrule.data import DataLoader, TensorDataset
     from chainrule.nn.parallel import DistributedDataParallel
     from speed import chainrule_version
+    from speed.chainrule_compiled import compiled_step
     from speed.inputs import make_problem
     from speed.workloads import suite_for
 
@@ -52,15 +53,7 @@ def _worker(steps: int, repeats: int) -> None:
     problem = make_problem(workload, global_batch * (WARM_UP + steps))
     model, optimizer, loss_fn, _ = chainrule_version.build(workload, problem)
     wrapped = DistributedDataParallel(model) if world > 1 else model
-
-    def step(x: cr.Tensor, t: cr.Tensor) -> cr.Tensor:
-        loss = loss_fn(wrapped(x), t)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    compiled = cr.compile(step)
+    compiled = compiled_step(wrapped, optimizer, loss_fn)
     dataset = TensorDataset(cr.tensor(problem.inputs), cr.tensor(problem.targets))
     loader = DataLoader(dataset, global_batch, shard=(rank, world))
     batches = list(loader)

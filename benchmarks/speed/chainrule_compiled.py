@@ -44,8 +44,8 @@ def build(workload: Workload, problem: Problem, device: str = "cpu") -> tuple[An
     return built
 
 
-def _build(workload: Workload, problem: Problem, device: str) -> tuple[Any, ...]:
-    model, optimizer, loss_fn, placed = eager.build(workload, problem, device)
+def compiled_step(model: Any, optimizer: Any, loss_fn: Any) -> Any:
+    """The training step of ``chainrule_version.train_epoch``'s loop, through ``cr.compile``."""
 
     def step(x: cr.Tensor, t: cr.Tensor) -> cr.Tensor:
         loss = loss_fn(model(x), t)
@@ -54,7 +54,12 @@ def _build(workload: Workload, problem: Problem, device: str) -> tuple[Any, ...]
         optimizer.step()
         return loss
 
-    return model, optimizer, loss_fn, placed, cr.compile(step)
+    return cr.compile(step)
+
+
+def _build(workload: Workload, problem: Problem, device: str) -> tuple[Any, ...]:
+    model, optimizer, loss_fn, placed = eager.build(workload, problem, device)
+    return model, optimizer, loss_fn, placed, compiled_step(model, optimizer, loss_fn)
 
 
 def train_epoch(workload: Workload, state: Any, loader: DataLoader) -> None:
